@@ -1,0 +1,117 @@
+# certkeep - build, test, demo. See README.md.
+#
+#   make            build bin/certkeep (and build/libcertkeep.a)
+#   make check      install missing packages (as root), build, run every test
+#   make demo       walk through the lifecycle on a throwaway store
+#   make bench      store benchmark at 1,000,000 certificates (BENCH_N=...)
+
+CC      ?= cc
+PKGS    := openssl sqlite3 jansson libcurl
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
+           -Wpointer-arith -Wformat=2
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) $(PKG_CFLAGS) -Isrc
+SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+LIB_SRC := $(sort $(wildcard src/core/*.c src/pki/*.c src/store/*.c))
+CLI_SRC := $(sort $(wildcard src/cli/*.c))
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+
+LIB_OBJ := $(LIB_SRC:%.c=build/obj/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=build/obj/%.o)
+SLIB_OBJ := $(LIB_SRC:%.c=build/san/%.o)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/unit/%)
+UNIT_SAN := $(UNIT_SRC:tests/unit/%.c=build/unit-san/%)
+
+PREFIX  ?= /usr/local
+DEPS_APT := build-essential pkg-config libssl-dev libsqlite3-dev libjansson-dev \
+            libcurl4-openssl-dev libcmocka-dev openssl sqlite3 man-db
+
+.PHONY: all check deps unit unit-san e2e demo bench install clean analyze lint
+all: bin/certkeep docs/certkeep.1
+
+build/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+build/san/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN) -MMD -MP -c -o $@ $<
+
+build/libcertkeep.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+build/libcertkeep-san.a: $(SLIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+bin/certkeep: $(CLI_OBJ) build/libcertkeep.a
+	@mkdir -p bin
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) build/libcertkeep.a $(PKG_LIBS)
+
+build/unit/%: tests/unit/%.c build/libcertkeep.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Wno-missing-prototypes -o $@ $< build/libcertkeep.a $(PKG_LIBS) -lcmocka
+
+build/unit-san/%: tests/unit/%.c build/libcertkeep-san.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN) -Wno-missing-prototypes -o $@ $< build/libcertkeep-san.a $(PKG_LIBS) -lcmocka
+
+docs/certkeep.1: docs/certkeep.1.in bin/certkeep
+	sh docs/mkman.sh bin/certkeep docs/certkeep.1.in > $@.tmp && mv $@.tmp $@
+
+# Installs what the build and the tests need, when run as root on Debian.
+deps:
+	@sh tests/deps.sh $(DEPS_APT)
+
+unit: $(UNIT_BIN)
+	@sh tests/run-unit.sh $(UNIT_BIN)
+
+unit-san: $(UNIT_SAN)
+	@sh tests/run-unit.sh $(UNIT_SAN)
+
+e2e: bin/certkeep docs/certkeep.1
+	@bash tests/e2e/run.sh
+
+check: deps
+	$(MAKE) all
+	$(MAKE) unit
+	$(MAKE) unit-san
+	$(MAKE) e2e
+	$(MAKE) demo
+	$(MAKE) bench-smoke
+
+demo: bin/certkeep
+	@bash tests/demo.sh
+
+build/bench/%: bench/%.c build/libcertkeep.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< build/libcertkeep.a $(PKG_LIBS)
+
+BENCH_N ?= 1000000
+bench: build/bench/bench_store bin/certkeep
+	build/bench/bench_store $(BENCH_N)
+
+bench-smoke: build/bench/bench_store bin/certkeep
+	build/bench/bench_store 2000
+
+analyze:
+	$(MAKE) clean
+	$(MAKE) CFLAGS="-O1 -g -fanalyzer" all
+
+lint:
+	@! grep -rnE '\b(sprintf|vsprintf|strcpy|strcat|strtok|atoi|atol|sscanf|gets)[[:space:]]*\(' src \
+	  || { echo "banned calls above"; exit 1; }
+
+install: all
+	install -D -m 0755 bin/certkeep $(DESTDIR)$(PREFIX)/bin/certkeep
+	install -D -m 0644 docs/certkeep.1 $(DESTDIR)$(PREFIX)/share/man/man1/certkeep.1
+
+clean:
+	rm -rf build bin docs/certkeep.1
+
+-include $(shell find build -name '*.d' 2>/dev/null)

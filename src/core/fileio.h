@@ -1,0 +1,44 @@
+/*
+ * fileio.h - reading bounded input files and writing files durably
+ * (DESIGN.md §2, §7).
+ *
+ * Every file certkeep writes that something else reads (exported keys,
+ * deployed certificates) goes through ck_write_atomic: a crash leaves either
+ * the old file or the new one, never a truncated mix.
+ */
+#ifndef CK_FILEIO_H
+#define CK_FILEIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "err.h"
+
+/* Largest input file certkeep reads (certificates, keys, PKCS#12, CSRs). */
+#define CK_INPUT_MAX (1024 * 1024)
+
+/* Reads a whole file ("-" is standard input) of at most max bytes into a
+ * new buffer, NUL-terminated (the NUL is not counted in *len). */
+enum ck_err ck_read_file(const char *path, size_t max, uint8_t **buf, size_t *len);
+
+/*
+ * Writes buf to path atomically: a temporary file in the same directory,
+ * created with O_EXCL and the final mode (so a key is never readable by
+ * others, not even for a moment), written in full, fsync'ed, closed, renamed
+ * over path, and the directory fsync'ed. On failure the temporary file is
+ * removed, path is untouched, and the message names the failing call.
+ */
+enum ck_err ck_write_atomic(const char *path, const void *buf, size_t len, mode_t mode);
+
+/* Creates a new file with O_EXCL and mode, writes it in full and fsyncs it;
+ * fails with CK_EEXIST if it exists. Used for key files, born private. */
+enum ck_err ck_write_new(const char *path, const void *buf, size_t len, mode_t mode);
+
+/* Writes all of buf to fd, retrying on EINTR and short writes. */
+enum ck_err ck_write_all(int fd, const void *buf, size_t len);
+
+/* Overwrites then frees a buffer that held secret material. */
+void ck_free_secret(void *buf, size_t len);
+
+#endif

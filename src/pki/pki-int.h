@@ -1,0 +1,42 @@
+/*
+ * pki-int.h - the pki module's private types, shared by its files only.
+ */
+#ifndef CK_PKI_INT_H
+#define CK_PKI_INT_H
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "pki.h"
+
+struct pki_key {
+	EVP_PKEY *pkey;
+};
+
+struct pki_cert {
+	X509 *x509;
+	uint8_t *der;
+	size_t der_len;
+};
+
+struct pki_req {
+	X509_REQ *req;
+	uint8_t *der;
+	size_t der_len;
+};
+
+struct pki_chain {
+	STACK_OF(X509) *certs;
+};
+
+/* Sets the message to "what: <OpenSSL's reason>", draining the error queue,
+ * and returns code. */
+enum ck_err pki_fail_ssl(enum ck_err code, const char *what);
+
+/* Wraps an X509 (taking ownership) into a pki_cert with its cached DER. */
+enum ck_err pki_cert_wrap(X509 *x, struct pki_cert **out);
+
+/* pki_key_id for a bare public key (a certificate's or a request's). */
+void pki_pubkey_id(EVP_PKEY *pkey, char out[PKI_SHA256_LEN + 1]);
+
+#endif

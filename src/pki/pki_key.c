@@ -1,0 +1,203 @@
+/*
+ * pki_key.c - private keys: generation, parsing, PEM, identity
+ * (DESIGN.md §3). Keys are EC P-256 by default; RSA 2048-4096 on request.
+ */
+#include "pki-int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
+enum ck_err pki_fail_ssl(enum ck_err code, const char *what)
+{
+	char reason[256] = "";
+	unsigned long e, last = 0;
+
+	while ((e = ERR_get_error()) != 0)
+		last = e;
+	if (last != 0)
+		ERR_error_string_n(last, reason, sizeof(reason));
+	if (reason[0] != '\0')
+		return ck_fail(code, "%s (%s)", what, reason);
+	return ck_fail(code, "%s", what);
+}
+
+void pki_hex(const uint8_t *bin, size_t n, char *out)
+{
+	static const char digits[] = "0123456789ABCDEF";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[bin[i] >> 4];
+		out[2 * i + 1] = digits[bin[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+enum ck_err pki_key_generate(const char *type, struct pki_key **out)
+{
+	EVP_PKEY *pkey = NULL;
+	struct pki_key *k;
+
+	if (strcasecmp(type, "ec") == 0 || strcasecmp(type, "ecdsa") == 0 ||
+	    strcasecmp(type, "ec:P-256") == 0 || strcasecmp(type, "p256") == 0 ||
+	    strcasecmp(type, "ec:prime256v1") == 0) {
+		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	} else if (strcasecmp(type, "ec:P-384") == 0 || strcasecmp(type, "p384") == 0) {
+		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
+	} else if (strcasecmp(type, "rsa:2048") == 0 || strcasecmp(type, "rsa") == 0) {
+		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+	} else if (strcasecmp(type, "rsa:3072") == 0) {
+		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)3072);
+	} else if (strcasecmp(type, "rsa:4096") == 0) {
+		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)4096);
+	} else {
+		return ck_fail(CK_EINVAL,
+			       "unknown key type '%.40s': use ec:P-256, ec:P-384, rsa:2048, rsa:3072 or rsa:4096",
+			       type);
+	}
+	if (pkey == NULL)
+		return pki_fail_ssl(CK_ECRYPTO, "key generation failed");
+	k = calloc(1, sizeof(*k));
+	if (k == NULL) {
+		EVP_PKEY_free(pkey);
+		return ck_fail(CK_ENOMEM, "out of memory");
+	}
+	k->pkey = pkey;
+	*out = k;
+	return CK_OK;
+}
+
+/* Refuses to prompt: an encrypted key must come as PKCS#12 with a password. */
+static int no_password(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)u;
+	return 0;
+}
+
+enum ck_err pki_key_parse(const uint8_t *buf, size_t len, struct pki_key **out)
+{
+	EVP_PKEY *pkey = NULL;
+	struct pki_key *k;
+	BIO *bio;
+
+	if (len > INT32_MAX)
+		return ck_fail(CK_EINVAL, "key too large");
+	bio = BIO_new_mem_buf(buf, (int)len);
+	if (bio == NULL)
+		return ck_fail(CK_ENOMEM, "out of memory");
+	pkey = PEM_read_bio_PrivateKey(bio, NULL, no_password, NULL);
+	BIO_free(bio);
+	if (pkey == NULL) {
+		const unsigned char *p = buf;
+
+		pkey = d2i_AutoPrivateKey(NULL, &p, (long)len);
+	}
+	ERR_clear_error();
+	if (pkey == NULL)
+		return ck_fail(CK_EINVAL, "not an unencrypted private key in PEM or DER "
+					  "(for an encrypted key use a PKCS#12 file)");
+	k = calloc(1, sizeof(*k));
+	if (k == NULL) {
+		EVP_PKEY_free(pkey);
+		return ck_fail(CK_ENOMEM, "out of memory");
+	}
+	k->pkey = pkey;
+	*out = k;
+	return CK_OK;
+}
+
+enum ck_err pki_key_to_pem(const struct pki_key *key, char **pem, size_t *len)
+{
+	BIO *bio = BIO_new(BIO_s_secmem());
+	enum ck_err rc = CK_ECRYPTO;
+	char *data, *copy;
+	long n;
+
+	if (bio == NULL)
+		bio = BIO_new(BIO_s_mem());
+	if (bio == NULL)
+		return ck_fail(CK_ENOMEM, "out of memory");
+	if (!PEM_write_bio_PrivateKey(bio, key->pkey, NULL, NULL, 0, NULL, NULL)) {
+		rc = pki_fail_ssl(CK_ECRYPTO, "cannot encode the private key");
+		goto out;
+	}
+	n = BIO_get_mem_data(bio, &data);
+	copy = malloc((size_t)n + 1);
+	if (copy == NULL) {
+		rc = ck_fail(CK_ENOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(copy, data, (size_t)n);
+	copy[n] = '\0';
+	*pem = copy;
+	*len = (size_t)n;
+	rc = CK_OK;
+out:
+	BIO_free(bio);
+	return rc;
+}
+
+void pki_key_type(const struct pki_key *key, char *buf, size_t n)
+{
+	int id = EVP_PKEY_get_base_id(key->pkey);
+	char group[64];
+	size_t glen = 0;
+
+	if (id == EVP_PKEY_RSA) {
+		snprintf(buf, n, "rsa:%d", EVP_PKEY_get_bits(key->pkey));
+	} else if (id == EVP_PKEY_EC &&
+		   EVP_PKEY_get_utf8_string_param(key->pkey, OSSL_PKEY_PARAM_GROUP_NAME, group,
+						  sizeof(group), &glen)) {
+		if (strcmp(group, "prime256v1") == 0)
+			snprintf(buf, n, "ec:P-256");
+		else if (strcmp(group, "secp384r1") == 0)
+			snprintf(buf, n, "ec:P-384");
+		else
+			snprintf(buf, n, "ec:%.12s", group);
+	} else {
+		snprintf(buf, n, "%.15s", OBJ_nid2sn(id));
+	}
+}
+
+/* SHA-256 over the DER SubjectPublicKeyInfo of any EVP_PKEY. */
+static void spki_sha256(EVP_PKEY *pkey, char out[PKI_SHA256_LEN + 1])
+{
+	unsigned char *der = NULL, md[32];
+	unsigned int mdlen = 0;
+	int n = i2d_PUBKEY(pkey, &der);
+
+	if (n <= 0 || !EVP_Digest(der, (size_t)n, md, &mdlen, EVP_sha256(), NULL)) {
+		memset(out, '0', PKI_SHA256_LEN);
+		out[PKI_SHA256_LEN] = '\0';
+	} else {
+		pki_hex(md, 32, out);
+	}
+	OPENSSL_free(der);
+}
+
+void pki_key_id(const struct pki_key *key, char out[PKI_SHA256_LEN + 1])
+{
+	spki_sha256(key->pkey, out);
+}
+
+void pki_pubkey_id(EVP_PKEY *pkey, char out[PKI_SHA256_LEN + 1])
+{
+	spki_sha256(pkey, out);
+}
+
+void pki_key_free(struct pki_key *key)
+{
+	if (key == NULL)
+		return;
+	EVP_PKEY_free(key->pkey);
+	free(key);
+}

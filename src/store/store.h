@@ -1,0 +1,171 @@
+/*
+ * store.h - the host's certificate store: SQLite database plus private key
+ * files (DESIGN.md §2).
+ *
+ * Only the store module speaks SQL. Layout of a store directory (0700):
+ *   certkeep.db      SQLite, WAL, foreign keys, schema in user_version
+ *   keys/<id>.pem    private keys, 0600, created with O_EXCL; <id> is the
+ *                    SHA-256 of the public key (pki_key_id)
+ * Every state change is made inside store_begin/store_commit together with
+ * the event that records it, so a crash loses both or neither. Strings in
+ * the structs below are owned by the struct and freed by its *_clear.
+ */
+#ifndef CK_STORE_H
+#define CK_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../core/err.h"
+
+struct store;
+
+#define STORE_DB_NAME "certkeep.db"
+#define STORE_SCHEMA_VERSION 1
+
+/* Resolves the store directory (DESIGN.md §2): explicit dir, else
+ * $CERTKEEP_STORE, else /var/lib/certkeep for root, else
+ * $XDG_STATE_HOME/certkeep or ~/.local/state/certkeep. */
+enum ck_err store_default_dir(const char *explicit_dir, char *out, size_t n);
+
+/* Opens the store in dir; with create, makes the directory (0700) and the
+ * database first. Migrates the schema forward. Refuses a directory or key
+ * folder that others can read or write. */
+enum ck_err store_open(const char *dir, bool create, struct store **out);
+void store_close(struct store *st);
+const char *store_dir(const struct store *st);
+
+/* A write transaction (BEGIN IMMEDIATE). store_rollback is safe to call
+ * when no transaction is open. */
+enum ck_err store_begin(struct store *st);
+enum ck_err store_commit(struct store *st);
+void store_rollback(struct store *st);
+
+/* ---- certificates ---- */
+
+struct store_cert {
+	int64_t id;
+	char thumbprint[41];
+	char sha256[65];
+	char key_id[65];
+	char serial[81];
+	char key_type[16];
+	char *subject;
+	char *issuer;
+	int64_t not_before, not_after;
+	int version;
+	bool self_signed;
+	unsigned services;
+	char replaced_by[41]; /* "" if not replaced */
+	char *friendly_name;  /* may be NULL */
+	int64_t added;
+	uint8_t *der;
+	size_t der_len;
+	char *chain_pem; /* intermediates given at import, or NULL */
+	char **domains;
+	size_t n_domains;
+	bool has_key; /* filled by reads */
+};
+void store_cert_clear(struct store_cert *c);
+
+/* Inserts a certificate and its domains; CK_EEXIST if its thumbprint is
+ * already there. Sets c->id. */
+enum ck_err store_cert_insert(struct store *st, struct store_cert *c);
+
+/* Finds one certificate by thumbprint or unique prefix (>= 8 hex digits,
+ * any case). CK_ENOTFOUND, CK_EAMBIGUOUS or CK_EINVAL otherwise. */
+enum ck_err store_cert_find(struct store *st, const char *thumb, struct store_cert *out);
+
+struct store_cert_filter {
+	const char *domain;       /* exact CertificateDomain, or NULL */
+	const char *parent_wild;  /* also match this "*.parent" domain, or NULL */
+	const char *thumb_prefix; /* upper-case hex prefix, or NULL */
+	unsigned services;        /* all of these bits, or 0 */
+	const char *key_id;       /* certificates of this key, or NULL */
+};
+
+/* Calls fn for each matching certificate, newest NotBefore first; stops
+ * early and returns fn's code if fn returns non-zero. Streams: nothing is
+ * loaded beyond the current row. */
+enum ck_err store_cert_each(struct store *st, const struct store_cert_filter *f,
+			    int (*fn)(const struct store_cert *c, void *arg), void *arg);
+
+enum ck_err store_cert_set_services(struct store *st, int64_t id, unsigned services);
+enum ck_err store_cert_set_replaced_by(struct store *st, int64_t id, const char *thumbprint);
+enum ck_err store_cert_delete(struct store *st, int64_t id);
+
+/* ---- private keys ---- */
+
+/* Saves a key file (0600, O_EXCL) and its row. Succeeds quietly if the key
+ * is already stored. Call inside a transaction; the file is written at once
+ * and removed again by store_rollback if the transaction fails. */
+enum ck_err store_key_save(struct store *st, const char *key_id, const char *key_type,
+			   const char *pem, size_t len);
+/* Loads a key's PEM (free with ck_free_secret); CK_ENOTFOUND if absent. */
+enum ck_err store_key_load(struct store *st, const char *key_id, char **pem, size_t *len);
+bool store_key_exists(struct store *st, const char *key_id);
+/* Path of the key file into buf. */
+void store_key_path(const struct store *st, const char *key_id, char *buf, size_t n);
+/* Forgets a key that no certificate or request uses any more; its file is
+ * removed after store_commit. */
+enum ck_err store_key_release(struct store *st, const char *key_id);
+
+/* ---- pending requests (new --request-out) ---- */
+
+struct store_request {
+	int64_t id;
+	char thumbprint[41]; /* SHA-1 of the request DER */
+	char key_id[65];
+	char key_type[16];
+	char *subject;
+	char **domains;
+	size_t n_domains;
+	unsigned services;
+	int64_t created;
+	uint8_t *der;
+	size_t der_len;
+};
+void store_request_clear(struct store_request *r);
+enum ck_err store_request_insert(struct store *st, struct store_request *r);
+enum ck_err store_request_find(struct store *st, const char *thumb, struct store_request *out);
+enum ck_err store_request_find_by_key(struct store *st, const char *key_id,
+				      struct store_request *out);
+enum ck_err store_request_delete(struct store *st, int64_t id);
+enum ck_err store_request_each(struct store *st,
+			       int (*fn)(const struct store_request *r, void *arg), void *arg);
+
+/* ---- events (DESIGN.md §6) ---- */
+
+struct store_event {
+	int64_t seq;
+	int64_t time;
+	int id;
+	const char *level;   /* "info", "warning", "error" */
+	const char *source;  /* "certkeep", "certkeep-ca" ... */
+	const char *message;
+	const char *fields;  /* a JSON object, text */
+};
+
+enum ck_err store_event_append(struct store *st, const struct store_event *ev, int64_t *seq);
+
+struct store_event_filter {
+	int id;           /* 0: any */
+	int64_t since;    /* only events at or after this time; 0: any */
+	int64_t after_seq;/* only events with seq > this */
+	int64_t limit;    /* 0: no limit */
+};
+enum ck_err store_event_each(struct store *st, const struct store_event_filter *f,
+			     int (*fn)(const struct store_event *ev, void *arg), void *arg);
+
+/* Per-consumer cursors: the last sequence number a reaction has handled. */
+enum ck_err store_cursor_get(struct store *st, const char *consumer, int64_t *seq);
+enum ck_err store_cursor_set(struct store *st, const char *consumer, int64_t seq);
+
+/* ---- config (registry-like keys) ---- */
+
+/* *value is malloc'ed, or NULL with CK_ENOTFOUND. */
+enum ck_err store_config_get(struct store *st, const char *key, char **value);
+enum ck_err store_config_set(struct store *st, const char *key, const char *value);
+
+#endif
