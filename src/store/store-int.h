@@ -1,0 +1,47 @@
+/*
+ * store-int.h - the store module's private state, shared by its files only.
+ */
+#ifndef CK_STORE_INT_H
+#define CK_STORE_INT_H
+
+#include <limits.h>
+#include <sqlite3.h>
+
+#include "store.h"
+
+struct store {
+	sqlite3 *db;
+	char dir[PATH_MAX];
+	bool in_tx;
+	/* Key files written in the open transaction (removed on rollback) and
+	 * key files released by it (removed after commit). */
+	char **created_keys;
+	size_t n_created;
+	char **released_keys;
+	size_t n_released;
+};
+
+/* Sets the message from SQLite's for the handle, prefixed by what. */
+enum ck_err store_fail_db(struct store *st, const char *what);
+
+/* Prepares sql or fails with the database's message. */
+enum ck_err store_prepare(struct store *st, const char *sql, sqlite3_stmt **stmt);
+
+/* Executes a statement that returns no rows; finalizes it. */
+enum ck_err store_step_done(struct store *st, sqlite3_stmt *stmt, const char *what);
+
+/* Copies column i as a malloc'ed string (NULL for SQL NULL). */
+char *store_col_strdup(sqlite3_stmt *stmt, int i);
+
+/* Copies column i into a fixed buffer. */
+void store_col_copy(sqlite3_stmt *stmt, int i, char *buf, size_t n);
+
+/* Normalises a user's thumbprint (prefix): strips spaces and colons,
+ * upper-cases; CK_EINVAL unless 8-40 hex digits remain. */
+enum ck_err store_thumb_normalize(const char *in, char out[41]);
+
+/* Appends a copy of s to a string list. */
+enum ck_err store_list_push(char ***list, size_t *n, const char *s);
+void store_list_free(char **list, size_t n);
+
+#endif

@@ -1,0 +1,457 @@
+/*
+ * store.c - opening the store, its schema and migrations, transactions
+ * (DESIGN.md §2).
+ *
+ * Invariants: the directory and keys/ are 0700 and owned by us; the
+ * database runs in WAL mode with synchronous=FULL, so a committed
+ * transaction survives kill -9 and power loss, and an interrupted one is
+ * rolled back on the next open. Migrations run inside one transaction each
+ * and bump PRAGMA user_version, so a half-applied migration cannot exist.
+ */
+#include "store-int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Schema version 1. Times are seconds since the epoch, UTC. */
+static const char schema_v1[] =
+	"CREATE TABLE certificates("
+	" id INTEGER PRIMARY KEY,"
+	" thumbprint TEXT NOT NULL UNIQUE,"
+	" sha256 TEXT NOT NULL,"
+	" key_id TEXT NOT NULL,"
+	" serial TEXT NOT NULL,"
+	" key_type TEXT NOT NULL,"
+	" subject TEXT NOT NULL,"
+	" issuer TEXT NOT NULL,"
+	" not_before INTEGER NOT NULL,"
+	" not_after INTEGER NOT NULL,"
+	" version INTEGER NOT NULL,"
+	" self_signed INTEGER NOT NULL,"
+	" services INTEGER NOT NULL DEFAULT 0,"
+	" replaced_by TEXT,"
+	" friendly_name TEXT,"
+	" added INTEGER NOT NULL,"
+	" der BLOB NOT NULL,"
+	" chain_pem TEXT"
+	") STRICT;"
+	"CREATE INDEX certificates_key ON certificates(key_id);"
+	"CREATE INDEX certificates_not_before ON certificates(not_before);"
+	"CREATE TABLE certificate_domains("
+	" cert_id INTEGER NOT NULL REFERENCES certificates(id) ON DELETE CASCADE,"
+	" position INTEGER NOT NULL,"
+	" domain TEXT NOT NULL,"
+	" PRIMARY KEY(cert_id, position)"
+	") STRICT, WITHOUT ROWID;"
+	"CREATE INDEX certificate_domains_domain ON certificate_domains(domain);"
+	"CREATE TABLE keys("
+	" key_id TEXT PRIMARY KEY,"
+	" key_type TEXT NOT NULL,"
+	" created INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE TABLE requests("
+	" id INTEGER PRIMARY KEY,"
+	" thumbprint TEXT NOT NULL UNIQUE,"
+	" key_id TEXT NOT NULL,"
+	" key_type TEXT NOT NULL,"
+	" subject TEXT NOT NULL,"
+	" domains TEXT NOT NULL,"
+	" services INTEGER NOT NULL,"
+	" created INTEGER NOT NULL,"
+	" der BLOB NOT NULL"
+	") STRICT;"
+	"CREATE INDEX requests_key ON requests(key_id);"
+	"CREATE TABLE events("
+	" seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" time INTEGER NOT NULL,"
+	" id INTEGER NOT NULL,"
+	" level TEXT NOT NULL,"
+	" source TEXT NOT NULL,"
+	" message TEXT NOT NULL,"
+	" fields TEXT NOT NULL"
+	") STRICT;"
+	"CREATE INDEX events_id ON events(id, seq);"
+	"CREATE INDEX events_time ON events(time);"
+	"CREATE TABLE event_cursors("
+	" consumer TEXT PRIMARY KEY,"
+	" seq INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE TABLE config("
+	" key TEXT PRIMARY KEY,"
+	" value TEXT NOT NULL"
+	") STRICT;";
+
+static const char *const migrations[] = { schema_v1 };
+
+enum ck_err store_fail_db(struct store *st, const char *what)
+{
+	return ck_fail(sqlite3_errcode(st->db) == SQLITE_BUSY ? CK_ETEMP : CK_ESTORE,
+		       "%s: %s", what, sqlite3_errmsg(st->db));
+}
+
+enum ck_err store_prepare(struct store *st, const char *sql, sqlite3_stmt **stmt)
+{
+	if (sqlite3_prepare_v2(st->db, sql, -1, stmt, NULL) != SQLITE_OK)
+		return store_fail_db(st, "database");
+	return CK_OK;
+}
+
+enum ck_err store_step_done(struct store *st, sqlite3_stmt *stmt, const char *what)
+{
+	int r = sqlite3_step(stmt);
+	enum ck_err rc = CK_OK;
+
+	if (r == SQLITE_CONSTRAINT)
+		rc = ck_fail(CK_EEXIST, "%s: %s", what, sqlite3_errmsg(st->db));
+	else if (r != SQLITE_DONE && r != SQLITE_ROW)
+		rc = store_fail_db(st, what);
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+char *store_col_strdup(sqlite3_stmt *stmt, int i)
+{
+	const unsigned char *s = sqlite3_column_text(stmt, i);
+
+	return s ? strdup((const char *)s) : NULL;
+}
+
+void store_col_copy(sqlite3_stmt *stmt, int i, char *buf, size_t n)
+{
+	const unsigned char *s = sqlite3_column_text(stmt, i);
+
+	snprintf(buf, n, "%s", s ? (const char *)s : "");
+}
+
+enum ck_err store_list_push(char ***list, size_t *n, const char *s)
+{
+	char **grown = realloc(*list, (*n + 1) * sizeof(**list));
+
+	if (grown == NULL)
+		return ck_fail(CK_ENOMEM, "out of memory");
+	*list = grown;
+	grown[*n] = strdup(s);
+	if (grown[*n] == NULL)
+		return ck_fail(CK_ENOMEM, "out of memory");
+	(*n)++;
+	return CK_OK;
+}
+
+void store_list_free(char **list, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+}
+
+enum ck_err store_default_dir(const char *explicit_dir, char *out, size_t n)
+{
+	const char *env = getenv("CERTKEEP_STORE");
+	const char *xdg = getenv("XDG_STATE_HOME");
+	const char *home = getenv("HOME");
+	int r;
+
+	if (explicit_dir && *explicit_dir)
+		r = snprintf(out, n, "%s", explicit_dir);
+	else if (env && *env)
+		r = snprintf(out, n, "%s", env);
+	else if (geteuid() == 0)
+		r = snprintf(out, n, "/var/lib/certkeep");
+	else if (xdg && *xdg == '/')
+		r = snprintf(out, n, "%s/certkeep", xdg);
+	else {
+		if (home == NULL || *home != '/') {
+			struct passwd *pw = getpwuid(geteuid());
+
+			home = pw ? pw->pw_dir : NULL;
+		}
+		if (home == NULL)
+			return ck_fail(CK_ERROR, "cannot find a home directory: use --store DIR");
+		r = snprintf(out, n, "%s/.local/state/certkeep", home);
+	}
+	if (r < 0 || (size_t)r >= n)
+		return ck_fail(CK_EINVAL, "store path too long");
+	return CK_OK;
+}
+
+/* mkdir -p for the parents of dir (0755, as any XDG directory), then dir
+ * itself 0700. */
+static enum ck_err make_dirs(const char *dir)
+{
+	char path[PATH_MAX];
+	size_t i;
+
+	snprintf(path, sizeof(path), "%s", dir);
+	for (i = 1; path[i] != '\0'; i++) {
+		if (path[i] != '/')
+			continue;
+		path[i] = '\0';
+		if (mkdir(path, 0755) != 0 && errno != EEXIST)
+			return ck_fail_errno(CK_EIO, "cannot create '%s'", path);
+		path[i] = '/';
+	}
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return ck_fail_errno(CK_EIO, "cannot create store directory '%s'", dir);
+	return CK_OK;
+}
+
+/* Refuses a store directory that others could read or change: the keys in
+ * it would not be private (OpenSMTPD's secure_file). */
+static enum ck_err check_private_dir(const char *dir)
+{
+	struct stat sb;
+
+	if (lstat(dir, &sb) != 0)
+		return ck_fail_errno(CK_EIO, "cannot open store '%s'", dir);
+	if (!S_ISDIR(sb.st_mode))
+		return ck_fail(CK_EIO, "store '%s' is not a directory", dir);
+	if (sb.st_uid != geteuid())
+		return ck_fail(CK_EIO, "store '%s' is owned by uid %ld, not by us", dir,
+			       (long)sb.st_uid);
+	if (sb.st_mode & 077)
+		return ck_fail(CK_EIO,
+			       "store '%s' has mode %04o: it must be 0700 (chmod 700 '%s')", dir,
+			       (unsigned)(sb.st_mode & 07777), dir);
+	return CK_OK;
+}
+
+static enum ck_err exec_sql(struct store *st, const char *sql, const char *what)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		enum ck_err rc = ck_fail(sqlite3_errcode(st->db) == SQLITE_BUSY ? CK_ETEMP
+										 : CK_ESTORE,
+					 "%s: %s", what, msg ? msg : sqlite3_errmsg(st->db));
+
+		sqlite3_free(msg);
+		return rc;
+	}
+	return CK_OK;
+}
+
+static enum ck_err user_version(struct store *st, int *v)
+{
+	sqlite3_stmt *stmt;
+	enum ck_err rc = store_prepare(st, "PRAGMA user_version", &stmt);
+
+	if (rc != CK_OK)
+		return rc;
+	if (sqlite3_step(stmt) != SQLITE_ROW)
+		rc = store_fail_db(st, "reading the schema version");
+	else
+		*v = sqlite3_column_int(stmt, 0);
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+static enum ck_err migrate(struct store *st)
+{
+	const int latest = (int)(sizeof(migrations) / sizeof(migrations[0]));
+	enum ck_err rc;
+	int v;
+
+	rc = user_version(st, &v);
+	if (rc != CK_OK)
+		return rc;
+	if (v > latest)
+		return ck_fail(CK_ESTORE,
+			       "the store's schema (version %d) is newer than this certkeep (%d)", v,
+			       latest);
+	while (v < latest) {
+		char bump[64];
+
+		rc = exec_sql(st, "BEGIN IMMEDIATE", "migration");
+		if (rc != CK_OK)
+			return rc;
+		/* Another process may have migrated while we waited for the lock. */
+		rc = user_version(st, &v);
+		if (rc == CK_OK && v < latest) {
+			snprintf(bump, sizeof(bump), "PRAGMA user_version=%d", v + 1);
+			rc = exec_sql(st, migrations[v], "migration");
+			if (rc == CK_OK)
+				rc = exec_sql(st, bump, "migration");
+		}
+		if (rc != CK_OK) {
+			exec_sql(st, "ROLLBACK", "rollback");
+			return rc;
+		}
+		rc = exec_sql(st, "COMMIT", "migration");
+		if (rc != CK_OK)
+			return rc;
+		rc = user_version(st, &v);
+		if (rc != CK_OK)
+			return rc;
+	}
+	return CK_OK;
+}
+
+enum ck_err store_open(const char *dir, bool create, struct store **out)
+{
+	struct store *st = NULL;
+	char path[PATH_MAX + 32];
+	enum ck_err rc;
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+	struct stat sb;
+
+	if (strlen(dir) + 128 >= PATH_MAX)
+		return ck_fail(CK_EINVAL, "store path too long");
+	if (create) {
+		rc = make_dirs(dir);
+		if (rc != CK_OK)
+			return rc;
+		flags |= SQLITE_OPEN_CREATE;
+	} else if (stat(dir, &sb) != 0 && errno == ENOENT) {
+		return ck_fail(CK_ENOTFOUND,
+			       "no store at '%s': run 'certkeep init' first (or give --store DIR)",
+			       dir);
+	}
+	rc = check_private_dir(dir);
+	if (rc != CK_OK)
+		return rc;
+	snprintf(path, sizeof(path), "%s/keys", dir);
+	if (mkdir(path, 0700) != 0 && errno != EEXIST)
+		return ck_fail_errno(CK_EIO, "cannot create '%s'", path);
+	rc = check_private_dir(path);
+	if (rc != CK_OK)
+		return rc;
+	snprintf(path, sizeof(path), "%s/" STORE_DB_NAME, dir);
+	if (!create && stat(path, &sb) != 0)
+		return ck_fail(CK_ENOTFOUND,
+			       "no store at '%s': run 'certkeep init' first (or give --store DIR)",
+			       dir);
+
+	st = calloc(1, sizeof(*st));
+	if (st == NULL)
+		return ck_fail(CK_ENOMEM, "out of memory");
+	snprintf(st->dir, sizeof(st->dir), "%s", dir);
+	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
+		rc = ck_fail(CK_ESTORE, "cannot open database '%s': %s", path,
+			     st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(st->db, 0);
+	sqlite3_busy_timeout(st->db, 5000);
+	rc = exec_sql(st,
+		      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+		      " PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;",
+		      "cannot set up the database");
+	if (rc != CK_OK)
+		goto fail;
+	rc = migrate(st);
+	if (rc != CK_OK)
+		goto fail;
+	*out = st;
+	return CK_OK;
+fail:
+	ck_errmsg_prefix("store '%s'", dir);
+	store_close(st);
+	return rc;
+}
+
+void store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	store_rollback(st);
+	sqlite3_close_v2(st->db);
+	free(st);
+}
+
+const char *store_dir(const struct store *st)
+{
+	return st->dir;
+}
+
+enum ck_err store_begin(struct store *st)
+{
+	enum ck_err rc;
+
+	if (st->in_tx)
+		return ck_fail(CK_ERROR, "nested transaction");
+	rc = exec_sql(st, "BEGIN IMMEDIATE", "cannot start a transaction");
+	if (rc == CK_OK)
+		st->in_tx = true;
+	return rc;
+}
+
+static void forget_key_lists(struct store *st)
+{
+	store_list_free(st->created_keys, st->n_created);
+	store_list_free(st->released_keys, st->n_released);
+	st->created_keys = st->released_keys = NULL;
+	st->n_created = st->n_released = 0;
+}
+
+enum ck_err store_commit(struct store *st)
+{
+	enum ck_err rc;
+	size_t i;
+
+	if (!st->in_tx)
+		return ck_fail(CK_ERROR, "commit without a transaction");
+	rc = exec_sql(st, "COMMIT", "cannot commit");
+	if (rc != CK_OK) {
+		store_rollback(st);
+		return rc;
+	}
+	st->in_tx = false;
+	/* Only now that no row points at them may released key files go. A
+	 * crash before this leaves an orphan file, never a dangling row. */
+	for (i = 0; i < st->n_released; i++) {
+		char path[PATH_MAX];
+
+		store_key_path(st, st->released_keys[i], path, sizeof(path));
+		unlink(path);
+	}
+	forget_key_lists(st);
+	return CK_OK;
+}
+
+void store_rollback(struct store *st)
+{
+	size_t i;
+
+	if (st == NULL || !st->in_tx)
+		return;
+	exec_sql(st, "ROLLBACK", "rollback");
+	st->in_tx = false;
+	for (i = 0; i < st->n_created; i++) {
+		char path[PATH_MAX];
+
+		store_key_path(st, st->created_keys[i], path, sizeof(path));
+		unlink(path);
+	}
+	forget_key_lists(st);
+}
+
+enum ck_err store_thumb_normalize(const char *in, char out[41])
+{
+	size_t o = 0;
+
+	for (; *in; in++) {
+		char c = *in;
+
+		if (c == ' ' || c == ':')
+			continue;
+		if (c >= 'a' && c <= 'f')
+			c = (char)(c - 32);
+		if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F')) || o >= 40)
+			return ck_fail(CK_EINVAL,
+				       "invalid thumbprint: give 8 to 40 hexadecimal digits");
+		out[o++] = c;
+	}
+	out[o] = '\0';
+	if (o < 8)
+		return ck_fail(CK_EINVAL,
+			       "thumbprint prefix too short: give at least 8 hexadecimal digits");
+	return CK_OK;
+}

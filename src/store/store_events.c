@@ -1,0 +1,142 @@
+/*
+ * store_events.c - the event log, consumers' cursors and config keys
+ * (DESIGN.md §1 transactional outbox, §6 events).
+ *
+ * Events are appended inside the transaction of the change they record.
+ * Reactions (mail, tasks, rebinding) keep a cursor here and read the log
+ * forward from it, so a crash delays a reaction but never loses it.
+ */
+#include "store-int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum ck_err store_event_append(struct store *st, const struct store_event *ev, int64_t *seq)
+{
+	sqlite3_stmt *stmt;
+	enum ck_err rc;
+
+	if (!st->in_tx)
+		return ck_fail(CK_ERROR, "an event must be written with its change");
+	rc = store_prepare(st,
+			   "INSERT INTO events(time, id, level, source, message, fields)"
+			   " VALUES(?,?,?,?,?,?)",
+			   &stmt);
+	if (rc != CK_OK)
+		return rc;
+	sqlite3_bind_int64(stmt, 1, ev->time);
+	sqlite3_bind_int(stmt, 2, ev->id);
+	sqlite3_bind_text(stmt, 3, ev->level, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 4, ev->source, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 5, ev->message, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 6, ev->fields ? ev->fields : "{}", -1, SQLITE_STATIC);
+	rc = store_step_done(st, stmt, "cannot record the event");
+	if (rc == CK_OK && seq)
+		*seq = sqlite3_last_insert_rowid(st->db);
+	return rc;
+}
+
+enum ck_err store_event_each(struct store *st, const struct store_event_filter *f,
+			     int (*fn)(const struct store_event *ev, void *arg), void *arg)
+{
+	sqlite3_stmt *stmt;
+	enum ck_err rc;
+	int r;
+
+	rc = store_prepare(st,
+			   "SELECT seq, time, id, level, source, message, fields FROM events"
+			   " WHERE (?1 = 0 OR id = ?1) AND time >= ?2 AND seq > ?3"
+			   " ORDER BY seq LIMIT ?4",
+			   &stmt);
+	if (rc != CK_OK)
+		return rc;
+	sqlite3_bind_int(stmt, 1, f->id);
+	sqlite3_bind_int64(stmt, 2, f->since);
+	sqlite3_bind_int64(stmt, 3, f->after_seq);
+	sqlite3_bind_int64(stmt, 4, f->limit > 0 ? f->limit : -1);
+	while ((r = sqlite3_step(stmt)) == SQLITE_ROW) {
+		struct store_event ev = {
+			.seq = sqlite3_column_int64(stmt, 0),
+			.time = sqlite3_column_int64(stmt, 1),
+			.id = sqlite3_column_int(stmt, 2),
+			.level = (const char *)sqlite3_column_text(stmt, 3),
+			.source = (const char *)sqlite3_column_text(stmt, 4),
+			.message = (const char *)sqlite3_column_text(stmt, 5),
+			.fields = (const char *)sqlite3_column_text(stmt, 6),
+		};
+		int stop = fn(&ev, arg);
+
+		if (stop) {
+			rc = (enum ck_err)stop;
+			break;
+		}
+	}
+	if (rc == CK_OK && r != SQLITE_DONE)
+		rc = store_fail_db(st, "cannot read events");
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+enum ck_err store_cursor_get(struct store *st, const char *consumer, int64_t *seq)
+{
+	sqlite3_stmt *stmt;
+	enum ck_err rc = store_prepare(st, "SELECT seq FROM event_cursors WHERE consumer = ?",
+				       &stmt);
+
+	if (rc != CK_OK)
+		return rc;
+	sqlite3_bind_text(stmt, 1, consumer, -1, SQLITE_STATIC);
+	*seq = sqlite3_step(stmt) == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
+	sqlite3_finalize(stmt);
+	return CK_OK;
+}
+
+enum ck_err store_cursor_set(struct store *st, const char *consumer, int64_t seq)
+{
+	sqlite3_stmt *stmt;
+	enum ck_err rc = store_prepare(st,
+				       "INSERT INTO event_cursors(consumer, seq) VALUES(?1, ?2)"
+				       " ON CONFLICT(consumer) DO UPDATE SET seq = ?2",
+				       &stmt);
+
+	if (rc != CK_OK)
+		return rc;
+	sqlite3_bind_text(stmt, 1, consumer, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 2, seq);
+	return store_step_done(st, stmt, "cannot move the event cursor");
+}
+
+enum ck_err store_config_get(struct store *st, const char *key, char **value)
+{
+	sqlite3_stmt *stmt;
+	enum ck_err rc = store_prepare(st, "SELECT value FROM config WHERE key = ?", &stmt);
+
+	if (rc != CK_OK)
+		return rc;
+	*value = NULL;
+	sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(stmt) == SQLITE_ROW) {
+		*value = store_col_strdup(stmt, 0);
+		rc = *value ? CK_OK : ck_fail(CK_ENOMEM, "out of memory");
+	} else {
+		rc = CK_ENOTFOUND;
+	}
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+enum ck_err store_config_set(struct store *st, const char *key, const char *value)
+{
+	sqlite3_stmt *stmt;
+	enum ck_err rc = store_prepare(st,
+				       "INSERT INTO config(key, value) VALUES(?1, ?2)"
+				       " ON CONFLICT(key) DO UPDATE SET value = ?2",
+				       &stmt);
+
+	if (rc != CK_OK)
+		return rc;
+	sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, value, -1, SQLITE_STATIC);
+	return store_step_done(st, stmt, "cannot set config");
+}
