@@ -109,9 +109,10 @@ enum pki_trust pki_cert_verify(const struct pki_cert *cert, const struct pki_cha
 /* ---- making certificates and requests ---- */
 
 struct pki_make_params {
-	const char *subject_cn;      /* used when subject_der is NULL */
-	const uint8_t *subject_der;  /* exact subject to copy (clone), or NULL */
-	size_t subject_der_len;
+	/* Either a template whose subject and subjectAltName are copied
+	 * verbatim (clone), or subject_cn and domains. */
+	const struct pki_cert *template_cert;
+	const char *subject_cn;
 	const char *const *domains;  /* SAN DNS names, already validated */
 	size_t n_domains;
 	int64_t not_before;
@@ -122,9 +123,6 @@ struct pki_make_params {
  * random 16-byte serial; SHA-256). */
 enum ck_err pki_selfsigned_make(const struct pki_make_params *p, const struct pki_key *key,
 				struct pki_cert **out);
-
-/* The DER subject name of a certificate (to copy it on clone). */
-enum ck_err pki_cert_subject_der(const struct pki_cert *cert, uint8_t **der, size_t *len);
 
 /* A PKCS#10 request for the same subject and SANs, signed by key. */
 enum ck_err pki_req_make(const struct pki_make_params *p, const struct pki_key *key,

@@ -13,16 +13,13 @@
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
-/* The subject: an exact copy (clone) or CN=<subject_cn>. */
+/* The subject: the template's (clone) or CN=<subject_cn>. */
 static X509_NAME *make_subject(const struct pki_make_params *p)
 {
 	X509_NAME *name = NULL;
 
-	if (p->subject_der != NULL) {
-		const unsigned char *q = p->subject_der;
-
-		return d2i_X509_NAME(NULL, &q, (long)p->subject_der_len);
-	}
+	if (p->template_cert != NULL)
+		return X509_NAME_dup(X509_get_subject_name(p->template_cert->x509));
 	name = X509_NAME_new();
 	if (name == NULL ||
 	    !X509_NAME_add_entry_by_NID(name, NID_commonName, MBSTRING_UTF8,
@@ -33,11 +30,19 @@ static X509_NAME *make_subject(const struct pki_make_params *p)
 	return name;
 }
 
+/* The SANs: the template's exactly (an empty list if it had none), or one
+ * DNS name per domain. */
 static GENERAL_NAMES *make_sans(const struct pki_make_params *p)
 {
-	GENERAL_NAMES *gens = GENERAL_NAMES_new();
+	GENERAL_NAMES *gens;
 	size_t i;
 
+	if (p->template_cert != NULL) {
+		gens = X509_get_ext_d2i(p->template_cert->x509, NID_subject_alt_name, NULL, NULL);
+		ERR_clear_error();
+		return gens ? gens : GENERAL_NAMES_new();
+	}
+	gens = GENERAL_NAMES_new();
 	if (gens == NULL)
 		return NULL;
 	for (i = 0; i < p->n_domains; i++) {
@@ -114,7 +119,8 @@ enum ck_err pki_selfsigned_make(const struct pki_make_params *p, const struct pk
 	    !ASN1_TIME_set(X509_getm_notBefore(x), (time_t)p->not_before) ||
 	    !ASN1_TIME_set(X509_getm_notAfter(x), (time_t)p->not_after) ||
 	    !X509_set_pubkey(x, key->pkey) ||
-	    (p->n_domains > 0 && !X509_add1_ext_i2d(x, NID_subject_alt_name, sans, 0, 0)) ||
+	    (sk_GENERAL_NAME_num(sans) > 0 &&
+	     !X509_add1_ext_i2d(x, NID_subject_alt_name, sans, 0, 0)) ||
 	    !add_ext(x, NID_basic_constraints, "critical,CA:FALSE") ||
 	    !add_ext(x, NID_key_usage, ku) ||
 	    !add_ext(x, NID_ext_key_usage, "serverAuth,clientAuth") ||
@@ -138,26 +144,6 @@ out:
 	return rc;
 }
 
-enum ck_err pki_cert_subject_der(const struct pki_cert *cert, uint8_t **der, size_t *len)
-{
-	unsigned char *buf = NULL;
-	int n = i2d_X509_NAME(X509_get_subject_name(cert->x509), &buf);
-	uint8_t *copy;
-
-	if (n <= 0)
-		return pki_fail_ssl(CK_ECRYPTO, "cannot encode the subject");
-	copy = malloc((size_t)n);
-	if (copy == NULL) {
-		OPENSSL_free(buf);
-		return ck_fail(CK_ENOMEM, "out of memory");
-	}
-	memcpy(copy, buf, (size_t)n);
-	OPENSSL_free(buf);
-	*der = copy;
-	*len = (size_t)n;
-	return CK_OK;
-}
-
 enum ck_err pki_req_make(const struct pki_make_params *p, const struct pki_key *key,
 			 struct pki_req **out)
 {
@@ -175,7 +161,7 @@ enum ck_err pki_req_make(const struct pki_make_params *p, const struct pki_key *
 		rc = pki_fail_ssl(CK_ECRYPTO, "cannot build the request");
 		goto out;
 	}
-	if (p->n_domains > 0) {
+	if (sk_GENERAL_NAME_num(sans) > 0) {
 		ext = X509V3_EXT_i2d(NID_subject_alt_name, 0, sans);
 		if (ext == NULL || !sk_X509_EXTENSION_push(exts, ext)) {
 			rc = pki_fail_ssl(CK_ECRYPTO, "cannot build the request");
@@ -185,7 +171,7 @@ enum ck_err pki_req_make(const struct pki_make_params *p, const struct pki_key *
 	}
 	if (!X509_REQ_set_version(req, X509_REQ_VERSION_1) ||
 	    !X509_REQ_set_subject_name(req, name) || !X509_REQ_set_pubkey(req, key->pkey) ||
-	    (p->n_domains > 0 && !X509_REQ_add_extensions(req, exts)) ||
+	    (sk_X509_EXTENSION_num(exts) > 0 && !X509_REQ_add_extensions(req, exts)) ||
 	    X509_REQ_sign(req, key->pkey, EVP_sha256()) <= 0) {
 		rc = pki_fail_ssl(CK_ECRYPTO, "cannot sign the request");
 		goto out;

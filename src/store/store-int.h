@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <sqlite3.h>
 
+#include "../core/strlist.h"
 #include "store.h"
 
 struct store {
@@ -40,8 +41,5 @@ void store_col_copy(sqlite3_stmt *stmt, int i, char *buf, size_t n);
  * upper-cases; CK_EINVAL unless 8-40 hex digits remain. */
 enum ck_err store_thumb_normalize(const char *in, char out[41]);
 
-/* Appends a copy of s to a string list. */
-enum ck_err store_list_push(char ***list, size_t *n, const char *s);
-void store_list_free(char **list, size_t n);
 
 #endif

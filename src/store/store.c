@@ -129,29 +129,6 @@ void store_col_copy(sqlite3_stmt *stmt, int i, char *buf, size_t n)
 	snprintf(buf, n, "%s", s ? (const char *)s : "");
 }
 
-enum ck_err store_list_push(char ***list, size_t *n, const char *s)
-{
-	char **grown = realloc(*list, (*n + 1) * sizeof(**list));
-
-	if (grown == NULL)
-		return ck_fail(CK_ENOMEM, "out of memory");
-	*list = grown;
-	grown[*n] = strdup(s);
-	if (grown[*n] == NULL)
-		return ck_fail(CK_ENOMEM, "out of memory");
-	(*n)++;
-	return CK_OK;
-}
-
-void store_list_free(char **list, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		free(list[i]);
-	free(list);
-}
-
 enum ck_err store_default_dir(const char *explicit_dir, char *out, size_t n)
 {
 	const char *env = getenv("CERTKEEP_STORE");
@@ -385,8 +362,8 @@ enum ck_err store_begin(struct store *st)
 
 static void forget_key_lists(struct store *st)
 {
-	store_list_free(st->created_keys, st->n_created);
-	store_list_free(st->released_keys, st->n_released);
+	ck_strlist_free(st->created_keys, st->n_created);
+	ck_strlist_free(st->released_keys, st->n_released);
 	st->created_keys = st->released_keys = NULL;
 	st->n_created = st->n_released = 0;
 }

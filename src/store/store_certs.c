@@ -25,7 +25,7 @@ void store_cert_clear(struct store_cert *c)
 	free(c->friendly_name);
 	free(c->der);
 	free(c->chain_pem);
-	store_list_free(c->domains, c->n_domains);
+	ck_strlist_free(c->domains, c->n_domains);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -41,7 +41,7 @@ static enum ck_err load_domains(struct store *st, struct store_cert *c)
 		return rc;
 	sqlite3_bind_int64(stmt, 1, c->id);
 	while ((r = sqlite3_step(stmt)) == SQLITE_ROW) {
-		rc = store_list_push(&c->domains, &c->n_domains,
+		rc = ck_strlist_push(&c->domains, &c->n_domains,
 				     (const char *)sqlite3_column_text(stmt, 0));
 		if (rc != CK_OK)
 			break;

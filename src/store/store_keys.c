@@ -73,7 +73,7 @@ enum ck_err store_key_save(struct store *st, const char *key_id, const char *key
 	}
 	if (rc != CK_OK)
 		return rc;
-	rc = store_list_push(&st->created_keys, &st->n_created, key_id);
+	rc = ck_strlist_push(&st->created_keys, &st->n_created, key_id);
 	if (rc != CK_OK) {
 		unlink(path);
 		return rc;
@@ -138,6 +138,6 @@ enum ck_err store_key_release(struct store *st, const char *key_id)
 	sqlite3_bind_text(stmt, 1, key_id, -1, SQLITE_STATIC);
 	rc = store_step_done(st, stmt, "cannot forget the key");
 	if (rc == CK_OK)
-		rc = store_list_push(&st->released_keys, &st->n_released, key_id);
+		rc = ck_strlist_push(&st->released_keys, &st->n_released, key_id);
 	return rc;
 }

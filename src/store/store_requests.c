@@ -14,7 +14,7 @@ void store_request_clear(struct store_request *r)
 {
 	free(r->subject);
 	free(r->der);
-	store_list_free(r->domains, r->n_domains);
+	ck_strlist_free(r->domains, r->n_domains);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -32,7 +32,7 @@ static enum ck_err split_domains(const char *text, struct store_request *r)
 		if (len > 0 && len < sizeof(buf)) {
 			memcpy(buf, p, len);
 			buf[len] = '\0';
-			if (store_list_push(&r->domains, &r->n_domains, buf) != CK_OK)
+			if (ck_strlist_push(&r->domains, &r->n_domains, buf) != CK_OK)
 				return CK_ENOMEM;
 		}
 		p = end ? end + 1 : NULL;

@@ -1,0 +1,112 @@
+/*
+ * events.c - the event catalogue, event writing, syslog copies
+ * (DESIGN.md §6).
+ */
+#include "events.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "clock.h"
+
+static const struct ck_event_kind catalogue[] = {
+	{ 1001, "CertificateReplaced", "info" },
+	{ 1002, "CertificateExpired", "warning" },
+	{ 1003, "CertificateAboutToExpire", "warning" },
+	{ 1004, "CertificateDeleted", "info" },
+	{ 1006, "CertificateInstalled", "info" },
+	{ 1007, "CertificateExported", "info" },
+	{ 1020, "CertificateServicesChanged", "info" },
+	{ 1021, "CertificateRequestCreated", "info" },
+};
+
+/* Messages of the open transaction, for syslog once it commits. */
+#define PENDING_MAX 16
+static char *pending[PENDING_MAX];
+static int pending_level[PENDING_MAX];
+static size_t n_pending;
+
+static void forget_pending(void)
+{
+	size_t i;
+
+	for (i = 0; i < n_pending; i++)
+		free(pending[i]);
+	n_pending = 0;
+}
+
+const struct ck_event_kind *ck_event_kind(int id)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(catalogue) / sizeof(catalogue[0]); i++)
+		if (catalogue[i].id == id)
+			return &catalogue[i];
+	return NULL;
+}
+
+enum ck_err ck_event_emit(struct store *st, int id, json_t *fields, const char *fmt, ...)
+{
+	const struct ck_event_kind *kind = ck_event_kind(id);
+	struct store_event ev;
+	char message[1024];
+	char *fields_text = NULL;
+	enum ck_err rc;
+	va_list ap;
+
+	if (kind == NULL) {
+		json_decref(fields);
+		return ck_fail(CK_ERROR, "event %d is not in the catalogue", id);
+	}
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof(message), fmt, ap);
+	va_end(ap);
+	fields_text = json_dumps(fields ? fields : json_object(), JSON_SORT_KEYS | JSON_COMPACT);
+	json_decref(fields);
+	if (fields_text == NULL)
+		return ck_fail(CK_ENOMEM, "out of memory");
+	ev = (struct store_event){
+		.time = ck_now(),
+		.id = id,
+		.level = kind->level,
+		.source = "certkeep",
+		.message = message,
+		.fields = fields_text,
+	};
+	rc = store_event_append(st, &ev, NULL);
+	free(fields_text);
+	if (rc == CK_OK && n_pending < PENDING_MAX) {
+		char line[1100];
+
+		snprintf(line, sizeof(line), "event %d %s: %s", id, kind->name, message);
+		pending[n_pending] = strdup(line);
+		pending_level[n_pending] = strcmp(kind->level, "error") == 0	  ? LOG_ERR
+					   : strcmp(kind->level, "warning") == 0 ? LOG_WARNING
+										 : LOG_INFO;
+		if (pending[n_pending])
+			n_pending++;
+	}
+	return rc;
+}
+
+enum ck_err ck_commit(struct store *st)
+{
+	enum ck_err rc = store_commit(st);
+	size_t i;
+
+	if (rc == CK_OK) {
+		for (i = 0; i < n_pending; i++)
+			syslog(LOG_DAEMON | pending_level[i], "%s", pending[i]);
+	}
+	forget_pending();
+	return rc;
+}
+
+void ck_rollback(struct store *st)
+{
+	store_rollback(st);
+	forget_pending();
+}

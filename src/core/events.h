@@ -1,0 +1,49 @@
+/*
+ * events.h - the event catalogue and writing events with their change
+ * (DESIGN.md §6).
+ *
+ * Callers open a store transaction, make their change, call ck_event_emit
+ * for each event, then ck_commit: the events are durable exactly when the
+ * change is, and are then copied to syslog.
+ */
+#ifndef CK_EVENTS_H
+#define CK_EVENTS_H
+
+#include <jansson.h>
+
+#include "../store/store.h"
+#include "err.h"
+
+enum ck_event_id {
+	CK_EV_CERT_REPLACED = 1001,
+	CK_EV_CERT_EXPIRED = 1002,
+	CK_EV_CERT_EXPIRING = 1003,
+	CK_EV_CERT_DELETED = 1004,
+	CK_EV_CERT_INSTALLED = 1006,
+	CK_EV_CERT_EXPORTED = 1007,
+	CK_EV_SERVICES_CHANGED = 1020,
+	CK_EV_REQUEST_CREATED = 1021,
+};
+
+struct ck_event_kind {
+	int id;
+	const char *name;  /* "CertificateReplaced" */
+	const char *level; /* "info", "warning", "error" */
+};
+
+/* The catalogue entry for id, or NULL. */
+const struct ck_event_kind *ck_event_kind(int id);
+
+/* Appends an event (message printf-style) with its fields (a JSON object,
+ * reference stolen; may be NULL) inside the open transaction. */
+enum ck_err ck_event_emit(struct store *st, int id, json_t *fields, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Commits the transaction, then sends the events it carried to syslog. On
+ * failure everything, events included, is rolled back. */
+enum ck_err ck_commit(struct store *st);
+
+/* Rolls back and forgets events not yet committed. */
+void ck_rollback(struct store *st);
+
+#endif
