@@ -135,6 +135,7 @@ static enum ck_err new_request(struct store *st, const struct ck_new_opts *o,
 			       char thumb[41])
 {
 	struct store_request r;
+	char subject[CK_DOMAIN_MAX + 8];
 	struct pki_key *key = NULL;
 	struct pki_req *req = NULL;
 	char *key_pem = NULL, *req_pem = NULL;
@@ -157,7 +158,11 @@ static enum ck_err new_request(struct store *st, const struct ck_new_opts *o,
 	pki_key_type(key, r.key_type, sizeof(r.key_type));
 	pki_req_der(req, &der, &r.der_len);
 	r.der = (uint8_t *)der;
-	r.subject = (char *)params->subject_cn;
+	if (snprintf(subject, sizeof(subject), "CN=%s", params->subject_cn) >= (int)sizeof(subject)) {
+		rc = ck_fail(CK_EINVAL, "subject too long");
+		goto out;
+	}
+	r.subject = subject;
 	r.domains = (char **)params->domains;
 	r.n_domains = params->n_domains;
 	r.services = services;

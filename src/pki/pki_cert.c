@@ -331,8 +331,10 @@ enum ck_err pki_cert_info_get(const struct pki_cert *cert, struct pki_cert_info 
 	info->not_before = asn1_time_to_unix(X509_get0_notBefore(x));
 	info->not_after = asn1_time_to_unix(X509_get0_notAfter(x));
 	info->version = (int)X509_get_version(x) + 1;
-	/* Self-signed: issuer equals subject and the key verifies the signature. */
-	info->self_signed = X509_check_issued(x, x) == X509_V_OK && X509_verify(x, pub) == 1;
+	/* Self-signed: names (and key identifiers) match and its own key
+	 * verifies the signature. Not X509_check_issued, which also demands
+	 * keyCertSign and so calls a self-signed TLS leaf "not self-issued". */
+	info->self_signed = X509_self_signed(x, 1) == 1;
 	ERR_clear_error();
 
 	info->subject_cn = subject_cn(x);

@@ -1,0 +1,112 @@
+/*
+ * cli.h - the command line: one table of commands, their options and help
+ * (DESIGN.md §10).
+ *
+ * The dispatcher parses global options (--store, --json, -v, --help)
+ * wherever they stand, checks each command's options and argument counts
+ * against the table, opens the store when the command needs it, and turns
+ * the handler's enum ck_err into the exit status. Handlers only call
+ * services and print.
+ */
+#ifndef CK_CLI_H
+#define CK_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "core/err.h"
+#include "store/store.h"
+
+enum opt_kind {
+	OPT_FLAG,  /* --name */
+	OPT_VALUE, /* --name VALUE, once */
+	OPT_MULTI, /* --name VALUE, repeatable; values may be comma lists */
+};
+
+struct opt_spec {
+	const char *name; /* "--days" */
+	enum opt_kind kind;
+	const char *metavar; /* "N" */
+	const char *help;
+};
+
+enum cmd_flags {
+	CMD_STORE = 1 << 0,  /* opens an existing store */
+	CMD_CREATE = 1 << 1, /* creates the store if missing (implies CMD_STORE) */
+};
+
+struct cli;
+
+struct cmd_spec {
+	const char *name;  /* "init", "list" */
+	enum ck_err (*run)(struct cli *c);
+	int min_args, max_args; /* positional arguments */
+	unsigned flags;
+	const char *args;    /* positional synopsis, "THUMBPRINT" */
+	const char *summary; /* one line */
+	const char *details; /* paragraph for --help and the man page */
+	const struct opt_spec *opts;
+};
+
+#define CLI_MAX_VALUES 128
+
+struct cli {
+	const struct cmd_spec *cmd;
+	bool json;
+	int verbose;
+	const char *store_dir;
+	char **args;
+	int nargs;
+	struct {
+		const struct opt_spec *spec;
+		const char *value; /* NULL for flags */
+	} vals[CLI_MAX_VALUES];
+	int nvals;
+	struct store *st;
+};
+
+extern const struct cmd_spec cli_commands[];
+extern const size_t cli_n_commands;
+
+/* Parsed option access. */
+bool cli_flag(const struct cli *c, const char *name);
+const char *cli_value(const struct cli *c, const char *name);
+/* The i-th value of a repeatable option, comma lists split; the returned
+ * list is malloc'ed (free with ck_strlist_free). */
+enum ck_err cli_values(const struct cli *c, const char *name, char ***out, size_t *n);
+/* Integer option in [min, max]; *out untouched if absent. */
+enum ck_err cli_int(const struct cli *c, const char *name, long min, long max, int *out);
+
+/* Prints a JSON value to stdout (sorted keys, indented) and a newline. */
+enum ck_err cli_print_json(const json_t *v);
+
+/* Reads a password: the first line of stdin with --password-stdin, else
+ * from the terminal without echo (asked twice when confirm). Never from
+ * argv. */
+enum ck_err cli_read_password(const struct cli *c, const char *prompt, bool confirm,
+			      char **out);
+
+/* Help output from the table. */
+void cli_usage(FILE *f);
+void cli_command_help(FILE *f, const struct cmd_spec *cmd);
+/* The COMMANDS section of certkeep(1), in roff. */
+void cli_man_commands(FILE *f);
+
+/* Command handlers. */
+enum ck_err cmd_init(struct cli *c);
+enum ck_err cmd_list(struct cli *c);
+enum ck_err cmd_show(struct cli *c);
+enum ck_err cmd_new(struct cli *c);
+enum ck_err cmd_import(struct cli *c);
+enum ck_err cmd_export(struct cli *c);
+enum ck_err cmd_enable(struct cli *c);
+enum ck_err cmd_disable(struct cli *c);
+enum ck_err cmd_clone(struct cli *c);
+enum ck_err cmd_remove(struct cli *c);
+enum ck_err cmd_events(struct cli *c);
+enum ck_err cmd_help(struct cli *c);
+
+#endif

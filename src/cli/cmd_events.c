@@ -1,0 +1,75 @@
+/*
+ * cmd_events.c - the events command: the event log, filtered
+ * (DESIGN.md §6).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "core/clock.h"
+#include "core/events.h"
+
+struct events_out {
+	bool json;
+	size_t count;
+};
+
+static int print_event(const struct store_event *ev, void *arg)
+{
+	struct events_out *out = arg;
+	const struct ck_event_kind *kind = ck_event_kind(ev->id);
+	char when[32];
+
+	ck_time_format(ev->time, when, sizeof(when));
+	if (out->json) {
+		json_error_t jerr;
+		json_t *fields = json_loads(ev->fields, 0, &jerr);
+		json_t *o = json_pack("{s:I, s:s, s:i, s:s, s:s, s:s, s:s, s:o}", "Seq",
+				      (json_int_t)ev->seq, "Time", when, "Id", ev->id, "Name",
+				      kind ? kind->name : "Unknown", "Level", ev->level, "Source",
+				      ev->source, "Message", ev->message, "Fields",
+				      fields ? fields : json_object());
+
+		if (o == NULL)
+			return CK_ENOMEM;
+		if (printf("%s", out->count ? ",\n" : "\n") < 0 ||
+		    json_dumpf(o, stdout, JSON_SORT_KEYS | JSON_INDENT(2)) != 0) {
+			json_decref(o);
+			return CK_EIO;
+		}
+		json_decref(o);
+	} else {
+		printf("%6lld  %s  %5d  %-7s  %s\n", (long long)ev->seq, when, ev->id, ev->level,
+		       ev->message);
+	}
+	out->count++;
+	return ferror(stdout) ? CK_EIO : 0;
+}
+
+enum ck_err cmd_events(struct cli *c)
+{
+	struct store_event_filter f = { 0 };
+	struct events_out out = { c->json, 0 };
+	const char *since = cli_value(c, "--since");
+	int limit = 0;
+	enum ck_err rc;
+
+	rc = cli_int(c, "--id", 1, 1000000, &f.id);
+	if (rc == CK_OK)
+		rc = cli_int(c, "--limit", 1, 1000000000, &limit);
+	if (rc == CK_OK && since)
+		rc = ck_time_parse(since, &f.since);
+	if (rc != CK_OK)
+		return rc;
+	f.limit = limit;
+	if (c->json)
+		printf("[");
+	rc = store_event_each(c->st, &f, print_event, &out);
+	if (rc == CK_EIO)
+		return ck_fail_errno(CK_EIO, "cannot write output");
+	if (rc != CK_OK)
+		return rc;
+	if (c->json)
+		printf("%s]\n", out.count ? "\n" : "");
+	return CK_OK;
+}

@@ -1,0 +1,138 @@
+/*
+ * commands.c - the command table: names, handlers, argument counts,
+ * options and help (DESIGN.md §10). --help and the man page's COMMANDS
+ * section are generated from it.
+ */
+#include "cli.h"
+
+static const struct opt_spec init_opts[] = {
+	{ "--hostname", OPT_VALUE, "NAME", "short host name (CN); default: this host's" },
+	{ "--fqdn", OPT_VALUE, "FQDN", "fully qualified name (SAN); default: this host's" },
+	{ "--days", OPT_VALUE, "N", "validity in days (default 1826, five years)" },
+	{ "--key", OPT_VALUE, "TYPE", "ec:P-256 (default), ec:P-384, rsa:2048, rsa:3072, rsa:4096" },
+	{ "--services", OPT_VALUE, "LIST", "services (default IMAP,POP,IIS,SMTP)" },
+	{ "--force", OPT_FLAG, NULL, "make another host certificate even if one exists" },
+	{ 0 },
+};
+
+static const struct opt_spec list_opts[] = {
+	{ "--domain", OPT_VALUE, "NAME", "only certificates whose CertificateDomains cover NAME" },
+	{ "--thumbprint", OPT_VALUE, "T", "only thumbprints starting with T" },
+	{ "--service", OPT_VALUE, "S", "only certificates enabled for S (a LIST: all of them)" },
+	{ 0 },
+};
+
+static const struct opt_spec new_opts[] = {
+	{ "--domain", OPT_MULTI, "NAME", "a domain name; repeat or comma-separate; first is the CN" },
+	{ "--services", OPT_VALUE, "LIST", "services (default IMAP,POP,SMTP)" },
+	{ "--days", OPT_VALUE, "N", "validity in days (default 1826)" },
+	{ "--key", OPT_VALUE, "TYPE", "ec:P-256 (default), ec:P-384, rsa:2048, rsa:3072, rsa:4096" },
+	{ "--friendly-name", OPT_VALUE, "TEXT", "a label shown by show" },
+	{ "--request-out", OPT_VALUE, "FILE", "write a PKCS#10 request instead; the key stays in the store" },
+	{ 0 },
+};
+
+static const struct opt_spec import_opts[] = {
+	{ "--cert", OPT_VALUE, "FILE", "certificate, PEM or DER ('-' for stdin)" },
+	{ "--key", OPT_VALUE, "FILE", "its private key, PEM or DER (unencrypted)" },
+	{ "--chain", OPT_VALUE, "FILE", "intermediate certificates, PEM" },
+	{ "--pkcs12", OPT_VALUE, "FILE", "a PKCS#12 (.pfx/.p12) file instead of --cert/--key" },
+	{ "--password-stdin", OPT_FLAG, NULL, "read the PKCS#12 password from stdin's first line" },
+	{ "--services", OPT_VALUE, "LIST", "enable these services" },
+	{ "--friendly-name", OPT_VALUE, "TEXT", "a label shown by show" },
+	{ 0 },
+};
+
+static const struct opt_spec export_opts[] = {
+	{ "--out", OPT_VALUE, "FILE", "write to FILE (atomically) instead of stdout" },
+	{ "--with-key", OPT_FLAG, NULL, "include the private key (needs --out; file mode 0600)" },
+	{ "--pkcs12", OPT_FLAG, NULL, "write PKCS#12 with the key (needs --out and a password)" },
+	{ "--password-stdin", OPT_FLAG, NULL, "read the PKCS#12 password from stdin's first line" },
+	{ 0 },
+};
+
+static const struct opt_spec services_opts[] = {
+	{ "--services", OPT_VALUE, "LIST", "IMAP, POP, UM, IIS (or HTTPS), SMTP, comma-separated" },
+	{ 0 },
+};
+
+static const struct opt_spec clone_opts[] = {
+	{ "--days", OPT_VALUE, "N", "validity of the new certificate (default: as the old one)" },
+	{ 0 },
+};
+
+static const struct opt_spec events_opts[] = {
+	{ "--id", OPT_VALUE, "N", "only events with this id" },
+	{ "--since", OPT_VALUE, "TIME", "only events at or after TIME (RFC 3339 or YYYY-MM-DD)" },
+	{ "--limit", OPT_VALUE, "N", "at most N events" },
+	{ 0 },
+};
+
+static const struct opt_spec no_opts[] = { { 0 } };
+
+const struct cmd_spec cli_commands[] = {
+	{ "init", cmd_init, 0, 0, CMD_CREATE, "",
+	  "make the host's self-signed certificate",
+	  "Creates the store if needed and makes the host's self-signed certificate: CN is the "
+	  "short host name, the subject alternative names are the short name and the FQDN, "
+	  "enabled for IMAP, POP, IIS and SMTP, valid five years. Event 1006.",
+	  init_opts },
+	{ "list", cmd_list, 0, 0, CMD_STORE, "",
+	  "list certificates, newest first",
+	  "Lists certificates, newest NotBefore first, then pending requests. With --domain, the "
+	  "first one listed that is Valid and enabled for the service is the one a server would "
+	  "choose.",
+	  list_opts },
+	{ "show", cmd_show, 1, 1, CMD_STORE, "THUMBPRINT",
+	  "show every property of one certificate",
+	  "Shows every property of a certificate or pending request. THUMBPRINT is the SHA-1 "
+	  "thumbprint in any case, or a unique prefix of at least 8 hex digits.",
+	  no_opts },
+	{ "new", cmd_new, 0, 0, CMD_CREATE, "",
+	  "make a self-signed certificate, or a request",
+	  "Makes a self-signed certificate for the given domains, or with --request-out a "
+	  "PKCS#10 request whose private key stays in the store; 'import' of the issued "
+	  "certificate joins it to that key. Event 1006 (1021 for a request).",
+	  new_opts },
+	{ "import", cmd_import, 0, 0, CMD_CREATE, "",
+	  "import a certificate (PEM, DER or PKCS#12)",
+	  "Imports a certificate with its key (--cert and --key, or --pkcs12). A certificate "
+	  "issued for a pending request is joined to the request's key. Nothing is changed "
+	  "unless every input is valid and the key matches. Event 1006.",
+	  import_opts },
+	{ "export", cmd_export, 1, 1, CMD_STORE, "THUMBPRINT",
+	  "export a certificate (PEM, or PKCS#12 with its key)",
+	  "Writes the certificate (and chain) as PEM to stdout or --out. A private key is only "
+	  "ever written to a file (mode 0600), never printed. Event 1007.",
+	  export_opts },
+	{ "enable", cmd_enable, 1, 1, CMD_STORE, "THUMBPRINT",
+	  "enable services on a certificate (never removes any)",
+	  "Adds services; those already enabled stay. Event 1020 when something changed.",
+	  services_opts },
+	{ "disable", cmd_disable, 1, 1, CMD_STORE, "THUMBPRINT",
+	  "disable services on a certificate",
+	  "Removes the given services. Event 1020 when something changed.",
+	  services_opts },
+	{ "clone", cmd_clone, 1, 1, CMD_STORE, "THUMBPRINT",
+	  "renew a self-signed certificate",
+	  "Makes a new self-signed certificate with the same subject, subject alternative names, "
+	  "services and key type, a new key and a new validity. The old one is kept, marked as "
+	  "replaced. Events 1006 and 1001 (old and new thumbprints).",
+	  clone_opts },
+	{ "remove", cmd_remove, 1, 1, CMD_STORE, "THUMBPRINT",
+	  "remove a certificate or pending request",
+	  "Removes the certificate and its private key (unless another certificate uses the same "
+	  "key). Event 1004.",
+	  no_opts },
+	{ "events", cmd_events, 0, 0, CMD_STORE, "",
+	  "list events",
+	  "Lists the event log, oldest first: sequence number, time, id, level and message; "
+	  "--json adds every field.",
+	  events_opts },
+	{ "help", cmd_help, 0, 1, 0, "[COMMAND]",
+	  "show help",
+	  "Shows the commands, or one command's options.",
+	  no_opts },
+};
+
+const size_t cli_n_commands = sizeof(cli_commands) / sizeof(cli_commands[0]);

@@ -1,0 +1,231 @@
+/*
+ * main.c - certkeep's entry point: global options, dispatch through the
+ * command table, exit status (DESIGN.md §10).
+ *
+ * Exit status: 0 success, 1 error, 2 usage, 3 a check found problems,
+ * 4 temporary failure. A failed write to stdout is an error too.
+ */
+#include <errno.h>
+#include <locale.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "core/strlist.h"
+
+#define CERTKEEP_VERSION "0.1.0"
+
+static const struct opt_spec global_opts[] = {
+	{ "--store", OPT_VALUE, "DIR", "the store directory" },
+	{ "--json", OPT_FLAG, NULL, "JSON on stdout" },
+	{ "--verbose", OPT_FLAG, NULL, "more detail on stderr (also -v)" },
+	{ "--help", OPT_FLAG, NULL, "help (also -h)" },
+	{ 0 },
+};
+
+static const struct cmd_spec *find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cli_n_commands; i++)
+		if (strcmp(cli_commands[i].name, name) == 0)
+			return &cli_commands[i];
+	return NULL;
+}
+
+static const struct opt_spec *find_opt(const struct opt_spec *opts, const char *name,
+				       size_t len)
+{
+	for (; opts && opts->name; opts++)
+		if (strlen(opts->name) == len && strncmp(opts->name, name, len) == 0)
+			return opts;
+	return NULL;
+}
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "certkeep: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see 'certkeep --help')\n");
+	return 2;
+}
+
+/* Stores an option value; OPT_VALUE and OPT_FLAG may appear once. */
+static int record(struct cli *c, const struct opt_spec *spec, const char *value)
+{
+	int i;
+
+	if (spec->kind != OPT_MULTI)
+		for (i = 0; i < c->nvals; i++)
+			if (c->vals[i].spec == spec)
+				return usage_error("option %s given twice", spec->name);
+	if (c->nvals >= CLI_MAX_VALUES)
+		return usage_error("too many options");
+	c->vals[c->nvals].spec = spec;
+	c->vals[c->nvals].value = value;
+	c->nvals++;
+	return 0;
+}
+
+/*
+ * Parses argv into c: the command (first non-option word), its options,
+ * global options anywhere, positional arguments. Returns 0 or an exit
+ * status. help is set for --help/-h.
+ */
+static int parse(int argc, char **argv, struct cli *c, bool *help)
+{
+	static char *positional[64];
+	bool only_args = false;
+	int i;
+
+	c->args = positional;
+	for (i = 1; i < argc; i++) {
+		char *a = argv[i];
+		const struct opt_spec *spec;
+		const char *eq;
+		size_t len;
+
+		if (only_args || a[0] != '-' || a[1] == '\0') {
+			if (c->cmd == NULL) {
+				c->cmd = find_command(a);
+				if (c->cmd == NULL)
+					return usage_error("unknown command '%s'", a);
+			} else if (c->nargs < 64) {
+				positional[c->nargs++] = a;
+			} else {
+				return usage_error("too many arguments");
+			}
+			continue;
+		}
+		if (strcmp(a, "--") == 0) {
+			only_args = true;
+			continue;
+		}
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			*help = true;
+			continue;
+		}
+		if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
+			c->verbose++;
+			continue;
+		}
+		if (strcmp(a, "--json") == 0) {
+			c->json = true;
+			continue;
+		}
+		if (strcmp(a, "--version") == 0) {
+			printf("certkeep %s\n", CERTKEEP_VERSION);
+			exit(0);
+		}
+		eq = strchr(a, '=');
+		len = eq ? (size_t)(eq - a) : strlen(a);
+		if (len == 7 && strncmp(a, "--store", 7) == 0) {
+			if (eq)
+				c->store_dir = eq + 1;
+			else if (i + 1 < argc)
+				c->store_dir = argv[++i];
+			else
+				return usage_error("option %s needs a value", "--store");
+			continue;
+		}
+		spec = c->cmd ? find_opt(c->cmd->opts, a, len) : NULL;
+		if (spec == NULL) {
+			if (c->cmd == NULL)
+				return usage_error("unknown option '%s' before the command", a);
+			fprintf(stderr, "certkeep %s: unknown option '%.*s' (see 'certkeep %s --help')\n",
+				c->cmd->name, (int)len, a, c->cmd->name);
+			return 2;
+		}
+		if (spec->kind == OPT_FLAG) {
+			if (eq)
+				return usage_error("option %s takes no value", spec->name);
+			if (record(c, spec, NULL))
+				return 2;
+			continue;
+		}
+		if (eq) {
+			if (record(c, spec, eq + 1))
+				return 2;
+		} else if (i + 1 < argc) {
+			if (record(c, spec, argv[++i]))
+				return 2;
+		} else {
+			return usage_error("option %s needs a value", spec->name);
+		}
+	}
+	(void)global_opts;
+	return 0;
+}
+
+/* Reports the failure on stderr, one line, and maps it to the exit status. */
+static int report(const struct cli *c, enum ck_err rc)
+{
+	const char *msg = ck_errmsg();
+
+	if (rc == CK_OK)
+		return 0;
+	if (rc != CK_EPROBLEM || *msg)
+		fprintf(stderr, "certkeep%s%s: %s\n", c->cmd ? " " : "", c->cmd ? c->cmd->name : "",
+			*msg ? msg : "failed");
+	if (rc == CK_EUSAGE && c->cmd)
+		fprintf(stderr, "see 'certkeep %s --help'\n", c->cmd->name);
+	return ck_exit_status(rc);
+}
+
+int main(int argc, char **argv)
+{
+	struct cli c;
+	bool help = false;
+	enum ck_err rc = CK_OK;
+	char dir[4096];
+	int status;
+
+	memset(&c, 0, sizeof(c));
+	setlocale(LC_ALL, "C");
+	umask(077);
+	openlog("certkeep", LOG_PID, LOG_DAEMON);
+	status = parse(argc, argv, &c, &help);
+	if (status != 0)
+		return status;
+	if (c.cmd == NULL) {
+		cli_usage(help ? stdout : stderr);
+		return help ? 0 : 2;
+	}
+	if (help) {
+		cli_command_help(stdout, c.cmd);
+		return fflush(stdout) == 0 ? 0 : 1;
+	}
+	if (c.nargs < c.cmd->min_args || c.nargs > c.cmd->max_args) {
+		fprintf(stderr, "certkeep %s: expected %s%s (see 'certkeep %s --help')\n",
+			c.cmd->name, c.cmd->max_args ? "" : "no arguments",
+			c.cmd->max_args ? c.cmd->args : "", c.cmd->name);
+		return 2;
+	}
+	if (c.cmd->flags & (CMD_STORE | CMD_CREATE)) {
+		rc = store_default_dir(c.store_dir, dir, sizeof(dir));
+		if (rc == CK_OK)
+			rc = store_open(dir, (c.cmd->flags & CMD_CREATE) != 0, &c.st);
+	}
+	if (rc == CK_OK)
+		rc = c.cmd->run(&c);
+	store_close(c.st);
+	status = report(&c, rc);
+	/* Output that did not reach its destination is a failure (jq). */
+	if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
+		fprintf(stderr, "certkeep: cannot write output: %s\n", strerror(errno));
+		if (status == 0)
+			status = 1;
+	}
+	return status;
+}

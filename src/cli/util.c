@@ -1,0 +1,278 @@
+/*
+ * util.c - what the command handlers share: option access, JSON output,
+ * password input, help text from the command table (DESIGN.md §10).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "core/fileio.h"
+#include "core/strlist.h"
+
+bool cli_flag(const struct cli *c, const char *name)
+{
+	int i;
+
+	for (i = 0; i < c->nvals; i++)
+		if (strcmp(c->vals[i].spec->name, name) == 0)
+			return true;
+	return false;
+}
+
+const char *cli_value(const struct cli *c, const char *name)
+{
+	int i;
+
+	for (i = 0; i < c->nvals; i++)
+		if (strcmp(c->vals[i].spec->name, name) == 0)
+			return c->vals[i].value;
+	return NULL;
+}
+
+enum ck_err cli_values(const struct cli *c, const char *name, char ***out, size_t *n)
+{
+	int i;
+
+	*out = NULL;
+	*n = 0;
+	for (i = 0; i < c->nvals; i++) {
+		const char *p;
+
+		if (strcmp(c->vals[i].spec->name, name) != 0)
+			continue;
+		p = c->vals[i].value;
+		for (;;) {
+			const char *end = strchr(p, ',');
+			size_t len = end ? (size_t)(end - p) : strlen(p);
+			char item[512];
+
+			if (len >= sizeof(item)) {
+				ck_strlist_free(*out, *n);
+				return ck_fail(CK_EINVAL, "%s value too long", name);
+			}
+			memcpy(item, p, len);
+			item[len] = '\0';
+			if (ck_strlist_push(out, n, item) != CK_OK) {
+				ck_strlist_free(*out, *n);
+				return CK_ENOMEM;
+			}
+			if (end == NULL)
+				break;
+			p = end + 1;
+		}
+	}
+	return CK_OK;
+}
+
+enum ck_err cli_int(const struct cli *c, const char *name, long min, long max, int *out)
+{
+	const char *v = cli_value(c, name);
+	char *end;
+	long n;
+
+	if (v == NULL)
+		return CK_OK;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || n < min || n > max)
+		return ck_fail(CK_EUSAGE, "%s must be a whole number from %ld to %ld, not '%.40s'",
+			       name, min, max, v);
+	*out = (int)n;
+	return CK_OK;
+}
+
+enum ck_err cli_print_json(const json_t *v)
+{
+	if (json_dumpf(v, stdout, JSON_SORT_KEYS | JSON_INDENT(2)) != 0 || putchar('\n') == EOF)
+		return ck_fail_errno(CK_EIO, "cannot write output");
+	return CK_OK;
+}
+
+/* Reads one line from fd (no echo handling here) into a new buffer. */
+static enum ck_err read_line(FILE *f, char **out)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n = getline(&line, &cap, f);
+
+	if (n < 0) {
+		ck_free_secret(line, cap);
+		return ck_fail(CK_EPASSWORD, "no password given");
+	}
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	if (n > 1024) {
+		ck_free_secret(line, cap);
+		return ck_fail(CK_EPASSWORD, "password longer than 1024 characters");
+	}
+	*out = line;
+	return CK_OK;
+}
+
+static enum ck_err ask_tty(const char *prompt, char **out)
+{
+	struct termios old, quiet;
+	FILE *tty = fopen("/dev/tty", "r+");
+	enum ck_err rc;
+
+	if (tty == NULL)
+		return ck_fail(CK_EPASSWORD,
+			       "a password is needed and there is no terminal: use --password-stdin");
+	fprintf(tty, "%s", prompt);
+	fflush(tty);
+	if (tcgetattr(fileno(tty), &old) != 0) {
+		fclose(tty);
+		return ck_fail_errno(CK_EPASSWORD, "cannot read the terminal");
+	}
+	quiet = old;
+	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+	tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
+	rc = read_line(tty, out);
+	tcsetattr(fileno(tty), TCSAFLUSH, &old);
+	fprintf(tty, "\n");
+	fclose(tty);
+	return rc;
+}
+
+enum ck_err cli_read_password(const struct cli *c, const char *prompt, bool confirm,
+			      char **out)
+{
+	char *again = NULL;
+	enum ck_err rc;
+
+	if (cli_flag(c, "--password-stdin"))
+		return read_line(stdin, out);
+	rc = ask_tty(prompt, out);
+	if (rc != CK_OK || !confirm)
+		return rc;
+	rc = ask_tty("Again: ", &again);
+	if (rc == CK_OK && strcmp(*out, again) != 0) {
+		rc = ck_fail(CK_EPASSWORD, "the passwords do not match");
+		ck_free_secret(*out, strlen(*out) + 1);
+		*out = NULL;
+	}
+	if (again)
+		ck_free_secret(again, strlen(again) + 1);
+	return rc;
+}
+
+void cli_usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: certkeep [--store DIR] [--json] [-v] COMMAND [ARGS...]\n\n"
+		   "Keeps the TLS certificates of mail and web servers.\n\nCommands:\n");
+	for (i = 0; i < cli_n_commands; i++)
+		fprintf(f, "  %-9s %s\n", cli_commands[i].name, cli_commands[i].summary);
+	fprintf(f, "\nGlobal options (before or after the command):\n"
+		   "  --store DIR  the store (default: $CERTKEEP_STORE, /var/lib/certkeep for root,\n"
+		   "               ~/.local/state/certkeep otherwise)\n"
+		   "  --json       JSON on stdout\n"
+		   "  -v           more detail on stderr\n"
+		   "\n'certkeep COMMAND --help' shows a command's options; man certkeep for more.\n"
+		   "Exit status: 0 ok, 1 error, 2 usage, 3 problems found, 4 try again later.\n");
+}
+
+static void opt_synopsis(FILE *f, const struct opt_spec *o)
+{
+	fprintf(f, "%s%s%s", o->name, o->metavar ? " " : "", o->metavar ? o->metavar : "");
+}
+
+void cli_command_help(FILE *f, const struct cmd_spec *cmd)
+{
+	const struct opt_spec *o;
+
+	fprintf(f, "usage: certkeep %s", cmd->name);
+	if (cmd->args && *cmd->args)
+		fprintf(f, " %s", cmd->args);
+	for (o = cmd->opts; o && o->name; o++) {
+		fprintf(f, " [");
+		opt_synopsis(f, o);
+		fprintf(f, "]%s", o->kind == OPT_MULTI ? "..." : "");
+	}
+	fprintf(f, "\n\n%s\n", cmd->details);
+	if (cmd->opts && cmd->opts->name) {
+		fprintf(f, "\nOptions:\n");
+		for (o = cmd->opts; o->name; o++) {
+			char buf[64];
+
+			snprintf(buf, sizeof(buf), "%s%s%s", o->name, o->metavar ? " " : "",
+				 o->metavar ? o->metavar : "");
+			fprintf(f, "  %-22s %s\n", buf, o->help);
+		}
+	}
+	fprintf(f, "  %-22s %s\n  %-22s %s\n", "--json", "JSON on stdout", "--store DIR",
+		"the store directory");
+}
+
+/* Escapes roff's special characters in a line of help text. */
+static void roff_text(FILE *f, const char *s)
+{
+	if (*s == '.' || *s == '\'')
+		fputs("\\&", f);
+	for (; *s; s++) {
+		if (*s == '\\')
+			fputs("\\e", f);
+		else if (*s == '-')
+			fputs("\\-", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+void cli_man_commands(FILE *f)
+{
+	const struct opt_spec *o;
+	size_t i;
+
+	for (i = 0; i < cli_n_commands; i++) {
+		const struct cmd_spec *cmd = &cli_commands[i];
+
+		fprintf(f, ".TP\n.B certkeep %s", cmd->name);
+		if (cmd->args && *cmd->args) {
+			fputs(" ", f);
+			roff_text(f, cmd->args);
+		}
+		fputs("\n", f);
+		roff_text(f, cmd->details);
+		fputs("\n", f);
+		for (o = cmd->opts; o && o->name; o++) {
+			fputs(".RS\n.TP\n.B ", f);
+			roff_text(f, o->name);
+			if (o->metavar) {
+				fputs(" ", f);
+				fputs("\\fI", f);
+				roff_text(f, o->metavar);
+				fputs("\\fR", f);
+			}
+			fputs("\n", f);
+			roff_text(f, o->help);
+			fputs("\n.RE\n", f);
+		}
+	}
+}
+
+enum ck_err cmd_help(struct cli *c)
+{
+	size_t i;
+
+	if (c->nargs == 0) {
+		cli_usage(stdout);
+		return CK_OK;
+	}
+	if (strcmp(c->args[0], "roff") == 0) { /* for the man page build */
+		cli_man_commands(stdout);
+		return CK_OK;
+	}
+	for (i = 0; i < cli_n_commands; i++) {
+		if (strcmp(cli_commands[i].name, c->args[0]) == 0) {
+			cli_command_help(stdout, &cli_commands[i]);
+			return CK_OK;
+		}
+	}
+	return ck_fail(CK_EUSAGE, "no command '%.40s'", c->args[0]);
+}
