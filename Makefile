@@ -28,7 +28,7 @@ UNIT_SAN := $(UNIT_SRC:tests/unit/%.c=build/unit-san/%)
 
 PREFIX  ?= /usr/local
 DEPS_APT := build-essential pkg-config libssl-dev libsqlite3-dev libjansson-dev \
-            libcurl4-openssl-dev libcmocka-dev openssl sqlite3 man-db
+            libcurl4-openssl-dev libcmocka-dev openssl sqlite3 jq man-db
 
 .PHONY: all check deps unit unit-san e2e demo bench install clean analyze lint
 all: bin/certkeep docs/certkeep.1
@@ -76,6 +76,7 @@ unit-san: $(UNIT_SAN)
 
 e2e: bin/certkeep docs/certkeep.1
 	@bash tests/e2e/run.sh
+	@bash tests/man-examples.sh
 
 check: deps
 	$(MAKE) all

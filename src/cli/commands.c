@@ -79,9 +79,9 @@ const struct cmd_spec cli_commands[] = {
 	  init_opts },
 	{ "list", cmd_list, 0, 0, CMD_STORE, "",
 	  "list certificates, newest first",
-	  "Lists certificates, newest NotBefore first, then pending requests. With --domain, the "
-	  "first one listed that is Valid and enabled for the service is the one a server would "
-	  "choose.",
+	  "Lists certificates, newest NotBefore first, then pending requests (when no --domain or "
+	  "--service filter is given). --domain NAME matches a CertificateDomain equal to NAME or "
+	  "a wildcard covering it.",
 	  list_opts },
 	{ "show", cmd_show, 1, 1, CMD_STORE, "THUMBPRINT",
 	  "show every property of one certificate",

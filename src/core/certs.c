@@ -111,7 +111,7 @@ enum ck_err certs_install(struct store *st, struct store_cert *row, const struct
 			  "Subject", row->subject, "CertificateDomains",
 			  certs_json_strings(row->domains, row->n_domains), "Services", services,
 			  "Action", action, "HasPrivateKey", key != NULL || row->has_key),
-		"A new certificate has been installed (%s): %s, %s, domains %s, services %s.",
+		"A new certificate has been installed (%s): %s, %s; domains %s; services %s",
 		action, row->thumbprint, row->subject,
 		join_domains(row->domains, row->n_domains, domains, sizeof(domains)), services);
 }
@@ -187,7 +187,7 @@ enum ck_err ck_services_change(struct store *st, const char *thumb, unsigned ser
 		rc = ck_event_emit(st, CK_EV_SERVICES_CHANGED,
 				   json_pack("{s:s, s:s, s:s}", "Thumbprint", c.thumbprint,
 					     "OldServices", was, "NewServices", now),
-				   "Services of certificate %s changed from %s to %s.",
+				   "Services of certificate %s changed: %s -> %s",
 				   c.thumbprint, was, now);
 	store_cert_clear(&c);
 	if (rc != CK_OK) {
