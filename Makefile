@@ -30,7 +30,7 @@ PREFIX  ?= /usr/local
 DEPS_APT := build-essential pkg-config libssl-dev libsqlite3-dev libjansson-dev \
             libcurl4-openssl-dev libcmocka-dev openssl sqlite3 jq man-db
 
-.PHONY: all check deps unit unit-san e2e demo bench install clean analyze lint
+.PHONY: all check deps unit unit-san e2e demo bench bench-smoke install clean analyze lint fuzz fuzz-replay
 all: bin/certkeep docs/certkeep.1
 
 build/obj/%.o: %.c
@@ -80,8 +80,10 @@ e2e: bin/certkeep docs/certkeep.1
 
 check: deps
 	$(MAKE) all
+	$(MAKE) lint
 	$(MAKE) unit
 	$(MAKE) unit-san
+	$(MAKE) fuzz-replay
 	$(MAKE) e2e
 	$(MAKE) demo
 	$(MAKE) bench-smoke
@@ -99,6 +101,29 @@ bench: build/bench/bench_store bin/certkeep
 
 bench-smoke: build/bench/bench_store bin/certkeep
 	build/bench/bench_store 2000
+
+# Fuzzing: each fuzz/fuzz_X.c is a libFuzzer harness. fuzz-replay runs the
+# corpus through it (sanitizers on, no libFuzzer needed) as part of check;
+# "make fuzz FUZZ=names FUZZ_SECONDS=60" fuzzes with clang's libFuzzer.
+FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
+FUZZ_REPLAY := $(FUZZ_SRC:fuzz/%.c=build/fuzz-replay/%)
+FUZZ ?= names
+FUZZ_SECONDS ?= 60
+
+build/fuzz-replay/%: fuzz/%.c fuzz/replay.c build/libcertkeep-san.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN) -o $@ $< fuzz/replay.c build/libcertkeep-san.a $(PKG_LIBS)
+
+fuzz-replay: $(FUZZ_REPLAY)
+	@for h in $(FUZZ_REPLAY); do n=$${h#build/fuzz-replay/fuzz_}; \
+	  $$h fuzz/corpus/$$n/* || exit 1; done
+
+fuzz:
+	@mkdir -p build/fuzz
+	clang -std=c11 -D_DEFAULT_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined \
+	  -o build/fuzz/fuzz_$(FUZZ) fuzz/fuzz_$(FUZZ).c $(LIB_SRC) $(PKG_CFLAGS) $(PKG_LIBS)
+	@mkdir -p build/fuzz/corpus-$(FUZZ)
+	build/fuzz/fuzz_$(FUZZ) -max_total_time=$(FUZZ_SECONDS) build/fuzz/corpus-$(FUZZ) fuzz/corpus/$(FUZZ)
 
 analyze:
 	$(MAKE) clean
