@@ -20,14 +20,6 @@
 
 #define CERTKEEP_VERSION "0.1.0"
 
-static const struct opt_spec global_opts[] = {
-	{ "--store", OPT_VALUE, "DIR", "the store directory" },
-	{ "--json", OPT_FLAG, NULL, "JSON on stdout" },
-	{ "--verbose", OPT_FLAG, NULL, "more detail on stderr (also -v)" },
-	{ "--help", OPT_FLAG, NULL, "help (also -h)" },
-	{ 0 },
-};
-
 static const struct cmd_spec *find_command(const char *name)
 {
 	size_t i;
@@ -164,7 +156,6 @@ static int parse(int argc, char **argv, struct cli *c, bool *help)
 			return usage_error("option %s needs a value", spec->name);
 		}
 	}
-	(void)global_opts;
 	return 0;
 }
 
@@ -214,6 +205,8 @@ int main(int argc, char **argv)
 	}
 	if (c.cmd->flags & (CMD_STORE | CMD_CREATE)) {
 		rc = store_default_dir(c.store_dir, dir, sizeof(dir));
+		if (rc == CK_OK && c.verbose)
+			fprintf(stderr, "certkeep: store %s\n", dir);
 		if (rc == CK_OK)
 			rc = store_open(dir, (c.cmd->flags & CMD_CREATE) != 0, &c.st);
 	}

@@ -30,13 +30,27 @@ void ck_clock_reset(void)
 	fixed = false;
 }
 
+/* True if s starts with the digits-and-separators shape of pattern, where
+ * 'D' stands for a digit: strptime alone takes "2026-1-2" and " 2026". */
+static bool shaped(const char *s, const char *pattern)
+{
+	for (; *pattern; pattern++, s++) {
+		if (*pattern == 'D' ? !isdigit((unsigned char)*s) : *s != *pattern)
+			return false;
+	}
+	return true;
+}
+
 enum ck_err ck_time_parse(const char *s, int64_t *out)
 {
-	struct tm tm;
+	struct tm tm, asked, back;
 	const char *rest;
 	long offset = 0;
+	time_t t;
 
 	memset(&tm, 0, sizeof(tm));
+	if (!shaped(s, "DDDD-DD-DD") || (s[10] != '\0' && !shaped(s + 11, "DD:DD:DD")))
+		goto bad;
 	rest = strptime(s, "%Y-%m-%d", &tm);
 	if (rest == NULL)
 		goto bad;
@@ -73,7 +87,15 @@ enum ck_err ck_time_parse(const char *s, int64_t *out)
 	}
 	if (*rest != '\0')
 		goto bad;
-	*out = (int64_t)timegm(&tm) - offset;
+	/* timegm moves "February 30" to March: refuse what it had to move. */
+	asked = tm;
+	t = timegm(&tm);
+	if (gmtime_r(&t, &back) == NULL || back.tm_year != asked.tm_year ||
+	    back.tm_mon != asked.tm_mon || back.tm_mday != asked.tm_mday ||
+	    back.tm_hour != asked.tm_hour || back.tm_min != asked.tm_min ||
+	    back.tm_sec != asked.tm_sec)
+		goto bad;
+	*out = (int64_t)t - offset;
 	return CK_OK;
 bad:
 	return ck_fail(CK_EINVAL, "invalid time '%s': use RFC 3339, e.g. 2026-11-23T10:00:00Z",

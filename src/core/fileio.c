@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,8 @@ enum ck_err ck_read_file(const char *path, size_t max, uint8_t **buf, size_t *le
 	size_t used = 0, cap = 0;
 	int fd = -1;
 
+	if (max > SIZE_MAX - 2)
+		max = SIZE_MAX - 2;
 	if (strcmp(path, "-") == 0) {
 		fd = STDIN_FILENO;
 	} else {
@@ -137,7 +140,8 @@ enum ck_err ck_write_new(const char *path, const void *buf, size_t len, mode_t m
 	if (fd < 0)
 		return ck_fail_errno(errno == EEXIST ? CK_EEXIST : CK_EIO, "cannot create '%s'",
 				     path);
-	if (ck_write_all(fd, buf, len) != CK_OK || fsync(fd) != 0) {
+	/* The mode asked for, not the umask's idea of it (as ck_write_atomic). */
+	if (fchmod(fd, mode) != 0 || ck_write_all(fd, buf, len) != CK_OK || fsync(fd) != 0) {
 		enum ck_err rc = ck_fail_errno(CK_EIO, "cannot write '%s'", path);
 
 		close(fd);

@@ -174,11 +174,10 @@ void ck_services_long(unsigned s, char *buf, size_t n)
 	if (n == 0)
 		return;
 	buf[0] = '\0';
-	for (i = 0; i < CK_SVC_COUNT; i++) {
+	for (i = 0; i < CK_SVC_COUNT && o < n; i++) {
 		if (!(s & services[i].bit))
 			continue;
-		o += (size_t)snprintf(buf + o, o < n ? n - o : 0, "%s%s", o ? ", " : "",
-				      services[i].name);
+		o += (size_t)snprintf(buf + o, n - o, "%s%s", o ? ", " : "", services[i].name);
 	}
 	if (o == 0)
 		snprintf(buf, n, "None");

@@ -49,8 +49,10 @@ void pki_key_free(struct pki_key *key);
 
 /* ---- certificates ---- */
 
-/* Parses one certificate, PEM or DER (format detected). Trailing data after
- * the first PEM certificate is ignored only if it is more PEM blocks. */
+/* Parses one certificate, PEM or DER (format detected). DER must be exactly
+ * one certificate; in PEM the first CERTIFICATE block is taken and text
+ * around blocks is ignored, as OpenSSL does (files written by
+ * "openssl x509 -text" or "openssl pkcs12" carry such text). */
 enum ck_err pki_cert_parse(const uint8_t *buf, size_t len, struct pki_cert **out);
 
 /* Parses a PEM bundle of one or more certificates (for --chain). */
@@ -74,7 +76,7 @@ struct pki_cert_info {
 	char key_type[PKI_KEYTYPE_MAX];
 	char *subject; /* RFC 2253, e.g. "CN=mx1" */
 	char *issuer;
-	char *subject_cn; /* NULL if none */
+	char *subject_cn; /* NULL if none, or if it holds control characters */
 	int64_t not_before, not_after;
 	int version; /* 1, 2, 3 */
 	bool self_signed;

@@ -264,11 +264,13 @@ static int64_t asn1_time_to_unix(const ASN1_TIME *t)
 	return (int64_t)timegm(&tm);
 }
 
-/* The subject's (last) CN as UTF-8, or NULL. */
+/* The subject's (last) CN as UTF-8, or NULL if there is none or if it
+ * holds a NUL or a control character: such a CN is no host name, and a NUL
+ * would let "good.example\0.evil.test" pass for "good.example". */
 static char *subject_cn(X509 *x)
 {
 	const X509_NAME *name = X509_get_subject_name(x);
-	int idx = -1, last = -1;
+	int idx = -1, last = -1, i;
 	unsigned char *utf8 = NULL;
 	char *s = NULL;
 	int n;
@@ -279,6 +281,9 @@ static char *subject_cn(X509 *x)
 		return NULL;
 	n = ASN1_STRING_to_UTF8(&utf8,
 				X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, last)));
+	for (i = 0; i < n; i++)
+		if (utf8[i] < 0x20 || utf8[i] == 0x7f)
+			n = -1;
 	if (n >= 0) {
 		s = malloc((size_t)n + 1);
 		if (s) {
@@ -458,6 +463,15 @@ enum pki_trust pki_cert_verify(const struct pki_cert *cert, const struct pki_cha
 	enum pki_trust result = PKI_TRUST_INVALID;
 	int err;
 
+	time_t tt = (time_t)t;
+
+	/* Dates first: OpenSSL stops at the first error, and for a self-signed
+	 * certificate that is "untrusted" before any date is looked at. */
+	if (X509_cmp_time(X509_get0_notBefore(cert->x509), &tt) > 0 ||
+	    X509_cmp_time(X509_get0_notAfter(cert->x509), &tt) < 0) {
+		result = PKI_TRUST_DATE;
+		goto out;
+	}
 	if (store == NULL || ctx == NULL ||
 	    !X509_STORE_CTX_init(ctx, store, cert->x509, chain ? chain->certs : NULL))
 		goto out;

@@ -89,6 +89,8 @@ enum ck_err pki_key_parse(const uint8_t *buf, size_t len, struct pki_key **out)
 	struct pki_key *k;
 	BIO *bio;
 
+	if (len == 0)
+		return ck_fail(CK_EINVAL, "empty input: not an unencrypted private key");
 	if (len > INT32_MAX)
 		return ck_fail(CK_EINVAL, "key too large");
 	bio = BIO_new_mem_buf(buf, (int)len);
