@@ -28,18 +28,23 @@ UNIT_SAN := $(UNIT_SRC:tests/unit/%.c=build/unit-san/%)
 
 PREFIX  ?= /usr/local
 DEPS_APT := build-essential pkg-config libssl-dev libsqlite3-dev libjansson-dev \
-            libcurl4-openssl-dev libcmocka-dev openssl sqlite3 jq man-db
+            libcurl4-openssl-dev libcmocka-dev openssl sqlite3 jq fiu-utils man-db
 
 .PHONY: all check deps unit unit-san e2e demo bench bench-smoke install clean analyze lint fuzz fuzz-replay
 all: bin/certkeep docs/certkeep.1
 
+# Quiet by default; "make V=1" shows every command.
+Q := $(if $(V),,@)
+
 build/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 build/san/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(SAN) -MMD -MP -c -o $@ $<
+	@$(if $(Q),echo "  CC-SAN  $<")
+	$(Q)$(CC) $(CFLAGS) $(SAN) -MMD -MP -c -o $@ $<
 
 build/libcertkeep.a: $(LIB_OBJ)
 	@rm -f $@

@@ -82,6 +82,12 @@ enum ck_err cli_int(const struct cli *c, const char *name, long min, long max, i
 
 /* Prints a JSON value to stdout (sorted keys, indented) and a newline. */
 enum ck_err cli_print_json(const json_t *v);
+/* The same for a new reference, which it releases (NULL: out of memory). */
+enum ck_err cli_print_json_new(json_t *v);
+/* Prints one element of a streamed JSON array: "[" is printed by the
+ * caller, then each item with its index, then "]" (cli_json_array_end). */
+int cli_json_array_item(const json_t *item, size_t index);
+void cli_json_array_end(size_t count);
 
 /* Reads a password: the first line of stdin with --password-stdin, else
  * from the terminal without echo (asked twice when confirm). Never from

@@ -122,8 +122,7 @@ static int list_item(json_t *item, void *arg)
 	struct list_out *out = arg;
 
 	if (out->json) {
-		if (printf("%s", out->count ? ",\n" : "\n") < 0 ||
-		    json_dumpf(item, stdout, JSON_SORT_KEYS | JSON_INDENT(2)) != 0)
+		if (cli_json_array_item(item, out->count) != 0)
 			return CK_EIO;
 	} else {
 		const char *nb = json_string_value(json_object_get(item, "NotAfter"));
@@ -162,7 +161,7 @@ enum ck_err cmd_list(struct cli *c)
 	if (rc != CK_OK)
 		return rc;
 	if (c->json)
-		printf("%s]\n", out.count ? "\n" : "");
+		cli_json_array_end(out.count);
 	else if (out.count == 0)
 		fprintf(stderr, "no certificates%s\n",
 			o.domain || o.thumbprint || o.services ? " match" : " in the store");
@@ -311,26 +310,18 @@ enum ck_err cmd_export(struct cli *c)
 	if (rc != CK_OK)
 		return rc;
 	if (pem) {
-		if (c->json) {
-			json_t *j = json_pack("{s:s}", "Pem", pem);
-
-			rc = cli_print_json(j);
-			json_decref(j);
-		} else if (fwrite(pem, 1, pem_len, stdout) != pem_len) {
+		if (c->json)
+			rc = cli_print_json_new(json_pack("{s:s}", "Pem", pem));
+		else if (fwrite(pem, 1, pem_len, stdout) != pem_len) {
 			rc = ck_fail_errno(CK_EIO, "cannot write output");
 		}
 		free(pem);
 		return rc;
 	}
-	if (c->json) {
-		json_t *j = json_pack("{s:s, s:s, s:b}", "Path", o.out, "Format",
-				      o.pkcs12 ? "PKCS12" : "PEM", "WithPrivateKey",
-				      o.with_key || o.pkcs12);
-
-		rc = cli_print_json(j);
-		json_decref(j);
-		return rc;
-	}
+	if (c->json)
+		return cli_print_json_new(json_pack("{s:s, s:s, s:b}", "Path", o.out, "Format",
+						    o.pkcs12 ? "PKCS12" : "PEM", "WithPrivateKey",
+						    o.with_key || o.pkcs12));
 	printf("Exported to %s%s\n", o.out, o.with_key || o.pkcs12 ? " (with private key, mode 0600)" : "");
 	return CK_OK;
 }
@@ -352,14 +343,10 @@ static enum ck_err change_services(struct cli *c, bool enable)
 		return rc;
 	ck_services_compact(before, was, sizeof(was));
 	ck_services_compact(after, now, sizeof(now));
-	if (c->json) {
-		json_t *j = json_pack("{s:s, s:s, s:s, s:b}", "Thumbprint", thumb, "OldServices",
-				      was, "Services", now, "Changed", before != after);
-
-		rc = cli_print_json(j);
-		json_decref(j);
-		return rc;
-	}
+	if (c->json)
+		return cli_print_json_new(json_pack("{s:s, s:s, s:s, s:b}", "Thumbprint", thumb,
+						    "OldServices", was, "Services", now, "Changed",
+						    before != after));
 	if (before == after)
 		printf("%s: services already %s (no change)\n", thumb, now);
 	else
@@ -400,13 +387,8 @@ enum ck_err cmd_remove(struct cli *c)
 
 	if (rc != CK_OK)
 		return rc;
-	if (c->json) {
-		json_t *j = json_pack("{s:s, s:b}", "Thumbprint", removed, "Removed", 1);
-
-		rc = cli_print_json(j);
-		json_decref(j);
-		return rc;
-	}
+	if (c->json)
+		return cli_print_json_new(json_pack("{s:s, s:b}", "Thumbprint", removed, "Removed", 1));
 	printf("Removed %s\n", removed);
 	return CK_OK;
 }

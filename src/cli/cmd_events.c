@@ -30,14 +30,14 @@ static int print_event(const struct store_event *ev, void *arg)
 				      ev->source, "Message", ev->message, "Fields",
 				      fields ? fields : json_object());
 
+		int r;
+
 		if (o == NULL)
 			return CK_ENOMEM;
-		if (printf("%s", out->count ? ",\n" : "\n") < 0 ||
-		    json_dumpf(o, stdout, JSON_SORT_KEYS | JSON_INDENT(2)) != 0) {
-			json_decref(o);
-			return CK_EIO;
-		}
+		r = cli_json_array_item(o, out->count);
 		json_decref(o);
+		if (r != 0)
+			return r;
 	} else {
 		printf("%6lld  %s  %5d  %-7s  %s\n", (long long)ev->seq, when, ev->id, ev->level,
 		       ev->message);
@@ -70,6 +70,6 @@ enum ck_err cmd_events(struct cli *c)
 	if (rc != CK_OK)
 		return rc;
 	if (c->json)
-		printf("%s]\n", out.count ? "\n" : "");
+		cli_json_array_end(out.count);
 	return CK_OK;
 }

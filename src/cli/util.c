@@ -92,6 +92,30 @@ enum ck_err cli_print_json(const json_t *v)
 	return CK_OK;
 }
 
+enum ck_err cli_print_json_new(json_t *v)
+{
+	enum ck_err rc;
+
+	if (v == NULL)
+		return ck_fail(CK_ENOMEM, "out of memory");
+	rc = cli_print_json(v);
+	json_decref(v);
+	return rc;
+}
+
+int cli_json_array_item(const json_t *item, size_t index)
+{
+	if (printf("%s", index ? ",\n" : "\n") < 0 ||
+	    json_dumpf(item, stdout, JSON_SORT_KEYS | JSON_INDENT(2)) != 0)
+		return CK_EIO;
+	return 0;
+}
+
+void cli_json_array_end(size_t count)
+{
+	printf("%s]\n", count ? "\n" : "");
+}
+
 /* Reads one line from fd (no echo handling here) into a new buffer. */
 static enum ck_err read_line(FILE *f, char **out)
 {

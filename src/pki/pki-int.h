@@ -36,6 +36,10 @@ enum ck_err pki_fail_ssl(enum ck_err code, const char *what);
 /* Wraps an X509 (taking ownership) into a pki_cert with its cached DER. */
 enum ck_err pki_cert_wrap(X509 *x, struct pki_cert **out);
 
+/* Copies a memory BIO's contents into a new NUL-terminated string
+ * (len may be NULL). */
+enum ck_err pki_bio_string(BIO *bio, char **out, size_t *len);
+
 /* pki_key_id for a bare public key (a certificate's or a request's). */
 void pki_pubkey_id(EVP_PKEY *pkey, char out[PKI_SHA256_LEN + 1]);
 

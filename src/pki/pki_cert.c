@@ -137,7 +137,7 @@ size_t pki_chain_count(const struct pki_chain *chain)
 	return chain ? (size_t)sk_X509_num(chain->certs) : 0;
 }
 
-static enum ck_err bio_to_string(BIO *bio, char **out, size_t *len)
+enum ck_err pki_bio_string(BIO *bio, char **out, size_t *len)
 {
 	char *data, *copy;
 	long n = BIO_get_mem_data(bio, &data);
@@ -167,7 +167,7 @@ enum ck_err pki_chain_to_pem(const struct pki_chain *chain, char **pem, size_t *
 			return pki_fail_ssl(CK_ECRYPTO, "cannot encode chain");
 		}
 	}
-	rc = bio_to_string(bio, pem, len);
+	rc = pki_bio_string(bio, pem, len);
 	BIO_free(bio);
 	return rc;
 }
@@ -197,7 +197,7 @@ enum ck_err pki_cert_to_pem(const struct pki_cert *cert, char **pem, size_t *len
 		BIO_free(bio);
 		return pki_fail_ssl(CK_ECRYPTO, "cannot encode certificate");
 	}
-	rc = bio_to_string(bio, pem, len);
+	rc = pki_bio_string(bio, pem, len);
 	BIO_free(bio);
 	return rc;
 }
@@ -221,7 +221,7 @@ static char *name_to_string(const X509_NAME *name)
 	if (bio == NULL)
 		return NULL;
 	if (X509_NAME_print_ex(bio, name, 0, flags) >= 0)
-		(void)bio_to_string(bio, &s, NULL);
+		(void)pki_bio_string(bio, &s, NULL);
 	BIO_free(bio);
 	return s;
 }

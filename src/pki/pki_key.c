@@ -120,30 +120,16 @@ enum ck_err pki_key_parse(const uint8_t *buf, size_t len, struct pki_key **out)
 enum ck_err pki_key_to_pem(const struct pki_key *key, char **pem, size_t *len)
 {
 	BIO *bio = BIO_new(BIO_s_secmem());
-	enum ck_err rc = CK_ECRYPTO;
-	char *data, *copy;
-	long n;
+	enum ck_err rc;
 
 	if (bio == NULL)
 		bio = BIO_new(BIO_s_mem());
 	if (bio == NULL)
 		return ck_fail(CK_ENOMEM, "out of memory");
-	if (!PEM_write_bio_PrivateKey(bio, key->pkey, NULL, NULL, 0, NULL, NULL)) {
+	if (PEM_write_bio_PrivateKey(bio, key->pkey, NULL, NULL, 0, NULL, NULL))
+		rc = pki_bio_string(bio, pem, len);
+	else
 		rc = pki_fail_ssl(CK_ECRYPTO, "cannot encode the private key");
-		goto out;
-	}
-	n = BIO_get_mem_data(bio, &data);
-	copy = malloc((size_t)n + 1);
-	if (copy == NULL) {
-		rc = ck_fail(CK_ENOMEM, "out of memory");
-		goto out;
-	}
-	memcpy(copy, data, (size_t)n);
-	copy[n] = '\0';
-	*pem = copy;
-	*len = (size_t)n;
-	rc = CK_OK;
-out:
 	BIO_free(bio);
 	return rc;
 }

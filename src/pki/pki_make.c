@@ -204,27 +204,16 @@ out:
 enum ck_err pki_req_to_pem(const struct pki_req *req, char **pem, size_t *len)
 {
 	BIO *bio = BIO_new(BIO_s_mem());
-	char *data, *copy;
-	long n;
+	enum ck_err rc;
 
 	if (bio == NULL)
 		return ck_fail(CK_ENOMEM, "out of memory");
-	if (!PEM_write_bio_X509_REQ(bio, req->req)) {
-		BIO_free(bio);
-		return pki_fail_ssl(CK_ECRYPTO, "cannot encode the request");
-	}
-	n = BIO_get_mem_data(bio, &data);
-	copy = malloc((size_t)n + 1);
-	if (copy == NULL) {
-		BIO_free(bio);
-		return ck_fail(CK_ENOMEM, "out of memory");
-	}
-	memcpy(copy, data, (size_t)n);
-	copy[n] = '\0';
+	if (PEM_write_bio_X509_REQ(bio, req->req))
+		rc = pki_bio_string(bio, pem, len);
+	else
+		rc = pki_fail_ssl(CK_ECRYPTO, "cannot encode the request");
 	BIO_free(bio);
-	*pem = copy;
-	*len = (size_t)n;
-	return CK_OK;
+	return rc;
 }
 
 void pki_req_thumbprint(const struct pki_req *req, char out[PKI_THUMB_LEN + 1])
