@@ -164,9 +164,9 @@ enum ck_err store_cert_find(struct store *st, const char *thumb, struct store_ce
 	rc = store_thumb_normalize(thumb, norm);
 	if (rc != CK_OK)
 		return rc;
-	/* A prefix P selects the range [P, P + ':'): ':' sorts right after '9'
-	 * and 'F', so the index on thumbprint answers it. */
-	snprintf(hi, sizeof(hi), "%s:", norm);
+	/* A prefix P selects the range [P, P + "G"): 'G' sorts after every
+	 * upper-case hex digit, so the index on thumbprint answers it. */
+	snprintf(hi, sizeof(hi), "%sG", norm);
 	rc = store_prepare(st,
 			   "SELECT " CERT_COLUMNS " FROM certificates c"
 			   " WHERE c.thumbprint >= ?1 AND c.thumbprint < ?2 LIMIT 2",
@@ -235,7 +235,7 @@ enum ck_err store_cert_each(struct store *st, const struct store_cert_filter *f,
 		sqlite3_bind_text(stmt, sqlite3_bind_parameter_index(stmt, ":wild"),
 				  f->parent_wild, -1, SQLITE_STATIC);
 	if (f->thumb_prefix) {
-		snprintf(hi, sizeof(hi), "%s:", f->thumb_prefix);
+		snprintf(hi, sizeof(hi), "%sG", f->thumb_prefix);
 		sqlite3_bind_text(stmt, sqlite3_bind_parameter_index(stmt, ":tlo"),
 				  f->thumb_prefix, -1, SQLITE_STATIC);
 		sqlite3_bind_text(stmt, sqlite3_bind_parameter_index(stmt, ":thi"), hi, -1,

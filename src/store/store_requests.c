@@ -139,7 +139,7 @@ enum ck_err store_request_find(struct store *st, const char *thumb, struct store
 
 	if (rc != CK_OK)
 		return rc;
-	snprintf(hi, sizeof(hi), "%s:", norm);
+	snprintf(hi, sizeof(hi), "%sG", norm);
 	return find_one(st,
 			"SELECT " REQ_COLUMNS " FROM requests WHERE thumbprint >= ?1"
 			" AND thumbprint < ?2 LIMIT 2",
