@@ -6,8 +6,8 @@
 #include "cli.h"
 
 static const struct opt_spec init_opts[] = {
-	{ "--hostname", OPT_VALUE, "NAME", "short host name (CN); default: this host's" },
-	{ "--fqdn", OPT_VALUE, "FQDN", "fully qualified name (SAN); default: this host's" },
+	{ "--hostname", OPT_VALUE, "NAME", "short host name (CN); default: this host's, or the first label of --fqdn" },
+	{ "--fqdn", OPT_VALUE, "FQDN", "fully qualified name (SAN); default: NAME in this host's domain" },
 	{ "--days", OPT_VALUE, "N", "validity in days (default 1826, five years)" },
 	{ "--key", OPT_VALUE, "TYPE", "ec:P-256 (default), ec:P-384, rsa:2048, rsa:3072, rsa:4096" },
 	{ "--services", OPT_VALUE, "LIST", "services (default IMAP,POP,IIS,SMTP)" },

@@ -50,6 +50,54 @@ static enum ck_err make_selfsigned(struct store *st, const struct pki_make_param
 	return rc;
 }
 
+/*
+ * The host's names for init: what was given, completed from each other and
+ * from the system. --fqdn alone gives the short name (its first label);
+ * --hostname alone keeps the system's domain (mx1 + .contoso.test); a host
+ * without a domain has FQDN = short name. n is the size of both buffers.
+ */
+static enum ck_err init_names(const struct ck_init_opts *o, char *short_name, char *fqdn,
+			      size_t n)
+{
+	char sys_short[CK_DOMAIN_MAX + 1], sys_fqdn[CK_DOMAIN_MAX + 1];
+	enum ck_err rc;
+	char *dot;
+
+	if (o->hostname == NULL || o->fqdn == NULL) {
+		rc = ck_host_names(sys_short, sizeof(sys_short), sys_fqdn, sizeof(sys_fqdn));
+		if (rc != CK_OK)
+			return rc;
+		snprintf(short_name, n, "%s", sys_short);
+		snprintf(fqdn, n, "%s", sys_fqdn);
+	}
+	if (o->fqdn) {
+		rc = ck_domain_normalize(o->fqdn, false, fqdn, n);
+		if (rc != CK_OK)
+			return rc;
+		if (o->hostname == NULL) {
+			snprintf(short_name, n, "%s", fqdn);
+			dot = strchr(short_name, '.');
+			if (dot)
+				*dot = '\0';
+		}
+	}
+	if (o->hostname) {
+		rc = ck_domain_normalize(o->hostname, false, short_name, n);
+		if (rc != CK_OK)
+			return rc;
+		if (strchr(short_name, '.'))
+			return ck_fail(CK_EINVAL,
+				       "--hostname takes the short host name (no dots): '%s'",
+				       short_name);
+		if (o->fqdn == NULL) {
+			dot = strchr(sys_fqdn, '.');
+			if (snprintf(fqdn, n, "%s%s", short_name, dot ? dot : "") >= (int)n)
+				return ck_fail(CK_EINVAL, "host name too long");
+		}
+	}
+	return CK_OK;
+}
+
 enum ck_err ck_init(struct store *st, const struct ck_init_opts *o, char thumb[41])
 {
 	char short_name[CK_DOMAIN_MAX + 1], fqdn[CK_DOMAIN_MAX + 1];
@@ -64,25 +112,9 @@ enum ck_err ck_init(struct store *st, const struct ck_init_opts *o, char thumb[4
 	rc = check_days(days);
 	if (rc != CK_OK)
 		return rc;
-	if (o->hostname == NULL || o->fqdn == NULL) {
-		rc = ck_host_names(short_name, sizeof(short_name), fqdn, sizeof(fqdn));
-		if (rc != CK_OK)
-			return rc;
-	}
-	if (o->hostname) {
-		rc = ck_domain_normalize(o->hostname, false, short_name, sizeof(short_name));
-		if (rc != CK_OK)
-			return rc;
-		if (strchr(short_name, '.'))
-			return ck_fail(CK_EINVAL,
-				       "--hostname takes the short host name (no dots): '%s'",
-				       short_name);
-	}
-	if (o->fqdn) {
-		rc = ck_domain_normalize(o->fqdn, false, fqdn, sizeof(fqdn));
-		if (rc != CK_OK)
-			return rc;
-	}
+	rc = init_names(o, short_name, fqdn, sizeof(fqdn));
+	if (rc != CK_OK)
+		return rc;
 	domains[0] = short_name;
 	domains[1] = fqdn;
 	params = (struct pki_make_params){
