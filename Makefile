@@ -48,23 +48,28 @@ build/san/%.o: %.c
 
 build/libcertkeep.a: $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)ar rcs $@ $^
 
 build/libcertkeep-san.a: $(SLIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)ar rcs $@ $^
 
 bin/certkeep: $(CLI_OBJ) build/libcertkeep.a
 	@mkdir -p bin
-	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) build/libcertkeep.a $(PKG_LIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) build/libcertkeep.a $(PKG_LIBS)
 
 build/unit/%: tests/unit/%.c build/libcertkeep.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Wno-missing-prototypes -o $@ $< build/libcertkeep.a $(PKG_LIBS) -lcmocka
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) -Wno-missing-prototypes -o $@ $< build/libcertkeep.a $(PKG_LIBS) -lcmocka
 
 build/unit-san/%: tests/unit/%.c build/libcertkeep-san.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(SAN) -Wno-missing-prototypes -o $@ $< build/libcertkeep-san.a $(PKG_LIBS) -lcmocka
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(SAN) -Wno-missing-prototypes -o $@ $< build/libcertkeep-san.a $(PKG_LIBS) -lcmocka
 
 docs/certkeep.1: docs/certkeep.1.in bin/certkeep
 	sh docs/mkman.sh bin/certkeep docs/certkeep.1.in > $@.tmp && mv $@.tmp $@
@@ -98,7 +103,8 @@ demo: bin/certkeep
 
 build/bench/%: bench/%.c build/libcertkeep.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< build/libcertkeep.a $(PKG_LIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) -o $@ $< build/libcertkeep.a $(PKG_LIBS)
 
 BENCH_N ?= 1000000
 bench: build/bench/bench_store bin/certkeep
@@ -117,7 +123,8 @@ FUZZ_SECONDS ?= 60
 
 build/fuzz-replay/%: fuzz/%.c fuzz/replay.c build/libcertkeep-san.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(SAN) -o $@ $< fuzz/replay.c build/libcertkeep-san.a $(PKG_LIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(SAN) -o $@ $< fuzz/replay.c build/libcertkeep-san.a $(PKG_LIBS)
 
 fuzz-replay: $(FUZZ_REPLAY)
 	@for h in $(FUZZ_REPLAY); do n=$${h#build/fuzz-replay/fuzz_}; \

@@ -10,8 +10,19 @@
 #include "../core/strlist.h"
 #include "store.h"
 
+/* Statements prepared once per handle (hot paths: bulk insert, listing). */
+enum store_stmt_slot {
+	STMT_CERT_INSERT,
+	STMT_DOMAIN_INSERT,
+	STMT_DOMAINS_OF,
+	STMT_KEY_EXISTS,
+	STMT_EVENT_APPEND,
+	STMT_SLOTS
+};
+
 struct store {
 	sqlite3 *db;
+	sqlite3_stmt *stmts[STMT_SLOTS];
 	char dir[PATH_MAX];
 	bool in_tx;
 	/* Key files written in the open transaction (removed on rollback) and
@@ -27,6 +38,12 @@ enum ck_err store_fail_db(struct store *st, const char *what);
 
 /* Prepares sql or fails with the database's message. */
 enum ck_err store_prepare(struct store *st, const char *sql, sqlite3_stmt **stmt);
+
+/* A cached statement for slot, prepared from sql on first use, reset and
+ * unbound; give it back with store_release (never finalize it). */
+enum ck_err store_cached(struct store *st, enum store_stmt_slot slot, const char *sql,
+			 sqlite3_stmt **stmt);
+void store_release(sqlite3_stmt *stmt);
 
 /* Executes a statement that returns no rows; finalizes it. */
 enum ck_err store_step_done(struct store *st, sqlite3_stmt *stmt, const char *what);

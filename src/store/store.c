@@ -102,6 +102,23 @@ enum ck_err store_prepare(struct store *st, const char *sql, sqlite3_stmt **stmt
 	return CK_OK;
 }
 
+enum ck_err store_cached(struct store *st, enum store_stmt_slot slot, const char *sql,
+			 sqlite3_stmt **stmt)
+{
+	if (st->stmts[slot] == NULL &&
+	    sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st->stmts[slot],
+			       NULL) != SQLITE_OK)
+		return store_fail_db(st, "database");
+	*stmt = st->stmts[slot];
+	return CK_OK;
+}
+
+void store_release(sqlite3_stmt *stmt)
+{
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
+}
+
 enum ck_err store_step_done(struct store *st, sqlite3_stmt *stmt, const char *what)
 {
 	int r = sqlite3_step(stmt);
@@ -336,9 +353,13 @@ fail:
 
 void store_close(struct store *st)
 {
+	size_t i;
+
 	if (st == NULL)
 		return;
 	store_rollback(st);
+	for (i = 0; i < STMT_SLOTS; i++)
+		sqlite3_finalize(st->stmts[i]);
 	sqlite3_close_v2(st->db);
 	free(st);
 }

@@ -32,9 +32,9 @@ void store_cert_clear(struct store_cert *c)
 static enum ck_err load_domains(struct store *st, struct store_cert *c)
 {
 	sqlite3_stmt *stmt;
-	enum ck_err rc = store_prepare(
-		st, "SELECT domain FROM certificate_domains WHERE cert_id = ? ORDER BY position",
-		&stmt);
+	enum ck_err rc = store_cached(
+		st, STMT_DOMAINS_OF,
+		"SELECT domain FROM certificate_domains WHERE cert_id = ? ORDER BY position", &stmt);
 	int r;
 
 	if (rc != CK_OK)
@@ -48,7 +48,7 @@ static enum ck_err load_domains(struct store *st, struct store_cert *c)
 	}
 	if (rc == CK_OK && r != SQLITE_DONE)
 		rc = store_fail_db(st, "reading domains");
-	sqlite3_finalize(stmt);
+	store_release(stmt);
 	return rc;
 }
 
@@ -95,7 +95,7 @@ enum ck_err store_cert_insert(struct store *st, struct store_cert *c)
 	enum ck_err rc;
 	size_t i;
 
-	rc = store_prepare(st,
+	rc = store_cached(st, STMT_CERT_INSERT,
 			   "INSERT INTO certificates(thumbprint, sha256, key_id, serial, key_type,"
 			   " subject, issuer, not_before, not_after, version, self_signed, services,"
 			   " replaced_by, friendly_name, added, der, chain_pem)"
@@ -129,15 +129,15 @@ enum ck_err store_cert_insert(struct store *st, struct store_cert *c)
 				     c->thumbprint);
 		else
 			rc = store_fail_db(st, "cannot add the certificate");
-		sqlite3_finalize(stmt);
+		store_release(stmt);
 		return rc;
 	}
-	sqlite3_finalize(stmt);
+	store_release(stmt);
 	c->id = sqlite3_last_insert_rowid(st->db);
 
-	rc = store_prepare(st,
-			   "INSERT INTO certificate_domains(cert_id, position, domain) VALUES(?,?,?)",
-			   &stmt);
+	rc = store_cached(st, STMT_DOMAIN_INSERT,
+			  "INSERT INTO certificate_domains(cert_id, position, domain) VALUES(?,?,?)",
+			  &stmt);
 	if (rc != CK_OK)
 		return rc;
 	for (i = 0; i < c->n_domains; i++) {
@@ -150,7 +150,7 @@ enum ck_err store_cert_insert(struct store *st, struct store_cert *c)
 		}
 		sqlite3_reset(stmt);
 	}
-	sqlite3_finalize(stmt);
+	store_release(stmt);
 	return rc;
 }
 

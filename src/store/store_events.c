@@ -19,10 +19,10 @@ enum ck_err store_event_append(struct store *st, const struct store_event *ev, i
 
 	if (!st->in_tx)
 		return ck_fail(CK_ERROR, "an event must be written with its change");
-	rc = store_prepare(st,
-			   "INSERT INTO events(time, id, level, source, message, fields)"
-			   " VALUES(?,?,?,?,?,?)",
-			   &stmt);
+	rc = store_cached(st, STMT_EVENT_APPEND,
+			  "INSERT INTO events(time, id, level, source, message, fields)"
+			  " VALUES(?,?,?,?,?,?)",
+			  &stmt);
 	if (rc != CK_OK)
 		return rc;
 	sqlite3_bind_int64(stmt, 1, ev->time);
@@ -31,7 +31,9 @@ enum ck_err store_event_append(struct store *st, const struct store_event *ev, i
 	sqlite3_bind_text(stmt, 4, ev->source, -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 5, ev->message, -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 6, ev->fields ? ev->fields : "{}", -1, SQLITE_STATIC);
-	rc = store_step_done(st, stmt, "cannot record the event");
+	if (sqlite3_step(stmt) != SQLITE_DONE)
+		rc = store_fail_db(st, "cannot record the event");
+	store_release(stmt);
 	if (rc == CK_OK && seq)
 		*seq = sqlite3_last_insert_rowid(st->db);
 	return rc;

@@ -42,11 +42,12 @@ bool store_key_exists(struct store *st, const char *key_id)
 	sqlite3_stmt *stmt;
 	bool found = false;
 
-	if (store_prepare(st, "SELECT 1 FROM keys WHERE key_id = ?", &stmt) != CK_OK)
+	if (store_cached(st, STMT_KEY_EXISTS, "SELECT 1 FROM keys WHERE key_id = ?", &stmt) !=
+	    CK_OK)
 		return false;
 	sqlite3_bind_text(stmt, 1, key_id, -1, SQLITE_STATIC);
 	found = sqlite3_step(stmt) == SQLITE_ROW;
-	sqlite3_finalize(stmt);
+	store_release(stmt);
 	return found;
 }
 
@@ -56,6 +57,7 @@ enum ck_err store_key_save(struct store *st, const char *key_id, const char *key
 	char path[PATH_MAX];
 	sqlite3_stmt *stmt;
 	enum ck_err rc;
+	size_t i;
 
 	if (!st->in_tx)
 		return ck_fail(CK_ERROR, "store_key_save outside a transaction");
@@ -63,6 +65,15 @@ enum ck_err store_key_save(struct store *st, const char *key_id, const char *key
 		return ck_fail(CK_EINVAL, "invalid key id");
 	if (store_key_exists(st, key_id))
 		return CK_OK;
+	/* Released earlier in this transaction and wanted again: the file
+	 * must survive the commit. */
+	for (i = 0; i < st->n_released; i++) {
+		if (strcmp(st->released_keys[i], key_id) == 0) {
+			free(st->released_keys[i]);
+			st->released_keys[i] = st->released_keys[--st->n_released];
+			break;
+		}
+	}
 	store_key_path(st, key_id, path, sizeof(path));
 	rc = ck_write_new(path, pem, len, 0600);
 	if (rc == CK_EEXIST) {
