@@ -167,8 +167,7 @@ enum ck_err ck_services_change(struct store *st, const char *thumb, unsigned ser
 	*before = c.services;
 	next = enable ? (c.services | services) : (c.services & ~services);
 	*after = next;
-	if (enable && (services & (CK_SVC_SMTP | CK_SVC_IIS | CK_SVC_IMAP | CK_SVC_POP)) &&
-	    !c.has_key) {
+	if (enable && services && !c.has_key) {
 		store_cert_clear(&c);
 		ck_rollback(st);
 		return ck_fail(CK_EINVAL,

@@ -250,6 +250,16 @@ enum ck_err ck_new(struct store *st, const struct ck_new_opts *o, char thumb[41]
 		rc = certs_domains_check(o->domains, o->n_domains, &domains, &n);
 	if (rc != CK_OK)
 		return rc;
+	/* X.520 caps a CN at 64 characters; a DNS name may be longer. */
+	if (strlen(domains[0]) > 64) {
+		rc = ck_fail(CK_EINVAL,
+			     "the first --domain becomes the subject CN, which holds at most 64 "
+			     "characters: give a shorter name first ('%.40s...' is %zu)",
+			     domains[0], strlen(domains[0]));
+		store_cert_clear(&row);
+		ck_strlist_free(domains, n);
+		return rc;
+	}
 	params = (struct pki_make_params){
 		.subject_cn = domains[0],
 		.domains = (const char *const *)domains,

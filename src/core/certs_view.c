@@ -224,9 +224,12 @@ enum ck_err ck_show(struct store *st, const char *thumb, int64_t now, json_t **o
 	}
 	if (rc != CK_ENOTFOUND)
 		return rc;
-	if (store_request_find(st, thumb, &r) != CK_OK)
+	rc = store_request_find(st, thumb, &r);
+	if (rc == CK_ENOTFOUND)
 		return ck_fail(CK_ENOTFOUND, "no certificate or pending request with thumbprint %s",
 			       thumb);
+	if (rc != CK_OK)
+		return rc;
 	*out = ck_request_json(&r);
 	store_request_clear(&r);
 	return *out ? CK_OK : ck_fail(CK_ENOMEM, "out of memory");

@@ -64,7 +64,9 @@ enum ck_err ck_event_emit(struct store *st, int id, json_t *fields, const char *
 	va_start(ap, fmt);
 	vsnprintf(message, sizeof(message), fmt, ap);
 	va_end(ap);
-	fields_text = json_dumps(fields ? fields : json_object(), JSON_SORT_KEYS | JSON_COMPACT);
+	if (fields == NULL)
+		fields = json_object();
+	fields_text = json_dumps(fields, JSON_SORT_KEYS | JSON_COMPACT);
 	json_decref(fields);
 	if (fields_text == NULL)
 		return ck_fail(CK_ENOMEM, "out of memory");

@@ -51,11 +51,24 @@ bool store_key_exists(struct store *st, const char *key_id)
 	return found;
 }
 
+static enum ck_err insert_key_row(struct store *st, const char *key_id, const char *key_type)
+{
+	sqlite3_stmt *stmt;
+	enum ck_err rc = store_prepare(
+		st, "INSERT INTO keys(key_id, key_type, created) VALUES(?,?,?)", &stmt);
+
+	if (rc != CK_OK)
+		return rc;
+	sqlite3_bind_text(stmt, 1, key_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, key_type, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 3, ck_now());
+	return store_step_done(st, stmt, "cannot record the key");
+}
+
 enum ck_err store_key_save(struct store *st, const char *key_id, const char *key_type,
 			   const char *pem, size_t len)
 {
 	char path[PATH_MAX];
-	sqlite3_stmt *stmt;
 	enum ck_err rc;
 	size_t i;
 
@@ -65,13 +78,14 @@ enum ck_err store_key_save(struct store *st, const char *key_id, const char *key
 		return ck_fail(CK_EINVAL, "invalid key id");
 	if (store_key_exists(st, key_id))
 		return CK_OK;
-	/* Released earlier in this transaction and wanted again: the file
-	 * must survive the commit. */
+	/* Released earlier in this transaction and wanted again: its file is
+	 * still there and must survive both commit and rollback untouched, so
+	 * only the row comes back. */
 	for (i = 0; i < st->n_released; i++) {
 		if (strcmp(st->released_keys[i], key_id) == 0) {
 			free(st->released_keys[i]);
 			st->released_keys[i] = st->released_keys[--st->n_released];
-			break;
+			return insert_key_row(st, key_id, key_type);
 		}
 	}
 	store_key_path(st, key_id, path, sizeof(path));
@@ -89,14 +103,7 @@ enum ck_err store_key_save(struct store *st, const char *key_id, const char *key
 		unlink(path);
 		return rc;
 	}
-	rc = store_prepare(st, "INSERT INTO keys(key_id, key_type, created) VALUES(?,?,?)",
-			   &stmt);
-	if (rc != CK_OK)
-		return rc;
-	sqlite3_bind_text(stmt, 1, key_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 2, key_type, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 3, ck_now());
-	return store_step_done(st, stmt, "cannot record the key");
+	return insert_key_row(st, key_id, key_type);
 }
 
 enum ck_err store_key_load(struct store *st, const char *key_id, char **pem, size_t *len)

@@ -69,25 +69,26 @@ static enum ck_err row_to_request(sqlite3_stmt *stmt, struct store_request *r)
 enum ck_err store_request_insert(struct store *st, struct store_request *r)
 {
 	sqlite3_stmt *stmt;
-	char domains[4096];
-	size_t i, o = 0;
+	char *domains;
+	size_t i, o = 0, need = 1;
 	enum ck_err rc;
 
+	for (i = 0; i < r->n_domains; i++)
+		need += strlen(r->domains[i]) + 1;
+	domains = malloc(need);
+	if (domains == NULL)
+		return ck_fail(CK_ENOMEM, "out of memory");
 	domains[0] = '\0';
-	for (i = 0; i < r->n_domains; i++) {
-		int n = snprintf(domains + o, sizeof(domains) - o, "%s%s", i ? " " : "",
-				 r->domains[i]);
-
-		if (n < 0 || (size_t)n >= sizeof(domains) - o)
-			return ck_fail(CK_EINVAL, "too many domain names in one request");
-		o += (size_t)n;
-	}
+	for (i = 0; i < r->n_domains; i++)
+		o += (size_t)snprintf(domains + o, need - o, "%s%s", i ? " " : "", r->domains[i]);
 	rc = store_prepare(st,
 			   "INSERT INTO requests(thumbprint, key_id, key_type, subject, domains,"
 			   " services, created, der) VALUES(?,?,?,?,?,?,?,?)",
 			   &stmt);
-	if (rc != CK_OK)
+	if (rc != CK_OK) {
+		free(domains);
 		return rc;
+	}
 	sqlite3_bind_text(stmt, 1, r->thumbprint, -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 2, r->key_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 3, r->key_type, -1, SQLITE_STATIC);
@@ -97,6 +98,7 @@ enum ck_err store_request_insert(struct store *st, struct store_request *r)
 	sqlite3_bind_int64(stmt, 7, r->created);
 	sqlite3_bind_blob(stmt, 8, r->der, (int)r->der_len, SQLITE_STATIC);
 	rc = store_step_done(st, stmt, "cannot record the request");
+	free(domains);
 	if (rc == CK_OK)
 		r->id = sqlite3_last_insert_rowid(st->db);
 	return rc;
