@@ -280,15 +280,37 @@ out:
 	return rc;
 }
 
+/* Export's sink: the PEM to stdout, flushed, so a failed write is known
+ * before the export is recorded. */
+static enum ck_err export_to_stdout(const char *pem, size_t len, void *arg)
+{
+	const struct cli *c = arg;
+	int ok;
+
+	if (c->json) {
+		json_t *j = json_pack("{s:s}", "Pem", pem);
+
+		ok = j && json_dumpf(j, stdout, JSON_SORT_KEYS | JSON_INDENT(2)) == 0 &&
+		     putchar('\n') != EOF;
+		json_decref(j);
+	} else {
+		ok = fwrite(pem, 1, len, stdout) == len;
+	}
+	if (!ok || fflush(stdout) != 0 || ferror(stdout))
+		return ck_fail_errno(CK_EIO, "cannot write output");
+	return CK_OK;
+}
+
 enum ck_err cmd_export(struct cli *c)
 {
 	struct ck_export_opts o = {
 		.with_key = cli_flag(c, "--with-key"),
 		.pkcs12 = cli_flag(c, "--pkcs12"),
 		.out = cli_value(c, "--out"),
+		.sink = export_to_stdout,
+		.sink_arg = c,
 	};
-	char *password = NULL, *pem = NULL;
-	size_t pem_len = 0;
+	char *password = NULL;
 	enum ck_err rc;
 
 	if ((o.with_key || o.pkcs12) && o.out == NULL)
@@ -304,25 +326,17 @@ enum ck_err cmd_export(struct cli *c)
 		}
 		o.password = password;
 	}
-	rc = ck_export(c->st, c->args[0], &o, &pem, &pem_len);
+	rc = ck_export(c->st, c->args[0], &o);
 	if (password)
 		ck_free_secret(password, strlen(password) + 1);
-	if (rc != CK_OK)
+	if (rc != CK_OK || o.out == NULL)
 		return rc;
-	if (pem) {
-		if (c->json)
-			rc = cli_print_json_new(json_pack("{s:s}", "Pem", pem));
-		else if (fwrite(pem, 1, pem_len, stdout) != pem_len) {
-			rc = ck_fail_errno(CK_EIO, "cannot write output");
-		}
-		free(pem);
-		return rc;
-	}
 	if (c->json)
 		return cli_print_json_new(json_pack("{s:s, s:s, s:b}", "Path", o.out, "Format",
 						    o.pkcs12 ? "PKCS12" : "PEM", "WithPrivateKey",
 						    o.with_key || o.pkcs12));
-	printf("Exported to %s%s\n", o.out, o.with_key || o.pkcs12 ? " (with private key, mode 0600)" : "");
+	printf("Exported to %s%s\n", o.out,
+	       o.with_key || o.pkcs12 ? " (with private key, mode 0600)" : "");
 	return CK_OK;
 }
 

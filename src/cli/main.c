@@ -20,6 +20,8 @@
 
 #define CERTKEEP_VERSION "0.1.0"
 
+static int finish_output(int status);
+
 static const struct cmd_spec *find_command(const char *name)
 {
 	size_t i;
@@ -118,7 +120,7 @@ static int parse(int argc, char **argv, struct cli *c, bool *help)
 		}
 		if (strcmp(a, "--version") == 0) {
 			printf("certkeep %s\n", CERTKEEP_VERSION);
-			exit(0);
+			exit(finish_output(0));
 		}
 		eq = strchr(a, '=');
 		len = eq ? (size_t)(eq - a) : strlen(a);
@@ -166,12 +168,25 @@ static int report(const struct cli *c, enum ck_err rc)
 
 	if (rc == CK_OK)
 		return 0;
-	if (rc != CK_EPROBLEM || *msg)
-		fprintf(stderr, "certkeep%s%s: %s\n", c->cmd ? " " : "", c->cmd ? c->cmd->name : "",
-			*msg ? msg : "failed");
-	if (rc == CK_EUSAGE && c->cmd)
-		fprintf(stderr, "see 'certkeep %s --help'\n", c->cmd->name);
+	if (rc == CK_EUSAGE)
+		fprintf(stderr, "certkeep %s: %s (see 'certkeep %s --help')\n", c->cmd->name,
+			*msg ? msg : "usage", c->cmd->name);
+	else if (rc != CK_EPROBLEM || *msg)
+		fprintf(stderr, "certkeep %s: %s\n", c->cmd->name, *msg ? msg : "failed");
 	return ck_exit_status(rc);
+}
+
+/* Output that did not reach its destination is a failure (jq): checked
+ * once, at the end, and reported unless a failure was reported already. */
+static int finish_output(int status)
+{
+	if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
+		if (status == 0) {
+			fprintf(stderr, "certkeep: cannot write output: %s\n", strerror(errno));
+			status = 1;
+		}
+	}
+	return status;
 }
 
 int main(int argc, char **argv)
@@ -191,11 +206,11 @@ int main(int argc, char **argv)
 		return status;
 	if (c.cmd == NULL) {
 		cli_usage(help ? stdout : stderr);
-		return help ? 0 : 2;
+		return help ? finish_output(0) : 2;
 	}
 	if (help) {
 		cli_command_help(stdout, c.cmd);
-		return fflush(stdout) == 0 ? 0 : 1;
+		return finish_output(0);
 	}
 	if (c.nargs < c.cmd->min_args || c.nargs > c.cmd->max_args) {
 		fprintf(stderr, "certkeep %s: expected %s%s (see 'certkeep %s --help')\n",
@@ -214,11 +229,5 @@ int main(int argc, char **argv)
 		rc = c.cmd->run(&c);
 	store_close(c.st);
 	status = report(&c, rc);
-	/* Output that did not reach its destination is a failure (jq). */
-	if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
-		fprintf(stderr, "certkeep: cannot write output: %s\n", strerror(errno));
-		if (status == 0)
-			status = 1;
-	}
-	return status;
+	return finish_output(status);
 }

@@ -229,8 +229,8 @@ void cli_command_help(FILE *f, const struct cmd_spec *cmd)
 			fprintf(f, "  %-22s %s\n", buf, o->help);
 		}
 	}
-	fprintf(f, "  %-22s %s\n  %-22s %s\n", "--json", "JSON on stdout", "--store DIR",
-		"the store directory");
+	fprintf(f, "  %-22s %s\n  %-22s %s\n  %-22s %s\n", "--json", "JSON on stdout",
+		"--store DIR", "the store directory", "-v, --verbose", "more detail on stderr");
 }
 
 /* Escapes roff's special characters in a line of help text. */

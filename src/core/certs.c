@@ -241,6 +241,8 @@ enum ck_err ck_remove(struct store *st, const char *thumb, char removed[41])
 	snprintf(removed, 41, "%s", c.thumbprint);
 	rc = store_cert_delete(st, c.id);
 	if (rc == CK_OK)
+		rc = store_cert_repoint_replaced(st, c.thumbprint, c.replaced_by);
+	if (rc == CK_OK)
 		rc = store_key_release(st, c.key_id);
 	if (rc == CK_OK)
 		rc = ck_event_emit(st, CK_EV_CERT_DELETED,

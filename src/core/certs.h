@@ -89,12 +89,15 @@ struct ck_export_opts {
 	bool with_key;
 	bool pkcs12;
 	const char *password; /* pkcs12 */
-	const char *out;      /* file to write; NULL: return PEM (no key) */
+	const char *out;      /* file to write; NULL: hand the PEM to sink */
+	/* Without out: receives the PEM (never a key) before the event is
+	 * committed, so output that cannot be written records no export. */
+	enum ck_err (*sink)(const char *pem, size_t len, void *arg);
+	void *sink_arg;
 };
 /* Exports; with out, writes the file atomically (0600 when it holds a key,
- * else 0644); without, returns the PEM in *pem. Event 1007. */
-enum ck_err ck_export(struct store *st, const char *thumb, const struct ck_export_opts *o,
-		      char **pem, size_t *pem_len);
+ * else 0644). Event 1007 with the absolute path. */
+enum ck_err ck_export(struct store *st, const char *thumb, const struct ck_export_opts *o);
 
 /* Adds (enable) or removes (disable) services; *before and *after report. */
 enum ck_err ck_services_change(struct store *st, const char *thumb, unsigned services,

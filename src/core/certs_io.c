@@ -8,9 +8,11 @@
  */
 #include "certs-int.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "events.h"
@@ -133,9 +135,21 @@ static enum ck_err concat(const char *a, size_t alen, const char *b, size_t blen
 	return CK_OK;
 }
 
-enum ck_err ck_export(struct store *st, const char *thumb, const struct ck_export_opts *o,
-		      char **pem_out, size_t *pem_out_len)
+/* The absolute form of a path, for the event (the relative one means
+ * nothing once the shell that typed it is gone). */
+static void absolute_path(const char *path, char *buf, size_t n)
 {
+	char cwd[PATH_MAX];
+
+	if (path[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
+		snprintf(buf, n, "%s", path);
+	else
+		snprintf(buf, n, "%s/%s", cwd, path);
+}
+
+enum ck_err ck_export(struct store *st, const char *thumb, const struct ck_export_opts *o)
+{
+	char path[2 * PATH_MAX];
 	struct store_cert c;
 	struct pki_cert *cert = NULL;
 	struct pki_key *key = NULL;
@@ -148,6 +162,10 @@ enum ck_err ck_export(struct store *st, const char *thumb, const struct ck_expor
 	memset(&c, 0, sizeof(c));
 	if ((o->with_key || o->pkcs12) && o->out == NULL)
 		return ck_fail(CK_EUSAGE, "a private key is never printed: give --out FILE");
+	if (o->out == NULL && o->sink == NULL)
+		return ck_fail(CK_ERROR, "export: nowhere to write");
+	if (o->out)
+		absolute_path(o->out, path, sizeof(path));
 	rc = store_begin(st);
 	if (rc != CK_OK)
 		return rc;
@@ -195,21 +213,17 @@ enum ck_err ck_export(struct store *st, const char *thumb, const struct ck_expor
 	rc = ck_event_emit(st, CK_EV_CERT_EXPORTED,
 			   json_pack("{s:s, s:s, s:b, s:s?}", "Thumbprint", c.thumbprint, "Format",
 				     format, "WithPrivateKey", o->with_key || o->pkcs12, "Path",
-				     o->out),
+				     o->out ? path : NULL),
 			   "A certificate has been exported: %s (%s%s%s).", c.thumbprint, format,
-			   o->out ? " to " : "", o->out ? o->out : "");
-	/* Written while the transaction is open: if the file cannot be
+			   o->out ? " to " : "", o->out ? path : "");
+	/* Written while the transaction is open: if the output cannot be
 	 * written, the event is rolled back with it. */
-	if (rc == CK_OK && o->out)
-		rc = ck_write_atomic(o->out, data, data_len,
-				     (o->with_key || o->pkcs12) ? 0600 : 0644);
+	if (rc == CK_OK)
+		rc = o->out ? ck_write_atomic(o->out, data, data_len,
+					      (o->with_key || o->pkcs12) ? 0600 : 0644)
+			    : o->sink(data, data_len, o->sink_arg);
 	if (rc == CK_OK)
 		rc = ck_commit(st);
-	if (rc == CK_OK && o->out == NULL) {
-		*pem_out = data;
-		*pem_out_len = data_len;
-		data = NULL;
-	}
 out:
 	if (rc != CK_OK)
 		ck_rollback(st);

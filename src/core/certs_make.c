@@ -209,7 +209,7 @@ static enum ck_err new_request(struct store *st, const struct ck_new_opts *o,
 	if (rc == CK_OK)
 		rc = ck_event_emit(st, CK_EV_REQUEST_CREATED,
 				   json_pack("{s:s, s:s, s:o, s:s}", "Thumbprint", r.thumbprint,
-					     "Subject", params->subject_cn, "CertificateDomains",
+					     "Subject", subject, "CertificateDomains",
 					     certs_json_strings(r.domains, r.n_domains), "RequestFile",
 					     o->request_out),
 				   "A certificate request has been created: %s for CN=%s, written to %s.",
@@ -309,6 +309,12 @@ enum ck_err ck_clone(struct store *st, const char *thumb, int days, char new_thu
 	if (rc != CK_OK)
 		goto out;
 	snprintf(old_thumb, 41, "%s", old.thumbprint);
+	if (old.replaced_by[0]) {
+		rc = ck_fail(CK_EINVAL,
+			     "certificate %s was already replaced by %s: clone that one instead",
+			     old.thumbprint, old.replaced_by);
+		goto out;
+	}
 	if (!old.self_signed) {
 		rc = ck_fail(CK_EINVAL,
 			     "certificate %s is issued by %s, not self-signed: renew it through its "

@@ -74,6 +74,10 @@ enum ck_err ck_domain_normalize(const char *in, bool allow_wildcard, char *out, 
 				return ck_fail(CK_EINVAL,
 					       "invalid domain name '%s': wildcards are not allowed here",
 					       shown);
+			if (i == 0 && in[1] == '\0')
+				return ck_fail(CK_EINVAL,
+					       "invalid domain name '%s': a wildcard needs two labels after it",
+					       shown);
 			if (i != 0 || in[1] != '.')
 				return ck_fail(CK_EINVAL,
 					       "invalid domain name '%s': '*' must be the whole left-most label",
@@ -96,6 +100,18 @@ enum ck_err ck_domain_normalize(const char *in, bool allow_wildcard, char *out, 
 			return ck_fail(CK_EINVAL, "invalid domain name '%s': a label is longer than %d",
 				       shown, CK_LABEL_MAX);
 		out[i] = (char)((c >= 'A' && c <= 'Z') ? c + 32 : c);
+	}
+	/* A name whose last label is all digits is an IP address in disguise
+	 * (RFC 3696 2: top-level labels are never numeric). */
+	{
+		const char *last = strrchr(out, '.');
+
+		last = last ? last + 1 : out;
+		if (strspn(last, "0123456789") == strlen(last))
+			return ck_fail(CK_EINVAL,
+				       "invalid domain name '%s': the last label is numeric (an IP "
+				       "address is not a domain name)",
+				       shown);
 	}
 	if (in[0] == '*' && labels < 3)
 		return ck_fail(CK_EINVAL,

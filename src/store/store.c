@@ -87,7 +87,13 @@ static const char schema_v1[] =
 	" value TEXT NOT NULL"
 	") STRICT;";
 
-static const char *const migrations[] = { schema_v1 };
+/* Version 2: find the certificates a removed one had replaced (remove must
+ * re-point their ReplacedBy) without reading the whole table. */
+static const char schema_v2[] =
+	"CREATE INDEX certificates_replaced_by ON certificates(replaced_by)"
+	" WHERE replaced_by IS NOT NULL;";
+
+static const char *const migrations[] = { schema_v1, schema_v2 };
 
 enum ck_err store_fail_db(struct store *st, const char *what)
 {

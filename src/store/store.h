@@ -22,7 +22,7 @@
 struct store;
 
 #define STORE_DB_NAME "certkeep.db"
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 /* Resolves the store directory (DESIGN.md §2): explicit dir, else
  * $CERTKEEP_STORE, else /var/lib/certkeep for root, else
@@ -94,6 +94,9 @@ enum ck_err store_cert_each(struct store *st, const struct store_cert_filter *f,
 enum ck_err store_cert_set_services(struct store *st, int64_t id, unsigned services);
 enum ck_err store_cert_set_replaced_by(struct store *st, int64_t id, const char *thumbprint);
 enum ck_err store_cert_delete(struct store *st, int64_t id);
+/* Every certificate replaced by `from` is now replaced by `to` (NULL: by
+ * nothing), so a replacement chain survives the removal of a link. */
+enum ck_err store_cert_repoint_replaced(struct store *st, const char *from, const char *to);
 
 /* ---- private keys ---- */
 

@@ -311,3 +311,17 @@ enum ck_err store_cert_delete(struct store *st, int64_t id)
 		rc = ck_fail(CK_ENOTFOUND, "no such certificate");
 	return rc;
 }
+
+enum ck_err store_cert_repoint_replaced(struct store *st, const char *from, const char *to)
+{
+	sqlite3_stmt *stmt;
+	enum ck_err rc = store_prepare(
+		st, "UPDATE certificates SET replaced_by = ?1 WHERE replaced_by = ?2", &stmt);
+
+	if (rc != CK_OK)
+		return rc;
+	if (to && *to)
+		sqlite3_bind_text(stmt, 1, to, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, from, -1, SQLITE_STATIC);
+	return store_step_done(st, stmt, "cannot update replaced certificates");
+}

@@ -956,7 +956,7 @@ static void test_pkcs12_round_trip(void **state)
 	new_cert(fx, "p12.example.com", CK_SVC_SMTP, 0, thumb);
 	tmp_path(fx, "out.p12", path, sizeof(path));
 	eo.out = path;
-	assert_int_equal(ck_export(fx->st, thumb, &eo, NULL, NULL), CK_OK);
+	assert_int_equal(ck_export(fx->st, thumb, &eo), CK_OK);
 	assert_int_equal(mode_of(path), 0600);
 	f = last_event_fields(fx->st, CK_EV_CERT_EXPORTED);
 	assert_field(f, "Thumbprint", thumb);
@@ -991,6 +991,55 @@ static void test_pkcs12_round_trip(void **state)
 
 /* ---- export ---- */
 
+/* Export's sink for tests: keeps a copy of what would be printed, or fails
+ * like a full disk when asked to. */
+struct sink_buf {
+	char *data;
+	size_t len;
+	bool fail;
+};
+
+static enum ck_err sink_collect(const char *pem, size_t len, void *arg)
+{
+	struct sink_buf *b = arg;
+
+	if (b->fail)
+		return ck_fail(CK_EIO, "cannot write output: No space left on device");
+	b->data = malloc(len + 1);
+	assert_non_null(b->data);
+	memcpy(b->data, pem, len);
+	b->data[len] = '\0';
+	b->len = len;
+	return CK_OK;
+}
+
+static enum ck_err export_mem(struct store *st, const char *thumb, struct ck_export_opts *o,
+			      char **pem, size_t *len)
+{
+	struct sink_buf b = { 0 };
+	enum ck_err rc;
+
+	o->sink = sink_collect;
+	o->sink_arg = &b;
+	rc = ck_export(st, thumb, o);
+	*pem = b.data;
+	*len = b.len;
+	return rc;
+}
+
+/* Output that cannot be written records no export. */
+static void test_export_failed_output(void **state)
+{
+	struct fx *fx = *state;
+	struct sink_buf b = { .fail = true };
+	struct ck_export_opts o = { .sink = sink_collect, .sink_arg = &b };
+	char thumb[41];
+
+	new_cert(fx, "full.example.com", 0, 0, thumb);
+	assert_int_equal(ck_export(fx->st, thumb, &o), CK_EIO);
+	assert_int_equal(count_events(fx->st, CK_EV_CERT_EXPORTED), 0);
+}
+
 static void test_export_pem(void **state)
 {
 	struct fx *fx = *state;
@@ -1005,7 +1054,7 @@ static void test_export_pem(void **state)
 	json_t *f;
 
 	new_cert(fx, "export.example.com", 0, 0, thumb);
-	assert_int_equal(ck_export(fx->st, thumb, &plain, &pem, &len), CK_OK);
+	assert_int_equal(export_mem(fx->st, thumb, &plain, &pem, &len), CK_OK);
 	assert_non_null(pem);
 	assert_int_equal(strlen(pem), len);
 	assert_null(strstr(pem, "PRIVATE KEY"));
@@ -1023,11 +1072,11 @@ static void test_export_pem(void **state)
 	/* A key is never returned in memory (to be printed): only to a file. */
 	before = snap_take(fx);
 	pem = NULL;
-	assert_int_equal(ck_export(fx->st, thumb, &with_key, &pem, &len), CK_EUSAGE);
+	assert_int_equal(export_mem(fx->st, thumb, &with_key, &pem, &len), CK_EUSAGE);
 	assert_null(pem);
-	assert_int_equal(ck_export(fx->st, thumb, &p12, &pem, &len), CK_EUSAGE);
+	assert_int_equal(export_mem(fx->st, thumb, &p12, &pem, &len), CK_EUSAGE);
 	assert_null(pem);
-	assert_int_equal(ck_export(fx->st, "0000000000", &plain, &pem, &len), CK_ENOTFOUND);
+	assert_int_equal(export_mem(fx->st, "0000000000", &plain, &pem, &len), CK_ENOTFOUND);
 	assert_snap(fx, before);
 }
 
@@ -1043,8 +1092,8 @@ static void test_export_files(void **state)
 	new_cert(fx, "files.example.com", 0, 0, thumb);
 	tmp_path(fx, "with-key.pem", key_out, sizeof(key_out));
 	tmp_path(fx, "cert.pem", cert_out, sizeof(cert_out));
-	assert_int_equal(ck_export(fx->st, thumb, &with_key, NULL, NULL), CK_OK);
-	assert_int_equal(ck_export(fx->st, thumb, &plain, NULL, NULL), CK_OK);
+	assert_int_equal(ck_export(fx->st, thumb, &with_key), CK_OK);
+	assert_int_equal(ck_export(fx->st, thumb, &plain), CK_OK);
 	assert_int_equal(count_events(fx->st, CK_EV_CERT_EXPORTED), 2);
 
 	assert_int_equal(mode_of(key_out), 0600);
@@ -1071,8 +1120,8 @@ static void test_export_unwritable(void **state)
 	new_cert(fx, "unwritable.example.com", 0, 0, thumb);
 	tmp_path(fx, "no-such-dir/cert.pem", out, sizeof(out));
 	before = snap_take(fx);
-	assert_int_not_equal(ck_export(fx->st, thumb, &plain, NULL, NULL), CK_OK);
-	assert_int_not_equal(ck_export(fx->st, thumb, &p12, NULL, NULL), CK_OK);
+	assert_int_not_equal(ck_export(fx->st, thumb, &plain), CK_OK);
+	assert_int_not_equal(ck_export(fx->st, thumb, &p12), CK_OK);
 	assert_false(exists(out));
 	assert_int_equal(count_events(fx->st, CK_EV_CERT_EXPORTED), 0);
 	assert_snap(fx, before);
@@ -1533,6 +1582,7 @@ int main(void)
 		T(test_import_garbage),
 		T(test_import_without_key),
 		T(test_pkcs12_round_trip),
+		T(test_export_failed_output),
 		T(test_export_pem),
 		T(test_export_files),
 		T(test_export_unwritable),

@@ -143,7 +143,9 @@ static void test_domain_refusals(void **state)
 		{ "w*.example.com", true, "whole left-most label" },
 		{ "*w.example.com", true, "whole left-most label" },
 		{ "**.example.com", true, "whole left-most label" },
-		{ "*", true, "whole left-most label" },
+		{ "*", true, "two labels after it" },
+		{ "1.2.3.4", false, "last label is numeric" },
+		{ "mail.123", false, "last label is numeric" },
 		{ "*.", true, "empty label" },
 		{ "*.*.example.com", true, "whole left-most label" },
 	};
