@@ -1,0 +1,52 @@
+# shellcheck shell=bash
+# Fault injection (STYLE.md: curl torture, SQLite faultsim): write, fsync
+# and rename fail under the store and under exported files (libfiu's
+# fiu-run makes the POSIX calls fail). The command must exit non-zero, say
+# why in one line, and leave the store and any existing file as they were.
+
+# faulty POINT ERRNO ARGS...: runs certkeep with POINT failing with ERRNO.
+faulty() {
+	local point=$1 err=$2
+	shift 2
+	E2E_LAST="fiu-run ($point=$err) certkeep $*"
+	fiu-run -x -c "enable name=$point,failinfo=$err" "$CK" "$@" > "$T/out" 2> "$T/err"
+	RC=$?
+}
+
+faults_export_keeps_old_file() {
+	local t point
+	use_store populated
+	t=$(thumb_of i.example.org)
+	mkdir served
+	for point in posix/io/rw/write:28 posix/io/sync/fsync:5 posix/io/dir/rename:5; do
+		printf 'previous contents\n' > served/out.pem
+		snapshot before
+		faulty "${point%:*}" "${point#*:}" export "$t" --with-key --out served/out.pem
+		[ "$RC" -eq 1 ] || fail "$point: exit $RC, expected 1"
+		assert_err_one_line
+		assert_eq "previous contents" "$(cat served/out.pem)" "out.pem after $point"
+		assert_eq "out.pem" "$(ls served)" "files left beside out.pem after $point"
+		assert_unchanged before
+	done
+}
+tcase "faults: export with write/fsync/rename failing keeps the old file, no event" faults_export_keeps_old_file
+
+faults_store_writes() {
+	local point cmd
+	use_store populated
+	for point in posix/io/rw/write:28 posix/io/rw/write:5 posix/io/sync/fsync:5; do
+		snapshot before
+		faulty "${point%:*}" "${point#*:}" new --domain fault.example.com
+		[ "$RC" -ne 0 ] || fail "$point: new succeeded"
+		assert_err_one_line
+		assert_unchanged before
+		faulty "${point%:*}" "${point#*:}" clone "$(thumb_of i.example.org)"
+		[ "$RC" -ne 0 ] || fail "$point: clone succeeded"
+		assert_unchanged before
+	done
+	# And the store still works afterwards.
+	must ck new --domain after.example.com
+	cmd=$(ck list --domain after.example.com --json | jq length)
+	assert_eq 1 "$cmd" "certificates for after.example.com"
+}
+tcase "faults: new and clone with write/fsync failing change nothing" faults_store_writes
