@@ -318,11 +318,12 @@ static enum ck_err lookup_domain(struct store *st, const char *domain, const cha
 {
 	struct store_cert_filter f = { 0 };
 	struct match m = { 0 };
+	const char *names[2] = { domain, wild };
 	enum ck_err rc;
 	double t0;
 
-	f.domain = domain;
-	f.parent_wild = wild;
+	f.domains = names;
+	f.n_domains = wild ? 2 : 1;
 	t0 = now_s();
 	rc = store_cert_each(st, &f, count_match, &m);
 	*elapsed = now_s() - t0;

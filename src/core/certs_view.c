@@ -167,6 +167,7 @@ enum ck_err ck_list(struct store *st, const struct ck_list_opts *o, int64_t now,
 		    int (*fn)(json_t *item, void *arg), void *arg)
 {
 	char domain[CK_DOMAIN_MAX + 1], wild[CK_DOMAIN_MAX + 3], thumb[41];
+	const char *names[2];
 	struct store_cert_filter f = { 0 };
 	struct list_ctx ctx = { st, now, fn, arg, NULL };
 	enum ck_err rc;
@@ -177,13 +178,14 @@ enum ck_err ck_list(struct store *st, const struct ck_list_opts *o, int64_t now,
 		rc = ck_domain_normalize(o->domain, true, domain, sizeof(domain));
 		if (rc != CK_OK)
 			return rc;
-		f.domain = domain;
+		names[f.n_domains++] = domain;
 		/* A wildcard certificate for the parent covers one label more. */
 		dot = strchr(domain, '.');
 		if (domain[0] != '*' && dot && strchr(dot + 1, '.')) {
 			snprintf(wild, sizeof(wild), "*%s", dot);
-			f.parent_wild = wild;
+			names[f.n_domains++] = wild;
 		}
+		f.domains = names;
 	}
 	if (o->thumbprint) {
 		size_t i, n = 0;

@@ -93,8 +93,10 @@ bool pki_cert_matches_key(const struct pki_cert *cert, const struct pki_key *key
 
 /* Name check with certkeep's fixed rules (DESIGN.md §4): SAN DNS names via
  * X509_check_host with no partial wildcards and never the subject, then the
- * subject CN compared the same way only when the certificate has no SAN DNS
- * name. Returns true on a match. */
+ * subject CN compared the same way, SANs or not: Exchange selects on "the
+ * name in Subject or SAN", as CertificateDomains holds both. A wildcard is
+ * only the whole left-most label and covers exactly one label. Returns true
+ * on a match. */
 bool pki_cert_check_host(const struct pki_cert *cert, const char *name);
 
 enum pki_trust {

@@ -390,23 +390,14 @@ bool pki_cert_check_host(const struct pki_cert *cert, const char *name)
 {
 	const unsigned int flags = X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS |
 				   X509_CHECK_FLAG_NEVER_CHECK_SUBJECT;
-	GENERAL_NAMES *sans;
-	bool has_dns = false;
 	char *cn;
-	int i, r;
+	int r;
 
 	r = X509_check_host(cert->x509, name, 0, flags, NULL);
 	if (r == 1)
 		return true;
-	sans = X509_get_ext_d2i(cert->x509, NID_subject_alt_name, NULL, NULL);
-	for (i = 0; sans && i < sk_GENERAL_NAME_num(sans); i++)
-		if (sk_GENERAL_NAME_value(sans, i)->type == GEN_DNS)
-			has_dns = true;
-	GENERAL_NAMES_free(sans);
-	if (has_dns)
-		return false;
-	/* No SAN DNS name: compare the CN with the same rules, by checking it
-	 * against a throwaway certificate whose only SAN is that CN. */
+	/* The CN, with the same rules: checked against a throwaway certificate
+	 * whose only SAN is that CN, so OpenSSL's matcher (not ours) decides. */
 	cn = subject_cn(cert->x509);
 	r = 0;
 	if (cn != NULL) {

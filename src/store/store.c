@@ -93,7 +93,18 @@ static const char schema_v2[] =
 	"CREATE INDEX certificates_replaced_by ON certificates(replaced_by)"
 	" WHERE replaced_by IS NOT NULL;";
 
-static const char *const migrations[] = { schema_v1, schema_v2 };
+/* Version 3: TLS endpoints (connectors) whose certificate is selected. */
+static const char schema_v3[] =
+	"CREATE TABLE connectors("
+	" name TEXT PRIMARY KEY,"
+	" type TEXT NOT NULL CHECK(type IN ('receive', 'send')),"
+	" fqdn TEXT NOT NULL,"
+	" tls INTEGER NOT NULL,"
+	" service_account TEXT NOT NULL,"
+	" created INTEGER NOT NULL"
+	") STRICT;";
+
+static const char *const migrations[] = { schema_v1, schema_v2, schema_v3 };
 
 enum ck_err store_fail_db(struct store *st, const char *what)
 {

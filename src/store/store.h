@@ -22,7 +22,7 @@
 struct store;
 
 #define STORE_DB_NAME "certkeep.db"
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 /* Resolves the store directory (DESIGN.md §2): explicit dir, else
  * $CERTKEEP_STORE, else /var/lib/certkeep for root, else
@@ -77,9 +77,13 @@ enum ck_err store_cert_insert(struct store *st, struct store_cert *c);
  * any case). CK_ENOTFOUND, CK_EAMBIGUOUS or CK_EINVAL otherwise. */
 enum ck_err store_cert_find(struct store *st, const char *thumb, struct store_cert *out);
 
+#define STORE_FILTER_DOMAINS 16
+
 struct store_cert_filter {
-	const char *domain;       /* exact CertificateDomain, or NULL */
-	const char *parent_wild;  /* also match this "*.parent" domain, or NULL */
+	/* Certificates having any of these CertificateDomains (exact, already
+	 * normalised; at most STORE_FILTER_DOMAINS), or all if n_domains is 0. */
+	const char *const *domains;
+	size_t n_domains;
 	const char *thumb_prefix; /* upper-case hex prefix, or NULL */
 	unsigned services;        /* all of these bits, or 0 */
 	const char *key_id;       /* certificates of this key, or NULL */
@@ -164,6 +168,23 @@ enum ck_err store_event_each(struct store *st, const struct store_event_filter *
 /* Per-consumer cursors: the last sequence number a reaction has handled. */
 enum ck_err store_cursor_get(struct store *st, const char *consumer, int64_t *seq);
 enum ck_err store_cursor_set(struct store *st, const char *consumer, int64_t seq);
+
+/* ---- connectors (DESIGN.md §4) ---- */
+
+struct store_connector {
+	char name[65];
+	char type[8];          /* "receive" or "send" */
+	char fqdn[254];        /* "" : the host's FQDN */
+	bool tls;
+	char service_account[33]; /* "" : none given */
+	int64_t created;
+};
+/* CK_EEXIST if the name is taken. */
+enum ck_err store_connector_insert(struct store *st, const struct store_connector *c);
+/* CK_ENOTFOUND if there is none of that name. */
+enum ck_err store_connector_delete(struct store *st, const char *name);
+enum ck_err store_connector_each(struct store *st,
+				 int (*fn)(const struct store_connector *c, void *arg), void *arg);
 
 /* ---- config (registry-like keys) ---- */
 

@@ -196,19 +196,23 @@ enum ck_err store_cert_find(struct store *st, const char *thumb, struct store_ce
 enum ck_err store_cert_each(struct store *st, const struct store_cert_filter *f,
 			    int (*fn)(const struct store_cert *c, void *arg), void *arg)
 {
-	char sql[1024], hi[42];
+	char sql[1536], hi[42];
 	sqlite3_stmt *stmt;
 	enum ck_err rc;
-	size_t o;
+	size_t o, i;
 	int r;
 
+	if (f->n_domains > STORE_FILTER_DOMAINS)
+		return ck_fail(CK_EINVAL, "too many domain names in one lookup");
 	o = (size_t)snprintf(sql, sizeof(sql), "SELECT " CERT_COLUMNS " FROM certificates c");
-	if (f->domain) {
+	if (f->n_domains) {
 		/* Driven by the domain index: only the matching rows are read. */
 		o += (size_t)snprintf(sql + o, sizeof(sql) - o,
 				      " WHERE c.id IN (SELECT cert_id FROM certificate_domains"
-				      " WHERE domain = :domain%s)",
-				      f->parent_wild ? " OR domain = :wild" : "");
+				      " WHERE domain IN (?1");
+		for (i = 1; i < f->n_domains; i++)
+			o += (size_t)snprintf(sql + o, sizeof(sql) - o, ", ?%zu", i + 1);
+		o += (size_t)snprintf(sql + o, sizeof(sql) - o, "))");
 	} else {
 		o += (size_t)snprintf(sql + o, sizeof(sql) - o, " WHERE 1");
 	}
@@ -223,17 +227,13 @@ enum ck_err store_cert_each(struct store *st, const struct store_cert_filter *f,
 	/* With a domain, the few rows are sorted afterwards ("+" keeps the
 	 * planner from walking the whole not_before index instead). */
 	snprintf(sql + o, sizeof(sql) - o, " ORDER BY %sc.not_before DESC, c.id DESC",
-		 f->domain ? "+" : "");
+		 f->n_domains ? "+" : "");
 
 	rc = store_prepare(st, sql, &stmt);
 	if (rc != CK_OK)
 		return rc;
-	if (f->domain)
-		sqlite3_bind_text(stmt, sqlite3_bind_parameter_index(stmt, ":domain"), f->domain,
-				  -1, SQLITE_STATIC);
-	if (f->domain && f->parent_wild)
-		sqlite3_bind_text(stmt, sqlite3_bind_parameter_index(stmt, ":wild"),
-				  f->parent_wild, -1, SQLITE_STATIC);
+	for (i = 0; i < f->n_domains; i++)
+		sqlite3_bind_text(stmt, (int)i + 1, f->domains[i], -1, SQLITE_STATIC);
 	if (f->thumb_prefix) {
 		snprintf(hi, sizeof(hi), "%sG", f->thumb_prefix);
 		sqlite3_bind_text(stmt, sqlite3_bind_parameter_index(stmt, ":tlo"),

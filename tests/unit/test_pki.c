@@ -7,7 +7,7 @@
  * pki_cert_info_get (thumbprint and SHA-256 recomputed here with EVP,
  * CertificateDomains CN first without duplicates, serial, version, dates,
  * key type, extensions), host checks with certkeep's rules (SAN wildcards
- * match one label; the CN only when there is no SAN DNS name), key
+ * match one label; the CN too, SANs or not), key
  * matching, PEM/DER parsing and a table of malformed inputs, chains,
  * PKCS#12 round trips and wrong passwords, PKCS#10 requests checked by
  * OpenSSL itself, clone from a template, and trust verdicts at times
@@ -599,8 +599,10 @@ static void test_check_host_cn_only(void **state)
 	pki_cert_free(wild);
 }
 
-/* With a SAN DNS name present, the CN is never compared. */
-static void test_check_host_cn_ignored_with_san(void **state)
+/* The CN counts even when SANs exist, as Exchange selects on "the name in
+ * Subject or SAN" (and CertificateDomains lists both), whatever OpenSSL's
+ * own CN fallback does in this version. */
+static void test_check_host_cn_with_san(void **state)
 {
 	static const char *const sans[] = { "mx1.contoso.test" };
 	struct pki_cert *cert = make_cert(g.key, "legacy.contoso.test", sans, 1, NOT_BEFORE,
@@ -608,7 +610,8 @@ static void test_check_host_cn_ignored_with_san(void **state)
 
 	(void)state;
 	assert_true(pki_cert_check_host(cert, "mx1.contoso.test"));
-	assert_false(pki_cert_check_host(cert, "legacy.contoso.test"));
+	assert_true(pki_cert_check_host(cert, "legacy.contoso.test"));
+	assert_false(pki_cert_check_host(cert, "a.legacy.contoso.test"));
 	pki_cert_free(cert);
 }
 
@@ -633,7 +636,7 @@ static void test_check_host_bad_san_entries(void **state)
 	assert_false(pki_cert_check_host(cert, "www.contoso.test"));
 	assert_false(pki_cert_check_host(cert, "w.contoso.test"));
 	assert_false(pki_cert_check_host(cert, "contoso.test"));
-	assert_false(pki_cert_check_host(cert, "mx1")); /* the CN: SANs exist */
+	assert_true(pki_cert_check_host(cert, "mx1")); /* the CN counts, SANs or not */
 	pki_cert_free(cert);
 }
 
@@ -1183,7 +1186,7 @@ int main(void)
 		cmocka_unit_test(test_info_v1_certificate),
 		cmocka_unit_test(test_check_host_table),
 		cmocka_unit_test(test_check_host_cn_only),
-		cmocka_unit_test(test_check_host_cn_ignored_with_san),
+		cmocka_unit_test(test_check_host_cn_with_san),
 		cmocka_unit_test(test_check_host_bad_san_entries),
 		cmocka_unit_test(test_cert_matches_key),
 		cmocka_unit_test(test_cert_parse_pem_and_der),

@@ -594,25 +594,23 @@ static void test_cert_each_filters(void **state)
 	add_cert(fx->st, t2, 2000, 0x18 /* IIS SMTP */, KEY_B, d_wild, 1);
 	add_cert(fx->st, t3, 1000, 0x10 /* SMTP */, KEY_A, d_mail, 1);
 
-	f = (struct store_cert_filter){ .domain = "www.example.com" };
+	f = (struct store_cert_filter){ .domains = (const char *[]){ "www.example.com" }, .n_domains = 1 };
 	s = each(fx->st, &f);
 	assert_int_equal(s.n, 1);
 	assert_string_equal(s.thumbs[0], t1);
-	f = (struct store_cert_filter){ .domain = "example.com" };
+	f = (struct store_cert_filter){ .domains = (const char *[]){ "example.com" }, .n_domains = 1 };
 	s = each(fx->st, &f);
 	assert_int_equal(s.n, 1);
 	assert_string_equal(s.thumbs[0], t1);
-	f = (struct store_cert_filter){ .domain = "other.example.com" };
+	f = (struct store_cert_filter){ .domains = (const char *[]){ "other.example.com" }, .n_domains = 1 };
 	assert_int_equal(each(fx->st, &f).n, 0);
 	/* The wildcard for the parent is matched only when asked for. */
-	f = (struct store_cert_filter){ .domain = "www.example.com",
-					.parent_wild = "*.example.com" };
+	f = (struct store_cert_filter){ .domains = (const char *[]){ "www.example.com", "*.example.com" }, .n_domains = 2 };
 	s = each(fx->st, &f);
 	assert_int_equal(s.n, 2);
 	assert_string_equal(s.thumbs[0], t1);
 	assert_string_equal(s.thumbs[1], t2);
-	f = (struct store_cert_filter){ .domain = "other.example.com",
-					.parent_wild = "*.example.com" };
+	f = (struct store_cert_filter){ .domains = (const char *[]){ "other.example.com", "*.example.com" }, .n_domains = 2 };
 	s = each(fx->st, &f);
 	assert_int_equal(s.n, 1);
 	assert_string_equal(s.thumbs[0], t2);
@@ -642,10 +640,9 @@ static void test_cert_each_filters(void **state)
 	assert_string_equal(s.thumbs[0], t1);
 	assert_string_equal(s.thumbs[1], t3);
 
-	f = (struct store_cert_filter){ .domain = "mail.example.com", .key_id = KEY_B };
+	f = (struct store_cert_filter){ .domains = (const char *[]){ "mail.example.com" }, .n_domains = 1, .key_id = KEY_B };
 	assert_int_equal(each(fx->st, &f).n, 0);
-	f = (struct store_cert_filter){ .domain = "www.example.com",
-					.parent_wild = "*.example.com",
+	f = (struct store_cert_filter){ .domains = (const char *[]){ "www.example.com", "*.example.com" }, .n_domains = 2,
 					.services = 0x08 };
 	s = each(fx->st, &f);
 	assert_int_equal(s.n, 1);
@@ -692,7 +689,7 @@ static void test_cert_update_and_delete(void **state)
 {
 	struct fx *fx = *state;
 	const char *domains[] = { "a.example", "b.example" };
-	struct store_cert_filter f = { .domain = "a.example" };
+	struct store_cert_filter f = { .domains = (const char *[]){ "a.example" }, .n_domains = 1 };
 	struct store_cert out;
 	char other[41];
 	int64_t id;
