@@ -113,6 +113,9 @@ enum ck_err cmd_disable(struct cli *c);
 enum ck_err cmd_clone(struct cli *c);
 enum ck_err cmd_remove(struct cli *c);
 enum ck_err cmd_events(struct cli *c);
+enum ck_err cmd_connector(struct cli *c);
+enum ck_err cmd_select(struct cli *c);
+enum ck_err cmd_diagnose(struct cli *c);
 enum ck_err cmd_help(struct cli *c);
 
 #endif

@@ -68,6 +68,28 @@ static const struct opt_spec events_opts[] = {
 	{ 0 },
 };
 
+static const struct opt_spec connector_opts[] = {
+	{ "--type", OPT_VALUE, "receive|send", "the connector's direction (add)" },
+	{ "--fqdn", OPT_VALUE, "FQDN", "the name it answers EHLO with; default: the host's FQDN (add)" },
+	{ "--tls", OPT_VALUE, "on|off", "whether it offers STARTTLS (add; default on)" },
+	{ "--service-account", OPT_VALUE, "USER", "the account that must read the key (add)" },
+	{ 0 },
+};
+
+static const struct opt_spec select_opts[] = {
+	{ "--fqdn", OPT_VALUE, "NAME", "the name to serve (a connector's FQDN, a site's host)" },
+	{ "--service", OPT_VALUE, "S", "one service: SMTP, IIS (HTTPS), IMAP, POP, UM" },
+	{ "--explain", OPT_FLAG, NULL, "every candidate with the rule that made it win or lose" },
+	{ "--at", OPT_VALUE, "TIME", "as if it were TIME (RFC 3339): what-if for expiry" },
+	{ "--service-account", OPT_VALUE, "USER", "also require the key to be readable by USER" },
+	{ 0 },
+};
+
+static const struct opt_spec diagnose_opts[] = {
+	{ "--at", OPT_VALUE, "TIME", "as if it were TIME (RFC 3339)" },
+	{ 0 },
+};
+
 static const struct opt_spec no_opts[] = { { 0 } };
 
 const struct cmd_spec cli_commands[] = {
@@ -129,6 +151,29 @@ const struct cmd_spec cli_commands[] = {
 	  "Lists the event log, oldest first: sequence number, time, id, level and message; "
 	  "--json adds every field.",
 	  events_opts },
+	{ "connector", cmd_connector, 1, 2, CMD_STORE, "add NAME | list | remove NAME",
+	  "manage the TLS endpoints (connectors) to check",
+	  "Adds, lists or removes a connector: a TLS endpoint of the mail server. Its FQDN (the "
+	  "host's when none is given) is the name a certificate must hold; SMTP is the service "
+	  "it must be enabled for; its service account must be able to read the key. Events "
+	  "1030, 1031.",
+	  connector_opts },
+	{ "select", cmd_select, 0, 0, CMD_STORE, "",
+	  "which certificate an endpoint uses, and why",
+	  "Prints the certificate a TLS endpoint for NAME and service S uses: candidates hold "
+	  "the name (exact, or a wildcard as the whole left-most label covering one label); "
+	  "eligible ones have a private key, the service enabled, a key readable by the account "
+	  "and are already valid; the newest (NotBefore) Valid CA-issued one wins, else the "
+	  "newest self-signed one, else the newest CA-issued one; an expired choice is still "
+	  "used. --explain shows why each other one lost. Exit status 3 when there is none.",
+	  select_opts },
+	{ "diagnose", cmd_diagnose, 0, 0, CMD_STORE, "",
+	  "check every TLS connector; events 12014, 12016",
+	  "Runs the selection for SMTP on every connector with TLS on and records event 12014 "
+	  "when no certificate holds its FQDN (or none is enabled for SMTP), naming the FQDN, "
+	  "the connector and both fixes, and 12016 when the certificate used has expired. Exit "
+	  "status 3 when it found problems, 0 when clean.",
+	  diagnose_opts },
 	{ "help", cmd_help, 0, 1, 0, "[COMMAND]",
 	  "show help",
 	  "Shows the commands, or one command's options.",

@@ -21,6 +21,10 @@ static const struct ck_event_kind catalogue[] = {
 	{ 1007, "CertificateExported", "info" },
 	{ 1020, "CertificateServicesChanged", "info" },
 	{ 1021, "CertificateRequestCreated", "info" },
+	{ 1030, "ConnectorAdded", "info" },
+	{ 1031, "ConnectorRemoved", "info" },
+	{ 12014, "NoCertificateForFqdn", "error" },
+	{ 12016, "StartTlsCertificateExpired", "warning" },
 };
 
 /* Messages of the open transaction, for syslog once it commits. */

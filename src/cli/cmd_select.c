@@ -1,0 +1,198 @@
+/*
+ * cmd_select.c - connector, select and diagnose: which certificate a TLS
+ * endpoint uses, and why (DESIGN.md §4, §10).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "core/clock.h"
+#include "core/connectors.h"
+#include "core/names.h"
+#include "core/select.h"
+
+/* --at TIME fixes the clock for a what-if question. */
+static enum ck_err apply_at(const struct cli *c)
+{
+	const char *at = cli_value(c, "--at");
+	int64_t t;
+	enum ck_err rc;
+
+	if (at == NULL)
+		return CK_OK;
+	rc = ck_time_parse(at, &t);
+	if (rc == CK_OK)
+		ck_clock_set(t);
+	else
+		ck_errmsg_prefix("--at");
+	return rc;
+}
+
+static enum ck_err connector_add(struct cli *c)
+{
+	const char *tls = cli_value(c, "--tls");
+	struct ck_connector_opts o = {
+		.name = c->args[1],
+		.type = cli_value(c, "--type"),
+		.fqdn = cli_value(c, "--fqdn"),
+		.tls = true,
+		.service_account = cli_value(c, "--service-account"),
+	};
+
+	if (o.type == NULL)
+		return ck_fail(CK_EUSAGE, "give --type receive or --type send");
+	if (tls && strcmp(tls, "off") == 0)
+		o.tls = false;
+	else if (tls && strcmp(tls, "on") != 0)
+		return ck_fail(CK_EUSAGE, "--tls must be on or off, not '%.20s'", tls);
+	return ck_connector_add(c->st, &o);
+}
+
+enum ck_err cmd_connector(struct cli *c)
+{
+	const char *sub = c->args[0];
+	json_t *list = NULL;
+	enum ck_err rc;
+	size_t i;
+
+	if (strcmp(sub, "add") == 0 || strcmp(sub, "remove") == 0) {
+		if (c->nargs != 2)
+			return ck_fail(CK_EUSAGE, "connector %s takes a NAME", sub);
+		rc = sub[0] == 'a' ? connector_add(c) : ck_connector_remove(c->st, c->args[1]);
+		if (rc == CK_OK && !c->json)
+			printf("Connector %s %s\n", c->args[1], sub[0] == 'a' ? "added" : "removed");
+		if (rc == CK_OK && c->json)
+			rc = cli_print_json_new(json_pack("{s:s, s:s}", "Connector", c->args[1],
+							  "Action", sub[0] == 'a' ? "added"
+										 : "removed"));
+		return rc;
+	}
+	if (strcmp(sub, "list") != 0 || c->nargs != 1)
+		return ck_fail(CK_EUSAGE, "connector add NAME | list | remove NAME");
+	rc = ck_connector_list(c->st, &list);
+	if (rc != CK_OK)
+		return rc;
+	if (c->json)
+		return cli_print_json_new(list);
+	if (json_array_size(list) == 0)
+		fprintf(stderr, "no connectors\n");
+	for (i = 0; i < json_array_size(list); i++) {
+		json_t *o = json_array_get(list, i);
+		const char *acct = json_string_value(json_object_get(o, "ServiceAccount"));
+
+		if (i == 0)
+			printf("%-20s %-8s %-4s %-12s %s\n", "Name", "Type", "TLS", "Account", "FQDN");
+		printf("%-20s %-8s %-4s %-12s %s%s\n", json_string_value(json_object_get(o, "Name")),
+		       json_string_value(json_object_get(o, "Type")),
+		       json_is_true(json_object_get(o, "Tls")) ? "on" : "off", acct ? acct : "-",
+		       json_string_value(json_object_get(o, "Fqdn")),
+		       json_is_true(json_object_get(o, "FqdnFromHost")) ? " (host)" : "");
+	}
+	json_decref(list);
+	return CK_OK;
+}
+
+static void print_selection(const struct ck_selection *sel, bool explain)
+{
+	const char *svc = ck_service_name(sel->service);
+	size_t i;
+
+	if (sel->chosen >= 0) {
+		const struct ck_candidate *k = &sel->cands[sel->chosen];
+
+		printf("%s for %s: %s %s (%s)%s\n", svc, sel->fqdn, k->thumbprint, k->subject,
+		       ck_status_name(k->status),
+		       sel->expired ? " EXPIRED, still used: event 12016" : "");
+	} else {
+		printf("%s for %s: no certificate (event 12014)\n", svc, sel->fqdn);
+	}
+	if (!explain)
+		return;
+	for (i = 0; i < sel->n; i++) {
+		const struct ck_candidate *k = &sel->cands[i];
+		char nb[32];
+
+		ck_time_format(k->not_before, nb, sizeof(nb));
+		printf("  %s %s  %s  NotBefore %s  %s\n    %s: %s\n",
+		       (int)i == sel->chosen ? "*" : "-", k->thumbprint, k->subject, nb,
+		       ck_status_name(k->status), ck_sel_reason_name(k->reason), k->detail);
+	}
+	if (sel->n == 0)
+		printf("  no certificate in the store holds %s (or a wildcard for it)\n", sel->fqdn);
+}
+
+enum ck_err cmd_select(struct cli *c)
+{
+	const char *fqdn = cli_value(c, "--fqdn");
+	const char *service = cli_value(c, "--service");
+	struct ck_selection sel;
+	unsigned svc = 0;
+	enum ck_err rc;
+
+	if (fqdn == NULL || service == NULL)
+		return ck_fail(CK_EUSAGE, "give --fqdn NAME and --service S");
+	rc = ck_services_parse(service, &svc);
+	if (rc != CK_OK)
+		return rc;
+	if (ck_service_name(svc) == NULL)
+		return ck_fail(CK_EUSAGE, "--service takes one service, not '%.40s'", service);
+	rc = apply_at(c);
+	if (rc != CK_OK)
+		return rc;
+	rc = ck_select(c->st, fqdn, svc, cli_value(c, "--service-account"), ck_now(), &sel);
+	if (rc != CK_OK)
+		return rc;
+	if (c->json)
+		rc = cli_print_json_new(ck_selection_json(&sel));
+	else
+		print_selection(&sel, cli_flag(c, "--explain"));
+	/* No certificate for the endpoint is a finding, not a failure. */
+	if (rc == CK_OK && sel.chosen < 0)
+		rc = CK_EPROBLEM;
+	ck_selection_clear(&sel);
+	if (rc == CK_EPROBLEM)
+		ck_errmsg_clear();
+	return rc;
+}
+
+enum ck_err cmd_diagnose(struct cli *c)
+{
+	json_t *report = NULL;
+	int problems = 0;
+	enum ck_err rc;
+	size_t i;
+
+	rc = apply_at(c);
+	if (rc == CK_OK)
+		rc = ck_diagnose(c->st, ck_now(), &report, &problems);
+	if (rc != CK_OK)
+		return rc;
+	if (c->json) {
+		rc = cli_print_json_new(json_pack("{s:o, s:i}", "Connectors", report, "Problems",
+						  problems));
+	} else {
+		if (json_array_size(report) == 0)
+			printf("no connectors: add one with 'certkeep connector add NAME --type receive'\n");
+		for (i = 0; i < json_array_size(report); i++) {
+			json_t *e = json_array_get(report, i);
+			json_t *sel = json_object_get(e, "Selection");
+			json_t *chosen = json_object_get(sel, "Selected");
+			const char *result = json_string_value(json_object_get(e, "Result"));
+
+			printf("%-20s %-28s %-15s %s\n",
+			       json_string_value(json_object_get(e, "Connector")),
+			       json_string_value(json_object_get(e, "Fqdn")), result,
+			       json_is_object(chosen)
+				       ? json_string_value(json_object_get(chosen, "Thumbprint"))
+				       : "");
+		}
+		printf("%d problem%s found%s\n", problems, problems == 1 ? "" : "s",
+		       problems ? " (see 'certkeep events --id 12014' and '--id 12016')" : "");
+		json_decref(report);
+	}
+	if (rc == CK_OK && problems > 0) {
+		ck_errmsg_clear();
+		return CK_EPROBLEM;
+	}
+	return rc;
+}
