@@ -29,6 +29,8 @@
 #include <sqlite3.h>
 
 #include "core/clock.h"
+#include "core/names.h"
+#include "core/select.h"
 #include "core/err.h"
 #include "pki/pki.h"
 #include "store/store.h"
@@ -41,6 +43,7 @@
 #define CLI_RUNS 20
 #define BASE_TIME INT64_C(1767225600) /* 2026-01-01T00:00:00Z */
 #define DAY 86400
+#define WILD_EVERY 10         /* every 10th certificate also has a wildcard SAN */
 
 /* ---- small helpers ---- */
 
@@ -190,7 +193,7 @@ static enum ck_err make_cert(const struct pki_key *key, size_t i, int64_t added,
 	snprintf(d3, sizeof(d3), "*.w%zu.bench.example", i);
 	p.subject_cn = cn;
 	p.domains = doms;
-	p.n_domains = i % 100 == 0 ? 3 : 2;
+	p.n_domains = i % WILD_EVERY == 0 ? 3 : 2;
 	/* Spread over two years, not monotonic in i. */
 	p.not_before = BASE_TIME - (int64_t)((i * UINT64_C(7919)) % (730 * DAY));
 	p.not_after = p.not_before + 90 * DAY;
@@ -582,7 +585,7 @@ fail:
 
 static int make_picks(struct bench *b)
 {
-	size_t n_wild_certs = (b->n + 99) / 100, i;
+	size_t n_wild_certs = (b->n + WILD_EVERY - 1) / WILD_EVERY, i;
 
 	b->n_picks = N_DOMAIN_LOOKUPS + N_WILD_LOOKUPS + N_SHOW_LOOKUPS;
 	b->picks = calloc(b->n_picks, sizeof(*b->picks));
@@ -594,7 +597,7 @@ static int make_picks(struct bench *b)
 			b->picks[i].k = rng_below(b->n);
 		} else if (i < N_DOMAIN_LOOKUPS + N_WILD_LOOKUPS) {
 			b->picks[i].kind = PICK_WILD;
-			b->picks[i].k = rng_below(n_wild_certs) * 100;
+			b->picks[i].k = rng_below(n_wild_certs) * WILD_EVERY;
 		} else {
 			b->picks[i].kind = PICK_SHOW;
 			b->picks[i].k = rng_below(b->n);
@@ -619,15 +622,42 @@ static void shuffle(struct pick *p, size_t n)
 	}
 }
 
+/* One ck_select for SMTP, as `certkeep select` runs it: the certificate
+ * made for the name must be among the candidates (and chosen when it is
+ * enabled for SMTP and the only one). */
+static enum ck_err time_select(struct store *st, const char *name, const char *thumb,
+			       double *elapsed)
+{
+	struct ck_selection sel;
+	enum ck_err rc;
+	size_t i;
+	bool found = false;
+	double t0 = now_s();
+
+	rc = ck_select(st, name, CK_SVC_SMTP, NULL, BASE_TIME, &sel);
+	*elapsed = now_s() - t0;
+	if (rc != CK_OK) {
+		fprintf(stderr, "bench: ck_select(%s): %s\n", name, ck_errmsg());
+		return rc;
+	}
+	for (i = 0; i < sel.n; i++)
+		found = found || strcmp(sel.cands[i].thumbprint, thumb) == 0;
+	if (!found)
+		fail_check("select lost the certificate for", name, thumb);
+	ck_selection_clear(&sel);
+	return CK_OK;
+}
+
 static int run_lookups(struct bench *b, const struct pick **list_pick, const char **show_thumb)
 {
 	double *lat_dom = calloc(b->n_picks, sizeof(double));
 	double *lat_wild = calloc(b->n_picks, sizeof(double));
 	double *lat_show = calloc(b->n_picks, sizeof(double));
-	size_t n_dom = 0, n_wild = 0, n_show = 0, show_notfound = 0, show_wrong = 0, i;
+	double *lat_sel = calloc(b->n_picks, sizeof(double));
+	size_t n_dom = 0, n_wild = 0, n_show = 0, n_sel = 0, show_notfound = 0, show_wrong = 0, i;
 	int ret = 0;
 
-	if (lat_dom == NULL || lat_wild == NULL || lat_show == NULL) {
+	if (lat_dom == NULL || lat_wild == NULL || lat_show == NULL || lat_sel == NULL) {
 		ret = -1;
 		goto out;
 	}
@@ -650,6 +680,7 @@ static int run_lookups(struct bench *b, const struct pick **list_pick, const cha
 			snprintf(wild, sizeof(wild), "*.w%zu.bench.example", p->k);
 			rc = lookup_domain(b->st, name, wild, p->thumb, &lat_wild[n_wild++]);
 		} else {
+			name[0] = '\0';
 			char prefix[PREFIX_LEN + 1];
 			struct store_cert c;
 			size_t j;
@@ -683,12 +714,15 @@ static int run_lookups(struct bench *b, const struct pick **list_pick, const cha
 					ck_errmsg());
 			}
 		}
+		if (rc == CK_OK && name[0])
+			rc = time_select(b->st, name, p->thumb, &lat_sel[n_sel++]);
 		if (rc != CK_OK) {
 			ret = -1;
 			goto out;
 		}
 	}
 	report_latency("lookup_domain", lat_dom, n_dom);
+	report_latency("select", lat_sel, n_sel);
 	report_latency("lookup_wildcard", lat_wild, n_wild);
 	report_latency("lookup_thumb_prefix", lat_show, n_show);
 	printf("lookup_thumb_prefix_not_found: %zu lookups\n", show_notfound);
@@ -697,6 +731,7 @@ out:
 	free(lat_dom);
 	free(lat_wild);
 	free(lat_show);
+	free(lat_sel);
 	return ret;
 }
 
