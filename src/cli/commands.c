@@ -90,6 +90,17 @@ static const struct opt_spec diagnose_opts[] = {
 	{ 0 },
 };
 
+static const struct opt_spec trust_opts[] = {
+	{ "--server", OPT_VALUE, "NAME", "the peer server's FQDN (verify)" },
+	{ "--cert", OPT_VALUE, "FILE", "the peer's certificate, PEM or DER (verify)" },
+	{ "--trace", OPT_FLAG, NULL, "print each step of the selection, per component (check)" },
+	{ "--service-account", OPT_VALUE, "USER", "the account that must read the key (check)" },
+	{ "--hostname", OPT_VALUE, "NAME", "set DnsHostName (names)" },
+	{ "--fqdn", OPT_VALUE, "FQDN", "set DnsFullyQualifiedDomainName (names)" },
+	{ "--cluster-fqdn", OPT_VALUE, "FQDN", "the load-balanced name, '' for none (names)" },
+	{ 0 },
+};
+
 static const struct opt_spec no_opts[] = { { 0 } };
 
 const struct cmd_spec cli_commands[] = {
@@ -174,6 +185,19 @@ const struct cmd_spec cli_commands[] = {
 	  "the connector and both fixes, and 12016 when the certificate used has expired. Exit "
 	  "status 3 when it found problems, 0 when clean.",
 	  diagnose_opts },
+	{ "trust", cmd_trust, 1, 2, CMD_STORE, "names | publish [THUMBPRINT] | verify | check",
+	  "direct trust of the internal transport certificate",
+	  "names shows (or sets) the host's names: DnsHostName and DnsFullyQualifiedDomainName "
+	  "from init, the physical ones from the system, and an optional cluster FQDN. publish "
+	  "records this host's transport certificate in the directory (the designated one when "
+	  "a THUMBPRINT is given, else the newest valid self-signed one enabled for SMTP that "
+	  "holds the FQDN); event 1040. verify accepts a peer's certificate exactly when it is "
+	  "the one published for that server, self-signed or not (exit 3 otherwise). check "
+	  "records event 1037 (and 2019 with a send connector) for each cause: SMTP not "
+	  "enabled, key not readable by the account, a host name missing, the cluster FQDN in "
+	  "the certificate, several self-signed certificates, a published certificate that is "
+	  "not the one in use; exit 3 when it found any.",
+	  trust_opts },
 	{ "help", cmd_help, 0, 1, 0, "[COMMAND]",
 	  "show help",
 	  "Shows the commands, or one command's options.",

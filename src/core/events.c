@@ -23,6 +23,10 @@ static const struct ck_event_kind catalogue[] = {
 	{ 1021, "CertificateRequestCreated", "info" },
 	{ 1030, "ConnectorAdded", "info" },
 	{ 1031, "ConnectorRemoved", "info" },
+	{ 1037, "DirectTrustCertificateProblem", "warning" },
+	{ 1040, "TransportCertificatePublished", "info" },
+	{ 1041, "HostNamesChanged", "info" },
+	{ 2019, "DirectTrustCertificateProblemOutbound", "warning" },
 	{ 12014, "NoCertificateForFqdn", "error" },
 	{ 12016, "StartTlsCertificateExpired", "warning" },
 };

@@ -240,7 +240,7 @@ static bool is_starttls(const char *text, size_t n)
 static enum ck_err read_reply(struct conn *c, struct reply *rp, const char *what)
 {
 	char line[PKI_PROBE_LINE_MAX], shown[PROBE_SHOWN_MAX];
-	size_t n;
+	size_t n = 0;
 
 	memset(rp, 0, sizeof(*rp));
 	for (;;) {
@@ -577,7 +577,8 @@ static enum ck_err tcp_connect(struct conn *c, const struct pki_probe_opts *o)
 	if (g != 0)
 		return ck_fail(CK_ETEMP, "%s: cannot resolve %s: %s", c->target, o->host,
 			       gai_strerror(g));
-	for (ai = res; ai != NULL && tried < PROBE_MAX_ADDRS; ai = ai->ai_next, tried++) {
+	for (ai = res; ai != NULL && tried < PROBE_MAX_ADDRS; ai = ai->ai_next) {
+		tried++;
 		rc = connect_one(c, ai);
 		if (rc == CK_OK)
 			break;

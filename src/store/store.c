@@ -104,7 +104,17 @@ static const char schema_v3[] =
 	" created INTEGER NOT NULL"
 	") STRICT;";
 
-static const char *const migrations[] = { schema_v1, schema_v2, schema_v3 };
+/* Version 4: the directory of published internal transport certificates
+ * (direct trust), one per server name. */
+static const char schema_v4[] =
+	"CREATE TABLE directory("
+	" server TEXT PRIMARY KEY,"
+	" thumbprint TEXT NOT NULL,"
+	" der BLOB NOT NULL,"
+	" published INTEGER NOT NULL"
+	") STRICT;";
+
+static const char *const migrations[] = { schema_v1, schema_v2, schema_v3, schema_v4 };
 
 enum ck_err store_fail_db(struct store *st, const char *what)
 {

@@ -22,7 +22,7 @@
 struct store;
 
 #define STORE_DB_NAME "certkeep.db"
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 /* Resolves the store directory (DESIGN.md §2): explicit dir, else
  * $CERTKEEP_STORE, else /var/lib/certkeep for root, else
@@ -185,6 +185,14 @@ enum ck_err store_connector_insert(struct store *st, const struct store_connecto
 enum ck_err store_connector_delete(struct store *st, const char *name);
 enum ck_err store_connector_each(struct store *st,
 				 int (*fn)(const struct store_connector *c, void *arg), void *arg);
+
+/* ---- directory: published transport certificates (DESIGN.md §5) ---- */
+
+/* Publishes (or replaces) the certificate for a server name. */
+enum ck_err store_directory_put(struct store *st, const char *server, const char *thumbprint,
+				const uint8_t *der, size_t der_len, int64_t when);
+/* The thumbprint published for server; CK_ENOTFOUND if none. */
+enum ck_err store_directory_get(struct store *st, const char *server, char thumbprint[41]);
 
 /* ---- config (registry-like keys) ---- */
 

@@ -1,6 +1,7 @@
 /*
  * store_connectors.c - TLS endpoints (receive and send connectors) whose
- * certificate selection certkeep explains and checks (DESIGN.md §4).
+ * certificate selection certkeep explains and checks (DESIGN.md §4), and
+ * the directory of published transport certificates (DESIGN.md §5).
  */
 #include "store-int.h"
 
@@ -74,6 +75,42 @@ enum ck_err store_connector_each(struct store *st,
 	}
 	if (rc == CK_OK && r != SQLITE_DONE)
 		rc = store_fail_db(st, "cannot list connectors");
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+enum ck_err store_directory_put(struct store *st, const char *server, const char *thumbprint,
+				const uint8_t *der, size_t der_len, int64_t when)
+{
+	sqlite3_stmt *stmt;
+	enum ck_err rc = store_prepare(st,
+				       "INSERT INTO directory(server, thumbprint, der, published)"
+				       " VALUES(?1, ?2, ?3, ?4) ON CONFLICT(server) DO UPDATE SET"
+				       " thumbprint = ?2, der = ?3, published = ?4",
+				       &stmt);
+
+	if (rc != CK_OK)
+		return rc;
+	sqlite3_bind_text(stmt, 1, server, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, thumbprint, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(stmt, 3, der, (int)der_len, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 4, when);
+	return store_step_done(st, stmt, "cannot publish the certificate");
+}
+
+enum ck_err store_directory_get(struct store *st, const char *server, char thumbprint[41])
+{
+	sqlite3_stmt *stmt;
+	enum ck_err rc = store_prepare(st, "SELECT thumbprint FROM directory WHERE server = ?",
+				       &stmt);
+
+	if (rc != CK_OK)
+		return rc;
+	sqlite3_bind_text(stmt, 1, server, -1, SQLITE_STATIC);
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		store_col_copy(stmt, 0, thumbprint, 41);
+	else
+		rc = ck_fail(CK_ENOTFOUND, "nothing is published for server '%.253s'", server);
 	sqlite3_finalize(stmt);
 	return rc;
 }
