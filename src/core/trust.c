@@ -167,18 +167,21 @@ static void trace_step(json_t *trace, const char *component, const char *fmt, ..
 }
 
 /* The index of the transport certificate among holders, or -1: the
- * designated one if it is there, else the newest valid self-signed one
- * with a key and SMTP. */
-static int choose(struct store *st, const struct holders *hs, int64_t now, json_t *trace)
+ * designated one if it is there (*designated set), else the newest valid
+ * self-signed one with a key and SMTP. */
+static int choose(struct store *st, const struct holders *hs, int64_t now, json_t *trace,
+		  bool *is_designated)
 {
 	char designated[64] = "";
 	size_t i;
 
+	*is_designated = false;
 	config_copy(st, "trust.certificate", designated, sizeof(designated));
 	for (i = 0; designated[0] && i < hs->n; i++) {
 		if (strcmp(hs->h[i].thumbprint, designated) == 0) {
 			trace_step(trace, "Transport\\Certificate", "designated certificate %s",
 				   designated);
+			*is_designated = true;
 			return (int)i;
 		}
 	}
@@ -228,9 +231,14 @@ enum ck_err ck_trust_publish(struct store *st, const char *thumb, int64_t now,
 		if (rc == CK_OK)
 			rc = store_config_set(st, "trust.certificate", c.thumbprint);
 	} else {
-		rc = load_holders(st, names.fqdn, &hs);
+		/* No THUMBPRINT: back to the automatic choice. */
+		rc = store_config_set(st, "trust.certificate", "");
+		if (rc == CK_OK)
+			rc = load_holders(st, names.fqdn, &hs);
 		if (rc == CK_OK) {
-			idx = choose(st, &hs, now, NULL);
+			bool designated;
+
+			idx = choose(st, &hs, now, NULL, &designated);
 			if (idx < 0)
 				rc = ck_fail(CK_ERROR,
 					     "no valid self-signed certificate enabled for SMTP holds %s: "
@@ -399,6 +407,7 @@ enum ck_err ck_trust_check(struct store *st, int64_t now, const char *account, j
 	json_t *tr = json_array();
 	char published[41];
 	size_t i, n_self = 0;
+	bool designated = false;
 	enum ck_err rc;
 	int idx;
 
@@ -422,7 +431,7 @@ enum ck_err ck_trust_check(struct store *st, int64_t now, const char *account, j
 		rc = store_begin(st);
 	if (rc != CK_OK)
 		goto out;
-	idx = choose(st, &hs, now, tr);
+	idx = choose(st, &hs, now, tr, &designated);
 	for (i = 0; i < hs.n; i++)
 		if (hs.h[i].self_signed && hs.h[i].has_key && hs.h[i].smtp &&
 		    now >= hs.h[i].not_before && now <= hs.h[i].not_after)
@@ -447,7 +456,8 @@ enum ck_err ck_trust_check(struct store *st, int64_t now, const char *account, j
 		trace_step(tr, "Transport\\Certificate", "internal transport certificate: %s",
 			   hs.h[idx].thumbprint);
 		check_chosen(&ck, &names, &hs.h[idx], account, tr);
-		if (n_self > 1)
+		/* Which of several is used matters only when none is designated. */
+		if (n_self > 1 && !designated)
 			cause(&ck, "several-self-signed", hs.h[idx].thumbprint,
 			      "%zu valid self-signed certificates hold %s; the newest, %s, is used "
 			      "(remove the others with certkeep remove if they are not needed)",

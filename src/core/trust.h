@@ -38,7 +38,8 @@ enum ck_err ck_trust_names_set(struct store *st, const char *host, const char *f
 			       const char *cluster_fqdn);
 
 /* Publishes this host's transport certificate under its FQDN: thumb if
- * given (it becomes the designated one), else the one chosen. Event 1040. */
+ * given (it becomes the designated one), else the automatic choice (and
+ * any designation is dropped). Event 1040. */
 enum ck_err ck_trust_publish(struct store *st, const char *thumb, int64_t now,
 			     char published[41]);
 
