@@ -164,7 +164,7 @@ enum ck_err cmd_diagnose(struct cli *c)
 
 	rc = apply_at(c);
 	if (rc == CK_OK)
-		rc = ck_diagnose(c->st, ck_now(), &report, &problems);
+		rc = ck_diagnose(c->st, ck_now(), cli_value(c, "--at") == NULL, &report, &problems);
 	if (rc != CK_OK)
 		return rc;
 	if (c->json) {

@@ -48,14 +48,59 @@ static bool allowed(const struct who *w, const struct stat *sb, unsigned want)
 	return (bits & want) == want;
 }
 
-enum ck_err ck_account_can_read(const char *account, const char *path, bool *ok, char *why,
-				size_t n)
+/* Walks path from "/" to its last component: search permission on each
+ * directory, read permission on the file. *ok false with why on the first
+ * obstacle. */
+static enum ck_err walk(const struct who *w, const char *account, const char *path, bool *ok,
+			char *why, size_t n)
 {
-	struct passwd *pw;
-	struct who w;
 	char prefix[PATH_MAX];
 	struct stat sb;
 	size_t i, len = strlen(path);
+
+	*ok = false;
+	if (path[0] != '/' || len >= sizeof(prefix))
+		return ck_fail(CK_EINVAL, "'%s' is not an absolute path", path);
+	if (stat("/", &sb) != 0 || !allowed(w, &sb, 1)) {
+		if (why)
+			snprintf(why, n, "%s cannot enter /", account);
+		return CK_OK;
+	}
+	for (i = 1; i <= len; i++) {
+		if (path[i] != '/' && path[i] != '\0')
+			continue;
+		memcpy(prefix, path, i);
+		prefix[i] = '\0';
+		if (stat(prefix, &sb) != 0)
+			return ck_fail_errno(CK_EIO, "cannot stat '%s'", prefix);
+		if (path[i] == '\0')
+			break;
+		if (!allowed(w, &sb, 1)) {
+			if (why)
+				snprintf(why, n, "%s cannot enter %s (owner %ld, group %ld, mode %04o)",
+					 account, prefix, (long)sb.st_uid, (long)sb.st_gid,
+					 (unsigned)(sb.st_mode & 07777));
+			return CK_OK;
+		}
+	}
+	if (!allowed(w, &sb, 4)) {
+		if (why)
+			snprintf(why, n, "%s cannot read %s (owner %ld, group %ld, mode %04o)", account,
+				 path, (long)sb.st_uid, (long)sb.st_gid,
+				 (unsigned)(sb.st_mode & 07777));
+		return CK_OK;
+	}
+	*ok = true;
+	return CK_OK;
+}
+
+enum ck_err ck_account_can_read(const char *account, const char *path, bool *ok, char *why,
+				size_t n)
+{
+	char resolved[PATH_MAX];
+	struct passwd *pw;
+	struct who w;
+	enum ck_err rc;
 
 	*ok = false;
 	if (why && n)
@@ -68,38 +113,24 @@ enum ck_err ck_account_can_read(const char *account, const char *path, bool *ok,
 	w.n_groups = MAX_GROUPS;
 	if (getgrouplist(account, pw->pw_gid, w.groups, &w.n_groups) < 0)
 		w.n_groups = MAX_GROUPS; /* more groups than we track: the first ones */
-	if (path[0] != '/' || len >= sizeof(prefix))
-		return ck_fail(CK_EINVAL, "'%s' is not an absolute path", path);
-	if (stat("/", &sb) != 0 || !allowed(&w, &sb, 1)) {
-		if (why)
-			snprintf(why, n, "%s cannot enter /", account);
-		return CK_OK;
+	rc = walk(&w, account, path, ok, why, n);
+	if (rc != CK_OK || !*ok)
+		return rc;
+	if (realpath(path, resolved) == NULL)
+		return ck_fail_errno(CK_EIO, "cannot resolve '%s'", path);
+	return strcmp(resolved, path) == 0 ? CK_OK : walk(&w, account, resolved, ok, why, n);
+}
+
+bool ck_account_name_valid(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '-' || (c == '$' && s[i + 1] == '\0')))
+			return false;
 	}
-	/* Each directory on the way, "/" first: search permission (x). */
-	for (i = 1; i <= len; i++) {
-		if (path[i] != '/' && path[i] != '\0')
-			continue;
-		memcpy(prefix, path, i);
-		prefix[i] = '\0';
-		if (stat(prefix, &sb) != 0)
-			return ck_fail_errno(CK_EIO, "cannot stat '%s'", prefix);
-		if (path[i] == '\0')
-			break;
-		if (!allowed(&w, &sb, 1)) {
-			if (why)
-				snprintf(why, n, "%s cannot enter %s (owner %ld, group %ld, mode %04o)",
-					 account, prefix, (long)sb.st_uid, (long)sb.st_gid,
-					 (unsigned)(sb.st_mode & 07777));
-			return CK_OK;
-		}
-	}
-	if (!allowed(&w, &sb, 4)) {
-		if (why)
-			snprintf(why, n, "%s cannot read %s (owner %ld, group %ld, mode %04o)", account,
-				 path, (long)sb.st_uid, (long)sb.st_gid,
-				 (unsigned)(sb.st_mode & 07777));
-		return CK_OK;
-	}
-	*ok = true;
-	return CK_OK;
+	return i >= 1 && i <= 32 && s[0] != '-';
 }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "account.h"
 #include "clock.h"
 #include "events.h"
 #include "host.h"
@@ -30,20 +31,6 @@ static bool valid_connector_name(const char *s)
 			return false;
 	}
 	return i >= 1 && i <= 64;
-}
-
-static bool valid_account_name(const char *s)
-{
-	size_t i;
-
-	for (i = 0; s[i]; i++) {
-		char c = s[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '.' || c == '_' || c == '-' || (c == '$' && s[i + 1] == '\0')))
-			return false;
-	}
-	return i >= 1 && i <= 32 && s[0] != '-';
 }
 
 enum ck_err ck_host_fqdn(struct store *st, char *buf, size_t n)
@@ -78,7 +65,7 @@ enum ck_err ck_connector_add(struct store *st, const struct ck_connector_opts *o
 			return rc;
 	}
 	if (o->service_account) {
-		if (!valid_account_name(o->service_account))
+		if (!ck_account_name_valid(o->service_account))
 			return ck_fail(CK_EINVAL, "invalid account name '%.32s'", o->service_account);
 		snprintf(c.service_account, sizeof(c.service_account), "%s", o->service_account);
 	}
@@ -211,7 +198,22 @@ static enum ck_err emit_12014(struct store *st, const char *conn, const char *fq
 		fqdn, conn, fqdn, fqdn);
 }
 
-enum ck_err ck_diagnose(struct store *st, int64_t now, json_t **report, int *problems)
+static enum ck_err emit_12016(struct store *st, const char *conn, const char *fqdn,
+			      const struct ck_selection *sel)
+{
+	const char *thumb = sel->cands[sel->chosen].thumbprint;
+
+	return ck_event_emit(st, CK_EV_STARTTLS_CERT_EXPIRED,
+			     json_pack("{s:s, s:s, s:s}", "Fqdn", fqdn, "Connector", conn,
+				       "Thumbprint", thumb),
+			     "There is no valid SMTP Transport Layer Security (TLS) certificate for "
+			     "the FQDN of %s. The existing certificate for that FQDN (%s) has "
+			     "expired: renew it (certkeep clone %s) or make a new one.",
+			     fqdn, thumb, thumb);
+}
+
+enum ck_err ck_diagnose(struct store *st, int64_t now, bool record, json_t **report,
+			int *problems)
 {
 	char host_fqdn[CK_DOMAIN_MAX + 1];
 	struct conn_list l = { NULL, 0 };
@@ -248,19 +250,12 @@ enum ck_err ck_diagnose(struct store *st, int64_t now, json_t **report, int *pro
 						 : "ok",
 				  "Selection", ck_selection_json(&sel));
 		if (sel.chosen < 0) {
-			rc = emit_12014(st, c->name, fqdn, &sel);
+			if (record)
+				rc = emit_12014(st, c->name, fqdn, &sel);
 			(*problems)++;
 		} else if (sel.expired) {
-			rc = ck_event_emit(st, CK_EV_STARTTLS_CERT_EXPIRED,
-					   json_pack("{s:s, s:s, s:s}", "Fqdn", fqdn, "Connector",
-						     c->name, "Thumbprint",
-						     sel.cands[sel.chosen].thumbprint),
-					   "There is no valid SMTP Transport Layer Security (TLS) "
-					   "certificate for the FQDN of %s. The existing certificate "
-					   "for that FQDN (%s) has expired: renew it (certkeep clone "
-					   "%s) or make a new one.",
-					   fqdn, sel.cands[sel.chosen].thumbprint,
-					   sel.cands[sel.chosen].thumbprint);
+			if (record)
+				rc = emit_12016(st, c->name, fqdn, &sel);
 			(*problems)++;
 		}
 		json_array_append_new(out, entry);

@@ -35,8 +35,10 @@ enum ck_err ck_host_fqdn(struct store *st, char *buf, size_t n);
  * certificate (naming its FQDN, the connector and both fixes) and 12016
  * for each whose certificate has expired. *report gets a JSON array with
  * one entry per connector; *problems counts the events. CK_OK even when
- * problems were found (the caller maps them to exit status 3).
+ * problems were found (the caller maps them to exit status 3). Without
+ * record (a what-if at another time), nothing is written.
  */
-enum ck_err ck_diagnose(struct store *st, int64_t now, json_t **report, int *problems);
+enum ck_err ck_diagnose(struct store *st, int64_t now, bool record, json_t **report,
+			int *problems);
 
 #endif

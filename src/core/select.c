@@ -199,6 +199,8 @@ enum ck_err ck_select(struct store *st, const char *fqdn, unsigned service,
 	if (ck_service_name(service) == NULL)
 		return ck_fail(CK_EINVAL, "select one service at a time");
 	out->service = service;
+	if (account && *account && !ck_account_name_valid(account))
+		return ck_fail(CK_EINVAL, "invalid account name '%.40s'", account);
 	snprintf(out->account, sizeof(out->account), "%s", account ? account : "");
 	/* The name itself, then "*.parent" for every parent: a wildcard that
 	 * is too wide still shows up, to be explained as a mismatch. */

@@ -290,6 +290,14 @@ static enum ck_err expect_code(const struct conn *c, const struct reply *rp, int
 		       c->target, what, shown);
 }
 
+/* Says QUIT in plain text, as a courtesy after a refusal, so the server
+ * logs an orderly end: the socket is writable and the line tiny, so one
+ * non-blocking send suffices, and its failure changes nothing. */
+static void smtp_quit_plain(struct conn *c)
+{
+	(void)send(c->fd, "QUIT\r\n", 6, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
 /* Sends cmd (a complete line) and reads its reply within one step. */
 static enum ck_err smtp_command(struct conn *c, const char *cmd, size_t len, struct reply *rp,
 				const char *what)
@@ -327,21 +335,26 @@ static enum ck_err smtp_starttls(struct conn *c, const struct pki_probe_opts *o,
 	if (rc != CK_OK)
 		return rc;
 	rc = expect_code(c, &rp, 250, "reply to EHLO");
-	if (rc != CK_OK)
+	if (rc != CK_OK) {
+		smtp_quit_plain(c);
 		return rc;
+	}
 	r->starttls_offered = rp.starttls;
 	if (!rp.starttls) {
-		/* Courtesy only: the socket is writable and the line tiny. */
-		(void)send(c->fd, "QUIT\r\n", 6, MSG_NOSIGNAL | MSG_DONTWAIT);
+		smtp_quit_plain(c);
 		return ck_fail(CK_ERROR, "%s: server did not offer STARTTLS", c->target);
 	}
 
 	rc = smtp_command(c, "STARTTLS\r\n", 10, &rp, "reply to STARTTLS");
 	if (rc != CK_OK)
 		return rc;
+	/* Postfix answers 454 here when its key or certificate cannot be
+	 * loaded, although EHLO offered STARTTLS. */
 	rc = expect_code(c, &rp, 220, "reply to STARTTLS");
-	if (rc != CK_OK)
+	if (rc != CK_OK) {
+		smtp_quit_plain(c);
 		return rc;
+	}
 	/* Anything sent after the 220 and before our ClientHello would be read
 	 * as if it came through TLS: the STARTTLS injection attack
 	 * (CVE-2011-0411 and its client-side twins). Refuse it. */

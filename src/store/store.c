@@ -353,7 +353,12 @@ enum ck_err store_open(const char *dir, bool create, struct store **out)
 	st = calloc(1, sizeof(*st));
 	if (st == NULL)
 		return ck_fail(CK_ENOMEM, "out of memory");
-	snprintf(st->dir, sizeof(st->dir), "%s", dir);
+	/* Absolute, so that key paths mean the same thing to everyone who is
+	 * shown them or checks them (a service account, an event reader). */
+	if (realpath(dir, st->dir) == NULL) {
+		rc = ck_fail_errno(CK_EIO, "cannot resolve '%s'", dir);
+		goto fail;
+	}
 	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
 		rc = ck_fail(CK_ESTORE, "cannot open database '%s': %s", path,
 			     st->db ? sqlite3_errmsg(st->db) : "out of memory");
