@@ -117,6 +117,7 @@ enum ck_err cmd_connector(struct cli *c);
 enum ck_err cmd_select(struct cli *c);
 enum ck_err cmd_diagnose(struct cli *c);
 enum ck_err cmd_trust(struct cli *c);
+enum ck_err cmd_probe(struct cli *c);
 enum ck_err cmd_help(struct cli *c);
 
 #endif

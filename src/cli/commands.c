@@ -101,6 +101,13 @@ static const struct opt_spec trust_opts[] = {
 	{ 0 },
 };
 
+static const struct opt_spec probe_opts[] = {
+	{ "--fqdn", OPT_VALUE, "NAME", "the name the endpoint must serve (smtp://)" },
+	{ "--sni", OPT_VALUE, "NAME", "the server name to ask for (https://)" },
+	{ "--timeout", OPT_VALUE, "SECS", "per step (default 10)" },
+	{ 0 },
+};
+
 static const struct opt_spec no_opts[] = { { 0 } };
 
 const struct cmd_spec cli_commands[] = {
@@ -198,6 +205,14 @@ const struct cmd_spec cli_commands[] = {
 	  "the certificate, several self-signed certificates, a published certificate that is "
 	  "not the one in use; exit 3 when it found any.",
 	  trust_opts },
+	{ "probe", cmd_probe, 1, 1, CMD_STORE, "smtp://HOST[:PORT] | https://HOST[:PORT]",
+	  "the certificate a live server serves",
+	  "Connects to a live server (SMTP: EHLO with the host's FQDN, then STARTTLS; HTTPS: TLS "
+	  "with SNI), without verifying it, and reports the certificate it serves: its "
+	  "properties and Status, whether it holds NAME, whether it is in the store, and whether "
+	  "it is the one 'select' chooses for NAME (SMTP or IIS). Exit status 3 when it is not, "
+	  "4 when the server cannot be reached or says to try later.",
+	  probe_opts },
 	{ "help", cmd_help, 0, 1, 0, "[COMMAND]",
 	  "show help",
 	  "Shows the commands, or one command's options.",

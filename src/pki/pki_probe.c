@@ -411,8 +411,9 @@ static enum ck_err tls_fill(struct conn *c, const char *doing)
 enum tls_op { TLS_CONNECT, TLS_READ, TLS_WRITE };
 
 /* Runs one OpenSSL operation to completion, moving bytes between the
- * memory BIOs and the socket until the step's deadline. For TLS_READ, *io
- * is the buffer size on entry and the bytes read on return. */
+ * memory BIOs and the socket until the step's deadline. For TLS_READ and
+ * TLS_WRITE, *io is the length of buf on entry and the bytes read or
+ * written on return. */
 static enum ck_err tls_drive(struct conn *c, enum tls_op op, void *buf, int *io,
 			     const char *doing)
 {
@@ -448,7 +449,10 @@ static enum ck_err tls_drive(struct conn *c, enum tls_op op, void *buf, int *io,
 			return ck_fail(CK_ETEMP, "%s: the server closed the connection %s",
 				       c->target, doing);
 		}
-		snprintf(what, sizeof(what), "%s: TLS failed %s", c->target, doing);
+		if (op == TLS_CONNECT)
+			snprintf(what, sizeof(what), "%s: the TLS handshake failed", c->target);
+		else
+			snprintf(what, sizeof(what), "%s: TLS error %s", c->target, doing);
 		return pki_fail_ssl(CK_ERROR, what);
 	}
 }
@@ -501,7 +505,10 @@ static enum ck_err tls_collect(struct conn *c, struct pki_probe_result *r)
 	if (rc != CK_OK)
 		return rc;
 	r->chain = calloc(1, sizeof(*r->chain));
-	if (r->chain == NULL || (r->chain->certs = sk_X509_new_null()) == NULL)
+	if (r->chain == NULL)
+		return ck_fail(CK_ENOMEM, "out of memory");
+	r->chain->certs = sk_X509_new_null();
+	if (r->chain->certs == NULL)
 		return ck_fail(CK_ENOMEM, "out of memory");
 	for (i = 0; sent != NULL && i < sk_X509_num(sent); i++) {
 		X509 *x = sk_X509_value(sent, i);
@@ -636,7 +643,9 @@ static enum ck_err check_opts(const struct pki_probe_opts *o, struct conn *c, ch
 	if (o->port == NULL || *o->port < '0' || *o->port > '9' || *end != '\0' || errno != 0 ||
 	    port < 1 || port > 65535)
 		return ck_fail(CK_EINVAL, "probe: the port must be a number from 1 to 65535");
-	snprintf(c->target, sizeof(c->target), strchr(o->host, ':') ? "%s://[%s]:%ld" : "%s://%s:%ld",
+	/* An IPv6 literal is bracketed, as in a URL. */
+	snprintf(c->target, sizeof(c->target),
+		 strchr(o->host, ':') != NULL ? "%s://[%s]:%ld" : "%s://%s:%ld",
 		 o->kind == PKI_PROBE_SMTP ? "smtp" : "https", o->host, port);
 	if (o->timeout_ms < 0 || o->timeout_ms > PKI_PROBE_TIMEOUT_MAX)
 		return ck_fail(CK_EINVAL, "probe: the timeout must be 0 to %d ms",
