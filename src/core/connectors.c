@@ -171,31 +171,38 @@ static int gather(const struct store_connector *c, void *arg)
 	return 0;
 }
 
-/* The 12014 text of Exchange, with certkeep's two fixes. */
+/* The 12014 text of Exchange, with certkeep's two fixes spelt out for this
+ * FQDN and, when a certificate holds it, for that certificate. */
 static enum ck_err emit_12014(struct store *st, const char *conn, const char *fqdn,
 			      const struct ck_selection *sel)
 {
+	char fix_new[CK_DOMAIN_MAX + 64], fix_enable[128];
+	const char *holder = NULL;
 	json_t *holders = json_array();
 	size_t i;
 
-	for (i = 0; holders && i < sel->n; i++)
-		if (sel->cands[i].reason != CK_SEL_NAME_MISMATCH)
-			json_array_append_new(holders, json_string(sel->cands[i].thumbprint));
+	for (i = 0; holders && i < sel->n; i++) {
+		if (sel->cands[i].reason == CK_SEL_NAME_MISMATCH)
+			continue;
+		json_array_append_new(holders, json_string(sel->cands[i].thumbprint));
+		if (holder == NULL)
+			holder = sel->cands[i].thumbprint;
+	}
+	snprintf(fix_new, sizeof(fix_new), "certkeep new --domain %s --services SMTP", fqdn);
+	snprintf(fix_enable, sizeof(fix_enable), "certkeep enable %s --services SMTP",
+		 holder ? holder : "THUMBPRINT");
 	return ck_event_emit(
 		st, CK_EV_NO_CERT_FOR_FQDN,
 		json_pack("{s:s, s:s, s:o, s:[s,s]}", "Fqdn", fqdn, "Connector", conn,
-			  "CertificatesHoldingFqdn", holders, "Fixes",
-			  "certkeep new --domain FQDN --services SMTP",
-			  "certkeep enable THUMBPRINT --services SMTP"),
+			  "CertificatesHoldingFqdn", holders, "Fixes", fix_new, fix_enable),
 		"certkeep could not find a certificate that contains the domain name %s in the "
 		"store. Therefore, it is unable to support the STARTTLS SMTP verb for the connector "
 		"%s with a FQDN parameter of %s. If the connector's FQDN is not specified, the "
 		"computer's FQDN is used. Verify the connector configuration and the installed "
 		"certificates to make sure that there is a certificate with a domain name for that "
-		"FQDN (certkeep new --domain %s --services SMTP). If this certificate exists, run "
-		"certkeep enable THUMBPRINT --services SMTP to make sure that the mail server can "
+		"FQDN (%s). If this certificate exists, run %s to make sure that the mail server can "
 		"use it and can read its key.",
-		fqdn, conn, fqdn, fqdn);
+		fqdn, conn, fqdn, fix_new, fix_enable);
 }
 
 static enum ck_err emit_12016(struct store *st, const char *conn, const char *fqdn,

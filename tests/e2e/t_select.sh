@@ -61,8 +61,9 @@ sel_acceptance() {
 	assert_json '.[0].Fields.Connector' Internet
 	assert_jq '.[0].Message | contains("mail.contoso.test") and contains("Internet")'
 	assert_json '.[0].Fields.Fixes | length' 2
-	assert_jq '.[0].Fields.Fixes[0] | test("^certkeep new --domain [^ ]+ --services SMTP$")'
-	assert_jq '.[0].Fields.Fixes[1] | test("^certkeep enable [^ ]+ --services SMTP$")'
+	assert_json '.[0].Fields.Fixes[0]' "certkeep new --domain mail.contoso.test --services SMTP"
+	assert_json '.[0].Fields.Fixes[1]' "certkeep enable $t --services SMTP"
+	assert_jq ".[0].Message | contains(\"certkeep enable $t --services SMTP\")"
 	assert_json '.[0].Fields.CertificatesHoldingFqdn | tojson' "[\"$t\"]"
 
 	# The fix: enable SMTP on it.
