@@ -4,6 +4,7 @@
  */
 #include "probe.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,12 +53,13 @@ static enum ck_err parse_url(const char *url, enum pki_probe_kind *kind, char *h
 	host[len] = '\0';
 	if (colon) {
 		const char *q = colon + 1;
-		size_t i;
+		char *end;
+		long v;
 
-		for (i = 0; q[i]; i++)
-			if (q[i] < '0' || q[i] > '9' || i >= 5)
-				return ck_fail(CK_EINVAL, "invalid port in '%.80s'", url);
-		if (i == 0 || atol(q) < 1 || atol(q) > 65535)
+		errno = 0;
+		v = strtol(q, &end, 10);
+		if (errno != 0 || end == q || *end != '\0' || q[0] < '0' || q[0] > '9' || v < 1 ||
+		    v > 65535)
 			return ck_fail(CK_EINVAL, "invalid port in '%.80s'", url);
 		snprintf(port, pn, "%s", q);
 	}
