@@ -53,12 +53,12 @@ static enum ck_err parse_url(const char *url, enum pki_probe_kind *kind, char *h
 	host[len] = '\0';
 	if (colon) {
 		const char *q = colon + 1;
-		char *end;
+		char *rest;
 		long v;
 
 		errno = 0;
-		v = strtol(q, &end, 10);
-		if (errno != 0 || end == q || *end != '\0' || q[0] < '0' || q[0] > '9' || v < 1 ||
+		v = strtol(q, &rest, 10);
+		if (errno != 0 || rest == q || *rest != '\0' || q[0] < '0' || q[0] > '9' || v < 1 ||
 		    v > 65535)
 			return ck_fail(CK_EINVAL, "invalid port in '%.80s'", url);
 		snprintf(port, pn, "%s", q);
