@@ -250,8 +250,9 @@ enum ck_err cmd_import(struct cli *c)
 	if (rc == CK_OK)
 		rc = read_opt_file(c, "--pkcs12", &p12, &o.p12_len);
 	if (rc == CK_OK && p12) {
-		/* A PKCS#12 may have no password; ask only when it is needed. */
-		if (cli_flag(c, "--password-stdin") || isatty(0))
+		/* A PKCS#12 may have no password: the terminal is asked only
+		 * when the empty one is refused (below). */
+		if (cli_flag(c, "--password-stdin"))
 			rc = cli_read_password(c, "PKCS#12 password: ", false, &password);
 	}
 	if (rc != CK_OK)
@@ -262,8 +263,15 @@ enum ck_err cmd_import(struct cli *c)
 	o.p12 = p12;
 	o.password = password;
 	rc = ck_import(c->st, &o, thumb, &joined);
-	if (rc == CK_EPASSWORD && password == NULL)
+	/* Nothing was changed by the refused attempt: ask and try again. */
+	if (rc == CK_EPASSWORD && password == NULL && p12 && isatty(0)) {
+		rc = cli_read_password(c, "PKCS#12 password: ", false, &password);
+		o.password = password;
+		if (rc == CK_OK)
+			rc = ck_import(c->st, &o, thumb, &joined);
+	} else if (rc == CK_EPASSWORD && password == NULL) {
 		ck_errmsg_prefix("give the password with --password-stdin");
+	}
 	if (rc != CK_OK)
 		goto out;
 	if (!c->json)
