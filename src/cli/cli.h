@@ -118,6 +118,9 @@ enum ck_err cmd_select(struct cli *c);
 enum ck_err cmd_diagnose(struct cli *c);
 enum ck_err cmd_trust(struct cli *c);
 enum ck_err cmd_probe(struct cli *c);
+enum ck_err cmd_bind(struct cli *c);
+enum ck_err cmd_rebind(struct cli *c);
+enum ck_err cmd_autorebind(struct cli *c);
 enum ck_err cmd_help(struct cli *c);
 
 #endif

@@ -108,6 +108,27 @@ static const struct opt_spec probe_opts[] = {
 	{ 0 },
 };
 
+static const struct opt_spec bind_opts[] = {
+	{ "--endpoint", OPT_VALUE, "HOST:PORT", "where the site listens (add)" },
+	{ "--service", OPT_VALUE, "S", "the service: IIS (HTTPS), SMTP, IMAP, POP, UM (add)" },
+	{ "--thumbprint", OPT_VALUE, "T", "the certificate (add)" },
+	{ "--cert-file", OPT_VALUE, "PATH", "certificate (and chain, without --chain-file) (add)" },
+	{ "--chain-file", OPT_VALUE, "PATH", "intermediate certificates (add)" },
+	{ "--key-file", OPT_VALUE, "PATH", "private key (add)" },
+	{ "--combined-file", OPT_VALUE, "PATH", "certificate, chain and key in one file (add)" },
+	{ "--owner", OPT_VALUE, "USER", "owner of the files (add)" },
+	{ "--group", OPT_VALUE, "GROUP", "group of the files (add)" },
+	{ "--mode", OPT_VALUE, "MODE", "mode of key and combined files, octal (default 0600) (add)" },
+	{ "--reload", OPT_VALUE, "CMD", "run through /bin/sh -c after deploying (add)" },
+	{ 0 },
+};
+
+static const struct opt_spec rebind_opts[] = {
+	{ "--old", OPT_VALUE, "T1", "the certificate the bindings are on" },
+	{ "--new", OPT_VALUE, "T2", "the certificate to move them to" },
+	{ 0 },
+};
+
 static const struct opt_spec no_opts[] = { { 0 } };
 
 const struct cmd_spec cli_commands[] = {
@@ -213,6 +234,27 @@ const struct cmd_spec cli_commands[] = {
 	  "it is the one 'select' chooses for NAME (SMTP or IIS). Exit status 3 when it is not, "
 	  "4 when the server cannot be reached or says to try later.",
 	  probe_opts },
+	{ "bind", cmd_bind, 1, 2, CMD_STORE, "add SITE | list | remove SITE",
+	  "bind a site to a certificate and deploy its files",
+	  "add ties a site's endpoint to a certificate and to the files its server reads, "
+	  "deploys them at once (the key is checked against the certificate first; each file "
+	  "is replaced atomically with its owner, group and mode from the start) and runs the "
+	  "reload command; event 1050. list shows each binding and whether the files on disk "
+	  "still hold its certificate. remove forgets a binding (event 1051); its files stay.",
+	  bind_opts },
+	{ "rebind", cmd_rebind, 0, 0, CMD_STORE, "",
+	  "move every binding from one certificate to another",
+	  "Moves every binding on T1, and on any certificate T1 replaced (A->B->C moves A's and "
+	  "B's), to T2: deploys, records event 1052 per binding, then runs each distinct reload "
+	  "command once. A failed deployment or reload is event 1053 and exit status 1.",
+	  rebind_opts },
+	{ "autorebind", cmd_autorebind, 1, 1, CMD_STORE, "on|off",
+	  "rebind automatically on renewal (event 1001)",
+	  "With autorebind on, every certificate replacement (event 1001: clone, renewal) moves "
+	  "the bindings of the old certificate to the new one, as IIS's automatic rebind of "
+	  "renewed certificates does. The reaction reads the event log from its own cursor, so "
+	  "a crash delays it but never loses it; it runs after each certkeep command.",
+	  no_opts },
 	{ "help", cmd_help, 0, 1, 0, "[COMMAND]",
 	  "show help",
 	  "Shows the commands, or one command's options.",

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "core/bindings.h"
 #include "core/strlist.h"
 
 #define CERTKEEP_VERSION "0.1.0"
@@ -227,6 +228,16 @@ int main(int argc, char **argv)
 	}
 	if (rc == CK_OK)
 		rc = c.cmd->run(&c);
+	/* Reactions to the events just written (autorebind); a failure is
+	 * recorded as an event and retried by the next command. */
+	if (c.st && (rc == CK_OK || rc == CK_EPROBLEM)) {
+		enum ck_err react = ck_reactions_run(c.st);
+
+		if (react != CK_OK) {
+			ck_errmsg_prefix("done, but automatic rebinding failed");
+			rc = react;
+		}
+	}
 	store_close(c.st);
 	status = report(&c, rc);
 	return finish_output(status);

@@ -160,6 +160,12 @@ enum ck_err ck_write_new(const char *path, const void *buf, size_t len, mode_t m
 
 enum ck_err ck_write_atomic(const char *path, const void *buf, size_t len, mode_t mode)
 {
+	return ck_write_atomic_owned(path, buf, len, mode, (uid_t)-1, (gid_t)-1);
+}
+
+enum ck_err ck_write_atomic_owned(const char *path, const void *buf, size_t len, mode_t mode,
+				  uid_t uid, gid_t gid)
+{
 	char dir[PATH_MAX], tmp[PATH_MAX];
 	enum ck_err rc;
 	int fd = -1, n;
@@ -176,6 +182,10 @@ enum ck_err ck_write_atomic(const char *path, const void *buf, size_t len, mode_
 	}
 	if (fd < 0)
 		return ck_fail_errno(CK_EIO, "cannot create a temporary file beside '%s'", path);
+	if ((uid != (uid_t)-1 || gid != (gid_t)-1) && fchown(fd, uid, gid) != 0) {
+		rc = ck_fail_errno(CK_EIO, "fchown '%s'", tmp);
+		goto fail;
+	}
 	/* O_CREAT's mode is filtered by the umask; the final mode must not be. */
 	if (fchmod(fd, mode) != 0) {
 		rc = ck_fail_errno(CK_EIO, "fchmod '%s'", tmp);

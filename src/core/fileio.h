@@ -31,6 +31,12 @@ enum ck_err ck_read_file(const char *path, size_t max, uint8_t **buf, size_t *le
  */
 enum ck_err ck_write_atomic(const char *path, const void *buf, size_t len, mode_t mode);
 
+/* As ck_write_atomic, the temporary file also given owner uid and group gid
+ * (-1: unchanged) before any byte is written, so the file that appears has
+ * its final owner, group and mode from the start. */
+enum ck_err ck_write_atomic_owned(const char *path, const void *buf, size_t len, mode_t mode,
+				  uid_t uid, gid_t gid);
+
 /* Creates a new file with O_EXCL and mode, writes it in full and fsyncs it;
  * fails with CK_EEXIST if it exists. Used for key files, born private. */
 enum ck_err ck_write_new(const char *path, const void *buf, size_t len, mode_t mode);

@@ -114,7 +114,27 @@ static const char schema_v4[] =
 	" published INTEGER NOT NULL"
 	") STRICT;";
 
-static const char *const migrations[] = { schema_v1, schema_v2, schema_v3, schema_v4 };
+/* Version 5: bindings of sites to certificates and the files they read. */
+static const char schema_v5[] =
+	"CREATE TABLE bindings("
+	" site TEXT PRIMARY KEY,"
+	" endpoint TEXT NOT NULL,"
+	" service INTEGER NOT NULL,"
+	" thumbprint TEXT NOT NULL,"
+	" cert_file TEXT NOT NULL,"
+	" chain_file TEXT NOT NULL,"
+	" key_file TEXT NOT NULL,"
+	" combined_file TEXT NOT NULL,"
+	" owner TEXT NOT NULL,"
+	" grp TEXT NOT NULL,"
+	" mode INTEGER NOT NULL,"
+	" reload TEXT NOT NULL,"
+	" created INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE INDEX bindings_thumbprint ON bindings(thumbprint);";
+
+static const char *const migrations[] = { schema_v1, schema_v2, schema_v3, schema_v4,
+					  schema_v5 };
 
 enum ck_err store_fail_db(struct store *st, const char *what)
 {

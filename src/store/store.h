@@ -22,7 +22,7 @@
 struct store;
 
 #define STORE_DB_NAME "certkeep.db"
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 /* Resolves the store directory (DESIGN.md §2): explicit dir, else
  * $CERTKEEP_STORE, else /var/lib/certkeep for root, else
@@ -165,6 +165,9 @@ struct store_event_filter {
 enum ck_err store_event_each(struct store *st, const struct store_event_filter *f,
 			     int (*fn)(const struct store_event *ev, void *arg), void *arg);
 
+/* The sequence number of the newest event (0 when there is none). */
+enum ck_err store_event_last_seq(struct store *st, int64_t *seq);
+
 /* Per-consumer cursors: the last sequence number a reaction has handled. */
 enum ck_err store_cursor_get(struct store *st, const char *consumer, int64_t *seq);
 enum ck_err store_cursor_set(struct store *st, const char *consumer, int64_t seq);
@@ -193,6 +196,35 @@ enum ck_err store_directory_put(struct store *st, const char *server, const char
 				const uint8_t *der, size_t der_len, int64_t when);
 /* The thumbprint published for server; CK_ENOTFOUND if none. */
 enum ck_err store_directory_get(struct store *st, const char *server, char thumbprint[41]);
+
+/* ---- bindings: a site's endpoint and the files its server reads (§7) ---- */
+
+struct store_binding {
+	char site[65];
+	char endpoint[262];   /* HOST:PORT */
+	unsigned service;     /* one service bit */
+	char thumbprint[41];
+	char cert_file[4096];
+	char chain_file[4096];    /* "" : none (the chain goes into cert_file) */
+	char key_file[4096];      /* "" : none */
+	char combined_file[4096]; /* "" : none (cert, chain and key in one file) */
+	char owner[33], group[33]; /* "" : the current user's */
+	unsigned mode;            /* of key and combined files; others are 0644 */
+	char reload[1024];        /* "" : none; run through /bin/sh -c */
+	int64_t created;
+};
+/* CK_EEXIST if the site is bound already. */
+enum ck_err store_binding_insert(struct store *st, const struct store_binding *b);
+enum ck_err store_binding_delete(struct store *st, const char *site);
+enum ck_err store_binding_set_thumbprint(struct store *st, const char *site, const char *thumb);
+/* Each binding (ordered by site); with thumb, only those on that certificate. */
+enum ck_err store_binding_each(struct store *st, const char *thumb,
+			       int (*fn)(const struct store_binding *b, void *arg), void *arg);
+/* The thumbprints of every certificate whose replacement chain ends in (or
+ * passes through) thumb's predecessors: those replaced, directly or not,
+ * by thumb. fn is called once per thumbprint. */
+enum ck_err store_cert_each_predecessor(struct store *st, const char *thumb,
+					int (*fn)(const char *thumb, void *arg), void *arg);
 
 /* ---- config (registry-like keys) ---- */
 

@@ -80,6 +80,18 @@ enum ck_err store_event_each(struct store *st, const struct store_event_filter *
 	return rc;
 }
 
+enum ck_err store_event_last_seq(struct store *st, int64_t *seq)
+{
+	sqlite3_stmt *stmt;
+	enum ck_err rc = store_prepare(st, "SELECT coalesce(max(seq), 0) FROM events", &stmt);
+
+	if (rc != CK_OK)
+		return rc;
+	*seq = sqlite3_step(stmt) == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
+	sqlite3_finalize(stmt);
+	return CK_OK;
+}
+
 enum ck_err store_cursor_get(struct store *st, const char *consumer, int64_t *seq)
 {
 	sqlite3_stmt *stmt;

@@ -1,0 +1,585 @@
+/*
+ * bindings.c - deploying a certificate to the files a server reads,
+ * rebinding on renewal, and the autorebind reaction (DESIGN.md §7).
+ *
+ * Invariants: a key is checked against its certificate before anything is
+ * written; each file is replaced atomically with its final owner, group and
+ * mode; a binding row moves to the new certificate only after its files
+ * hold it. So a server that reloads at any moment reads either the old
+ * pair or the new pair, never a mix within one file.
+ */
+#include "bindings.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../pki/pki.h"
+#include "clock.h"
+#include "events.h"
+#include "fileio.h"
+#include "names.h"
+
+#define RELOAD_TIMEOUT_MS 60000
+
+static bool valid_site(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '-'))
+			return false;
+	}
+	return i >= 1 && i <= 64;
+}
+
+/* The PEM texts of a certificate: cert, chain ("" if none) and key. */
+struct material {
+	char *cert, *chain, *key;
+	size_t cert_len, chain_len, key_len;
+};
+
+static void material_clear(struct material *m)
+{
+	free(m->cert);
+	free(m->chain);
+	ck_free_secret(m->key, m->key_len);
+	memset(m, 0, sizeof(*m));
+}
+
+static enum ck_err load_material(struct store *st, const char *thumb, bool need_key,
+				 char out_thumb[41], struct material *m)
+{
+	struct store_cert c;
+	struct pki_cert *cert = NULL;
+	struct pki_key *key = NULL;
+	enum ck_err rc;
+
+	memset(m, 0, sizeof(*m));
+	rc = store_cert_find(st, thumb, &c);
+	if (rc != CK_OK)
+		return rc;
+	snprintf(out_thumb, 41, "%s", c.thumbprint);
+	rc = pki_cert_parse(c.der, c.der_len, &cert);
+	if (rc == CK_OK)
+		rc = pki_cert_to_pem(cert, &m->cert, &m->cert_len);
+	if (rc == CK_OK) {
+		m->chain = strdup(c.chain_pem ? c.chain_pem : "");
+		m->chain_len = c.chain_pem ? strlen(c.chain_pem) : 0;
+		if (m->chain == NULL)
+			rc = ck_fail(CK_ENOMEM, "out of memory");
+	}
+	if (rc == CK_OK && need_key) {
+		rc = store_key_load(st, c.key_id, &m->key, &m->key_len);
+		if (rc == CK_OK)
+			rc = pki_key_parse((const uint8_t *)m->key, m->key_len, &key);
+		/* Never deploy a pair that does not match (DESIGN.md §7). */
+		if (rc == CK_OK && !pki_cert_matches_key(cert, key))
+			rc = ck_fail(CK_ERROR, "the stored key does not match certificate %s",
+				     c.thumbprint);
+	}
+	pki_key_free(key);
+	pki_cert_free(cert);
+	store_cert_clear(&c);
+	if (rc != CK_OK)
+		material_clear(m);
+	return rc;
+}
+
+static enum ck_err owner_ids(const struct store_binding *b, uid_t *uid, gid_t *gid)
+{
+	*uid = (uid_t)-1;
+	*gid = (gid_t)-1;
+	if (b->owner[0]) {
+		struct passwd *pw = getpwnam(b->owner);
+
+		if (pw == NULL)
+			return ck_fail(CK_EINVAL, "no such user '%s'", b->owner);
+		*uid = pw->pw_uid;
+	}
+	if (b->group[0]) {
+		struct group *gr = getgrnam(b->group);
+
+		if (gr == NULL)
+			return ck_fail(CK_EINVAL, "no such group '%s'", b->group);
+		*gid = gr->gr_gid;
+	}
+	return CK_OK;
+}
+
+static enum ck_err write_joined(const char *path, const char *a, size_t al, const char *b,
+				size_t bl, const char *c, size_t cl, mode_t mode, uid_t uid,
+				gid_t gid)
+{
+	char *buf = malloc(al + bl + cl + 1);
+	enum ck_err rc;
+
+	if (buf == NULL)
+		return ck_fail(CK_ENOMEM, "out of memory");
+	memcpy(buf, a, al);
+	memcpy(buf + al, b, bl);
+	memcpy(buf + al + bl, c, cl);
+	rc = ck_write_atomic_owned(path, buf, al + bl + cl, mode, uid, gid);
+	ck_free_secret(buf, al + bl + cl);
+	return rc;
+}
+
+/* Writes every file of binding b for certificate thumb. */
+static enum ck_err deploy(struct store *st, const struct store_binding *b, const char *thumb)
+{
+	bool need_key = b->key_file[0] || b->combined_file[0];
+	struct material m;
+	char t[41];
+	uid_t uid;
+	gid_t gid;
+	enum ck_err rc;
+
+	rc = owner_ids(b, &uid, &gid);
+	if (rc == CK_OK)
+		rc = load_material(st, thumb, need_key, t, &m);
+	if (rc != CK_OK)
+		return rc;
+	/* Separate files are replaced one by one (each atomically); the
+	 * reload runs only after all are in place. A crash in between leaves
+	 * the binding on the old certificate, and the next rebind rewrites
+	 * them all. */
+	if (b->key_file[0])
+		rc = ck_write_atomic_owned(b->key_file, m.key, m.key_len, b->mode, uid, gid);
+	if (rc == CK_OK && b->chain_file[0])
+		rc = ck_write_atomic_owned(b->chain_file, m.chain, m.chain_len, 0644, uid, gid);
+	if (rc == CK_OK)
+		rc = write_joined(b->cert_file, m.cert, m.cert_len,
+				  b->chain_file[0] ? "" : m.chain, b->chain_file[0] ? 0 : m.chain_len,
+				  "", 0, 0644, uid, gid);
+	if (rc == CK_OK && b->combined_file[0])
+		rc = write_joined(b->combined_file, m.cert, m.cert_len, m.chain, m.chain_len, m.key,
+				  m.key_len, b->mode, uid, gid);
+	material_clear(&m);
+	if (rc != CK_OK)
+		ck_errmsg_prefix("site %s", b->site);
+	return rc;
+}
+
+/* Runs cmd through /bin/sh -c with the binding in the environment (never
+ * in the command text), at most RELOAD_TIMEOUT_MS. */
+static enum ck_err run_reload(const char *cmd, const char *site, const char *thumb)
+{
+	struct timespec start, now;
+	pid_t pid;
+	int status;
+
+	pid = fork();
+	if (pid < 0)
+		return ck_fail_errno(CK_EIO, "fork");
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_RDONLY);
+
+		if (devnull >= 0)
+			dup2(devnull, STDIN_FILENO);
+		dup2(STDERR_FILENO, STDOUT_FILENO);
+		umask(022); /* certkeep's own 077 is for its store, not the server's files */
+		setenv("CERTKEEP_SITE", site, 1);
+		setenv("CERTKEEP_THUMBPRINT", thumb, 1);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+
+		if (r == pid)
+			break;
+		if (r < 0 && errno != EINTR)
+			return ck_fail_errno(CK_EIO, "waitpid");
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 >
+		    RELOAD_TIMEOUT_MS) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return ck_fail(CK_ERROR, "reload command timed out: %.200s", cmd);
+		}
+		poll(NULL, 0, 20);
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return ck_fail(CK_ERROR, "reload command failed (status %d): %.200s",
+			       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
+			       cmd);
+	return CK_OK;
+}
+
+static bool is_absolute_or_empty(const char *p)
+{
+	return p[0] == '\0' || p[0] == '/';
+}
+
+enum ck_err ck_bind_add(struct store *st, struct store_binding *b)
+{
+	struct store_cert c;
+	char host[256];
+	const char *colon;
+	enum ck_err rc;
+
+	if (!valid_site(b->site))
+		return ck_fail(CK_EINVAL, "invalid site name '%.64s': 1-64 letters, digits, '.', '_', '-'",
+			       b->site);
+	colon = strrchr(b->endpoint, ':');
+	if (colon == NULL || colon == b->endpoint || colon[1] == '\0' ||
+	    strspn(colon + 1, "0123456789") != strlen(colon + 1) || strlen(colon + 1) > 5 ||
+	    (size_t)(colon - b->endpoint) >= sizeof(host))
+		return ck_fail(CK_EINVAL, "--endpoint must be HOST:PORT, not '%.80s'", b->endpoint);
+	if (ck_service_name(b->service) == NULL)
+		return ck_fail(CK_EUSAGE, "--service takes one service");
+	if (b->cert_file[0] == '\0')
+		return ck_fail(CK_EUSAGE, "give --cert-file PATH");
+	if (!is_absolute_or_empty(b->cert_file) || !is_absolute_or_empty(b->chain_file) ||
+	    !is_absolute_or_empty(b->key_file) || !is_absolute_or_empty(b->combined_file))
+		return ck_fail(CK_EINVAL, "file paths must be absolute (the server reads them later)");
+	if (b->mode & 07)
+		return ck_fail(CK_EINVAL, "--mode %04o would make the key readable by everyone",
+			       b->mode);
+	rc = store_cert_find(st, b->thumbprint, &c);
+	if (rc != CK_OK)
+		return rc;
+	snprintf(b->thumbprint, sizeof(b->thumbprint), "%s", c.thumbprint);
+	store_cert_clear(&c);
+	b->created = ck_now();
+	rc = store_begin(st);
+	if (rc != CK_OK)
+		return rc;
+	rc = store_binding_insert(st, b);
+	if (rc == CK_OK)
+		rc = deploy(st, b, b->thumbprint);
+	if (rc == CK_OK)
+		rc = ck_event_emit(st, CK_EV_BINDING_ADDED,
+				   json_pack("{s:s, s:s, s:s, s:s}", "Site", b->site, "Endpoint",
+					     b->endpoint, "Thumbprint", b->thumbprint, "CertFile",
+					     b->cert_file),
+				   "Site %s (%s) is bound to certificate %s.", b->site, b->endpoint,
+				   b->thumbprint);
+	if (rc != CK_OK) {
+		ck_rollback(st);
+		return rc;
+	}
+	rc = ck_commit(st);
+	if (rc == CK_OK && b->reload[0])
+		rc = run_reload(b->reload, b->site, b->thumbprint);
+	return rc;
+}
+
+enum ck_err ck_bind_remove(struct store *st, const char *site)
+{
+	enum ck_err rc = store_begin(st);
+
+	if (rc != CK_OK)
+		return rc;
+	rc = store_binding_delete(st, site);
+	if (rc == CK_OK)
+		rc = ck_event_emit(st, CK_EV_BINDING_REMOVED, json_pack("{s:s}", "Site", site),
+				   "Site %s is no longer bound (its files stay).", site);
+	if (rc != CK_OK) {
+		ck_rollback(st);
+		return rc;
+	}
+	return ck_commit(st);
+}
+
+/* The thumbprint of the first certificate in a PEM file, or "". */
+static void file_thumbprint(const char *path, char out[41])
+{
+	struct pki_cert_info info;
+	struct pki_cert *cert = NULL;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+
+	out[0] = '\0';
+	if (path[0] && ck_read_file(path, CK_INPUT_MAX, &buf, &len) == CK_OK &&
+	    pki_cert_parse(buf, len, &cert) == CK_OK && pki_cert_info_get(cert, &info) == CK_OK) {
+		snprintf(out, 41, "%s", info.thumbprint);
+		pki_cert_info_clear(&info);
+	}
+	ck_errmsg_clear();
+	pki_cert_free(cert);
+	free(buf);
+}
+
+static int list_one(const struct store_binding *b, void *arg)
+{
+	char on_disk[41], combined[41] = "";
+	bool match;
+
+	file_thumbprint(b->cert_file, on_disk);
+	if (b->combined_file[0])
+		file_thumbprint(b->combined_file, combined);
+	match = strcmp(on_disk, b->thumbprint) == 0 &&
+		(!b->combined_file[0] || strcmp(combined, b->thumbprint) == 0);
+	return json_array_append_new(
+		       arg,
+		       json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:b, s:s}",
+				 "Site", b->site, "Endpoint", b->endpoint, "Service",
+				 ck_service_name(b->service), "Thumbprint", b->thumbprint,
+				 "CertFile", b->cert_file, "ChainFile",
+				 b->chain_file[0] ? b->chain_file : NULL, "KeyFile",
+				 b->key_file[0] ? b->key_file : NULL, "CombinedFile",
+				 b->combined_file[0] ? b->combined_file : NULL, "Reload",
+				 b->reload[0] ? b->reload : NULL, "FilesMatch", match,
+				 "OnDisk", on_disk)) == 0
+		       ? 0
+		       : CK_ENOMEM;
+}
+
+enum ck_err ck_bind_list(struct store *st, json_t **out)
+{
+	json_t *a = json_array();
+	enum ck_err rc;
+
+	if (a == NULL)
+		return ck_fail(CK_ENOMEM, "out of memory");
+	rc = store_binding_each(st, NULL, list_one, a);
+	if (rc != CK_OK) {
+		json_decref(a);
+		return rc;
+	}
+	*out = a;
+	return CK_OK;
+}
+
+/* ---- rebinding ---- */
+
+struct blist {
+	struct store_binding *b;
+	size_t n;
+};
+
+static int gather_binding(const struct store_binding *b, void *arg)
+{
+	struct blist *l = arg;
+	struct store_binding *grown = realloc(l->b, (l->n + 1) * sizeof(*grown));
+
+	if (grown == NULL)
+		return CK_ENOMEM;
+	l->b = grown;
+	l->b[l->n++] = *b;
+	return 0;
+}
+
+struct pred_ctx {
+	struct store *st;
+	struct blist *l;
+};
+
+static int gather_pred(const char *thumb, void *arg)
+{
+	struct pred_ctx *p = arg;
+
+	return (int)store_binding_each(p->st, thumb, gather_binding, p->l);
+}
+
+enum ck_err ck_rebind(struct store *st, const char *old_thumb, const char *new_thumb,
+		      json_t **report)
+{
+	struct store_cert oldc, newc;
+	struct blist l = { NULL, 0 };
+	struct pred_ctx pc = { st, &l };
+	json_t *out = json_array();
+	enum ck_err rc, first = CK_OK;
+	size_t i, j;
+
+	memset(&oldc, 0, sizeof(oldc));
+	memset(&newc, 0, sizeof(newc));
+	if (out == NULL)
+		return ck_fail(CK_ENOMEM, "out of memory");
+	rc = store_cert_find(st, old_thumb, &oldc);
+	if (rc == CK_OK)
+		rc = store_cert_find(st, new_thumb, &newc);
+	if (rc == CK_OK && !newc.has_key)
+		rc = ck_fail(CK_EINVAL, "certificate %s has no private key to deploy",
+			     newc.thumbprint);
+	if (rc == CK_OK)
+		rc = store_binding_each(st, oldc.thumbprint, gather_binding, &l);
+	if (rc == CK_OK)
+		rc = store_cert_each_predecessor(st, oldc.thumbprint, gather_pred, &pc);
+	for (i = 0; rc == CK_OK && i < l.n; i++) {
+		struct store_binding *b = &l.b[i];
+		enum ck_err r = deploy(st, b, newc.thumbprint);
+		char why[512];
+
+		snprintf(why, sizeof(why), "%s", r == CK_OK ? "" : ck_errmsg());
+		rc = store_begin(st);
+		if (rc != CK_OK)
+			break;
+		if (r == CK_OK) {
+			rc = store_binding_set_thumbprint(st, b->site, newc.thumbprint);
+			if (rc == CK_OK)
+				rc = ck_event_emit(st, CK_EV_BINDING_MOVED,
+						   json_pack("{s:s, s:s, s:s}", "Site", b->site,
+							     "OldThumbprint", b->thumbprint,
+							     "NewThumbprint", newc.thumbprint),
+						   "Site %s moved from certificate %s to %s.", b->site,
+						   b->thumbprint, newc.thumbprint);
+		} else {
+			rc = ck_event_emit(st, CK_EV_BINDING_FAILED,
+					   json_pack("{s:s, s:s, s:s}", "Site", b->site,
+						     "NewThumbprint", newc.thumbprint, "Error", why),
+					   "Site %s could not be moved to %s: %s", b->site,
+					   newc.thumbprint, why);
+			if (first == CK_OK)
+				first = r;
+		}
+		if (rc == CK_OK)
+			rc = ck_commit(st);
+		else
+			ck_rollback(st);
+		json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:s?}", "Site", b->site,
+						     "From", b->thumbprint, "Result",
+						     r == CK_OK ? "moved" : "failed", "Error",
+						     r == CK_OK ? NULL : why));
+		if (r != CK_OK)
+			b->reload[0] = '\0'; /* not reloaded: it still has the old files */
+	}
+	/* Each distinct reload command once, after every file is in place. */
+	for (i = 0; rc == CK_OK && i < l.n; i++) {
+		bool seen = false;
+		enum ck_err r;
+
+		if (l.b[i].reload[0] == '\0')
+			continue;
+		for (j = 0; j < i; j++)
+			seen = seen || strcmp(l.b[j].reload, l.b[i].reload) == 0;
+		if (seen)
+			continue;
+		r = run_reload(l.b[i].reload, l.b[i].site, newc.thumbprint);
+		if (r != CK_OK) {
+			char why[512];
+
+			snprintf(why, sizeof(why), "%s", ck_errmsg());
+			if (first == CK_OK)
+				first = r;
+			rc = store_begin(st);
+			if (rc == CK_OK)
+				rc = ck_event_emit(st, CK_EV_BINDING_FAILED,
+						   json_pack("{s:s, s:s, s:s}", "Site", l.b[i].site,
+							     "NewThumbprint", newc.thumbprint, "Error",
+							     why),
+						   "Site %s: %s", l.b[i].site, why);
+			rc = rc == CK_OK ? ck_commit(st) : rc;
+			ck_fail(first, "%s", why);
+		}
+	}
+	free(l.b);
+	store_cert_clear(&oldc);
+	store_cert_clear(&newc);
+	if (rc == CK_OK)
+		rc = first;
+	if (rc != CK_OK && rc != first) {
+		json_decref(out);
+		return rc;
+	}
+	*report = out;
+	return rc;
+}
+
+enum ck_err ck_autorebind_set(struct store *st, bool on)
+{
+	enum ck_err rc = store_begin(st);
+
+	if (rc != CK_OK)
+		return rc;
+	rc = store_config_set(st, "autorebind", on ? "on" : "off");
+	if (rc == CK_OK && on) {
+		int64_t last = 0;
+
+		/* Turning it on reacts to renewals from now on, not to old ones. */
+		rc = store_event_last_seq(st, &last);
+		if (rc == CK_OK)
+			rc = store_cursor_set(st, "autorebind", last);
+	}
+	if (rc != CK_OK) {
+		ck_rollback(st);
+		return rc;
+	}
+	return ck_commit(st);
+}
+
+bool ck_autorebind_get(struct store *st)
+{
+	char *v = NULL;
+	bool on = store_config_get(st, "autorebind", &v) == CK_OK && strcmp(v, "on") == 0;
+
+	free(v);
+	ck_errmsg_clear();
+	return on;
+}
+
+struct pending_1001 {
+	int64_t seq;
+	char old_t[41], new_t[41];
+};
+
+static int first_1001(const struct store_event *ev, void *arg)
+{
+	struct pending_1001 *p = arg;
+	json_t *f = json_loads(ev->fields, 0, NULL);
+	const char *o = json_string_value(json_object_get(f, "OldThumbprint"));
+	const char *n = json_string_value(json_object_get(f, "NewThumbprint"));
+
+	p->seq = ev->seq;
+	snprintf(p->old_t, sizeof(p->old_t), "%s", o ? o : "");
+	snprintf(p->new_t, sizeof(p->new_t), "%s", n ? n : "");
+	json_decref(f);
+	return 1; /* one at a time: the reaction writes to the store */
+}
+
+enum ck_err ck_reactions_run(struct store *st)
+{
+	enum ck_err rc = CK_OK;
+	int64_t cursor = 0;
+
+	if (!ck_autorebind_get(st))
+		return CK_OK;
+	for (;;) {
+		struct store_event_filter f = { .id = CK_EV_CERT_REPLACED };
+		struct pending_1001 p = { 0 };
+		json_t *report = NULL;
+
+		rc = store_cursor_get(st, "autorebind", &cursor);
+		if (rc != CK_OK)
+			return rc;
+		f.after_seq = cursor;
+		rc = store_event_each(st, &f, first_1001, &p);
+		if (rc == (enum ck_err)1)
+			rc = CK_OK;
+		if (rc != CK_OK || p.seq == 0)
+			return rc;
+		if (p.old_t[0] && p.new_t[0]) {
+			rc = ck_rebind(st, p.old_t, p.new_t, &report);
+			json_decref(report);
+			if (rc == CK_ENOTFOUND)
+				rc = CK_OK; /* a certificate since removed: nothing to move */
+			if (rc != CK_OK)
+				return rc; /* the cursor stays: the next pass retries */
+		}
+		rc = store_begin(st);
+		if (rc == CK_OK)
+			rc = store_cursor_set(st, "autorebind", p.seq);
+		if (rc != CK_OK) {
+			store_rollback(st);
+			return rc;
+		}
+		rc = store_commit(st);
+		if (rc != CK_OK)
+			return rc;
+	}
+}

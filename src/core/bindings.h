@@ -1,0 +1,47 @@
+/*
+ * bindings.h - sites bound to certificates, deployed to the files their
+ * servers read, and moved to a renewed certificate (DESIGN.md §7; IIS 8.5
+ * certificate rebind).
+ */
+#ifndef CK_BINDINGS_H
+#define CK_BINDINGS_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "../store/store.h"
+#include "err.h"
+
+/* Checks the binding, deploys its files (the key checked against the
+ * certificate first), runs its reload command, and records it (event
+ * 1050). Nothing is recorded if the files cannot be written. */
+enum ck_err ck_bind_add(struct store *st, struct store_binding *b);
+
+/* Forgets a binding (event 1051); its files stay where they are. */
+enum ck_err ck_bind_remove(struct store *st, const char *site);
+
+/* Every binding with its certificate and whether the files on disk still
+ * hold that certificate (and a matching key). */
+enum ck_err ck_bind_list(struct store *st, json_t **out);
+
+/*
+ * Moves every binding on old_thumb, and on any certificate old_thumb
+ * replaced before it (A->B->C: A's and B's), to new_thumb: deploys each,
+ * records event 1052 per binding, then runs each distinct reload command
+ * once. A failed deployment or reload is event 1053 and an error; the
+ * bindings that did move stay moved. *report lists what happened.
+ */
+enum ck_err ck_rebind(struct store *st, const char *old_thumb, const char *new_thumb,
+		      json_t **report);
+
+/* autorebind on|off (server level): every 1001 event rebinds. */
+enum ck_err ck_autorebind_set(struct store *st, bool on);
+bool ck_autorebind_get(struct store *st);
+
+/* Reacts to the events not yet seen by the "autorebind" consumer: each
+ * 1001 rebinds old to new when autorebind is on. The cursor moves only
+ * after the reaction, so a crash repeats it (rebinding is idempotent). */
+enum ck_err ck_reactions_run(struct store *st);
+
+#endif
