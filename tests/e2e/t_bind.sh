@@ -1,0 +1,123 @@
+# shellcheck shell=bash
+# Bindings and automatic rebinding (DESIGN.md §7): a real nginx (HTTPS) and
+# a real Postfix (STARTTLS) on 127.0.0.1, both bound through certkeep to one
+# certificate; after clone with autorebind on, both serve the new one.
+
+# shellcheck source=tests/e2e/nginx.sh
+source "$E2E_DIR/nginx.sh"
+# shellcheck source=tests/e2e/postfix.sh
+source "$E2E_DIR/postfix.sh"
+
+# wait_served FUNC SNI SHA1: waits (at most 5 s) until FUNC SNI prints SHA1.
+wait_served() {
+	local i got=
+	for i in $(seq 1 50); do
+		got=$("$1" "$2")
+		[ "$got" = "$3" ] && return 0
+		sleep 0.1
+	done
+	fail "$1: expected $3, got '${got:-none}'"
+}
+
+bind_autorebind_nginx_postfix() {
+	local t1 t2 d="$T/tls"
+	mkdir -p "$d"
+	must ck new --domain www.test.example --domain mx.test.example --services IIS,SMTP --json
+	t1=$(json_get .Thumbprint)
+	# Deploy first, start the servers on the deployed files, then bind the
+	# reload commands (their PIDs exist only once the servers run).
+	must ck bind add web --endpoint 127.0.0.1:8443 --service HTTPS --thumbprint "$t1" \
+		--cert-file "$d/www.crt" --key-file "$d/www.key"
+	must ck bind add mail --endpoint 127.0.0.1:25 --service SMTP --thumbprint "$t1" \
+		--combined-file "$d/mx.pem" --cert-file "$d/mx.crt"
+	assert_mode "$d/www.key" 600
+	assert_mode "$d/mx.pem" 600
+	assert_mode "$d/www.crt" 644
+	nginx_start "$d/www.crt" "$d/www.key" www.test.example
+	postfix_start mx.test.example "$d/mx.pem" "$d/mx.pem"
+	assert_eq "$t1" "$(nginx_served_sha1 www.test.example)" "nginx before"
+	assert_eq "$t1" "$(postfix_served_sha1 mx.test.example)" "postfix before"
+	must ck bind remove web
+	must ck bind remove mail
+	must ck bind add web --endpoint "127.0.0.1:$NGX_PORT" --service HTTPS --thumbprint "$t1" \
+		--cert-file "$d/www.crt" --key-file "$d/www.key" \
+		--reload "kill -HUP $NGX_PID"
+	must ck bind add mail --endpoint "127.0.0.1:$PF_PORT" --service SMTP --thumbprint "$t1" \
+		--combined-file "$d/mx.pem" --cert-file "$d/mx.crt" \
+		--reload "postfix -c $PF_DIR/conf reload"
+	must ck bind list --json
+	assert_jq 'map(.FilesMatch) == [true, true]'
+
+	must ck autorebind on
+	must ck clone "$t1" --json
+	t2=$(json_get .Thumbprint)
+	wait_served nginx_served_sha1 www.test.example "$t2"
+	wait_served postfix_served_sha1 mx.test.example "$t2"
+	must ck bind list --json
+	assert_jq "map(.Thumbprint) == [\"$t2\", \"$t2\"] and map(.FilesMatch) == [true, true]"
+	must ck events --json
+	assert_jq 'map(.Id) | index(1001) != null'
+	assert_jq "map(select(.Id == 1052 and .Fields.NewThumbprint == \"$t2\")) | length == 2"
+	# The key deployed matches the certificate deployed.
+	assert_eq "$(pub_of_cert "$d/www.crt")" "$(pub_of_key "$d/www.key")" "www key"
+	nginx_stop
+	postfix_stop
+}
+tcase "bind: nginx and Postfix on one certificate; clone with autorebind moves both" \
+	bind_autorebind_nginx_postfix
+
+bind_rebind_chain_and_errors() {
+	local a b c d="$T/tls"
+	mkdir -p "$d"
+	must ck new --domain chain.test.example --services IIS --json
+	a=$(json_get .Thumbprint)
+	must ck bind add site-a --endpoint 127.0.0.1:1 --service IIS --thumbprint "$a" \
+		--cert-file "$d/a.crt" --key-file "$d/a.key"
+	must ck clone "$a" --json
+	b=$(json_get .Thumbprint)
+	must ck bind add site-b --endpoint 127.0.0.1:2 --service IIS --thumbprint "$b" \
+		--cert-file "$d/b.crt" --key-file "$d/b.key"
+	must ck clone "$b" --json
+	c=$(json_get .Thumbprint)
+	# autorebind is off: nothing moved by itself.
+	must ck bind list --json
+	assert_jq "map(.Thumbprint) == [\"$a\", \"$b\"]"
+	# A->B->C: rebinding B to C moves A's binding too.
+	must ck rebind --old "$b" --new "$c" --json
+	assert_jq 'length == 2 and (map(.Result) | unique) == ["moved"]'
+	must ck bind list --json
+	assert_jq "map(.Thumbprint) == [\"$c\", \"$c\"] and (map(.FilesMatch) | all)"
+
+	# Bad input changes nothing.
+	snapshot before
+	expect_exit 1 ck bind add x --endpoint 127.0.0.1:3 --service IIS --thumbprint "$c" \
+		--cert-file relative.crt
+	assert_err_one_line
+	expect_exit 1 ck bind add x --endpoint 127.0.0.1:3 --service IIS --thumbprint "$c" \
+		--cert-file "$d/x.crt" --key-file "$d/x.key" --mode 0644
+	assert_err_contains "readable by everyone"
+	expect_exit 1 ck bind add x --endpoint nope --service IIS --thumbprint "$c" \
+		--cert-file "$d/x.crt"
+	expect_exit 1 ck bind add x --endpoint 127.0.0.1:3 --service IIS --thumbprint DEADBEEF00 \
+		--cert-file "$d/x.crt"
+	expect_exit 1 ck bind add x --endpoint 127.0.0.1:3 --service IIS --thumbprint "$c" \
+		--cert-file "$T/no/such/dir/x.crt"
+	expect_exit 1 ck bind add site-a --endpoint 127.0.0.1:3 --service IIS --thumbprint "$c" \
+		--cert-file "$d/x.crt"
+	assert_unchanged before
+	[ ! -e "$d/x.crt" ] || fail "x.crt was written by a refused bind"
+	# A failing reload is an error and event 1053; the files did move.
+	# (bind add itself deploys, records the binding, then reports the
+	# failed reload.)
+	expect_exit 1 ck bind add r --endpoint 127.0.0.1:4 --service IIS --thumbprint "$a" \
+		--cert-file "$d/r.crt" --key-file "$d/r.key" --reload "exit 7"
+	assert_err_contains "status 7"
+	must ck bind list --json
+	assert_jq 'map(.Site) | index("r") != null'
+	expect_exit 1 ck rebind --old "$a" --new "$c"
+	assert_err_contains "status 7"
+	must ck events --id 1053 --json
+	assert_jq 'length >= 1'
+}
+tcase "bind: rebind follows A->B->C; bad bindings change nothing; failed reload is 1053" \
+	bind_rebind_chain_and_errors
