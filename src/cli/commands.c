@@ -129,6 +129,12 @@ static const struct opt_spec rebind_opts[] = {
 	{ 0 },
 };
 
+static const struct opt_spec monitor_opts[] = {
+	{ "--once", OPT_FLAG, NULL, "one pass (for a systemd timer or cron); the default for now" },
+	{ "--at", OPT_VALUE, "TIME", "what would be raised at TIME; records nothing" },
+	{ 0 },
+};
+
 static const struct opt_spec no_opts[] = { { 0 } };
 
 const struct cmd_spec cli_commands[] = {
@@ -255,6 +261,15 @@ const struct cmd_spec cli_commands[] = {
 	  "renewed certificates does. The reaction reads the event log from its own cursor, so "
 	  "a crash delays it but never loses it; it runs after each certkeep command.",
 	  no_opts },
+	{ "monitor", cmd_monitor, 0, 0, CMD_STORE, "",
+	  "raise expiry notices (events 1003, 1002, 12015)",
+	  "One pass over the certificates that expire within the largest threshold (config key "
+	  "monitor.thresholds, default 30,7,1 days; an index range, the rest of the store is "
+	  "not read): event 1003 when one is crossed (once per certificate and threshold; only "
+	  "the smallest of several crossed at once), 1002 when a certificate has expired, 12015 "
+	  "when it is the internal transport certificate. A certificate that a newer one "
+	  "replaced gets none. --at TIME reports what would be raised then and records nothing.",
+	  monitor_opts },
 	{ "help", cmd_help, 0, 1, 0, "[COMMAND]",
 	  "show help",
 	  "Shows the commands, or one command's options.",

@@ -133,8 +133,20 @@ static const char schema_v5[] =
 	") STRICT;"
 	"CREATE INDEX bindings_thumbprint ON bindings(thumbprint);";
 
+/* Version 6: expiry notices raised (once per certificate and threshold),
+ * and an index to find what expires soon without reading the table. */
+static const char schema_v6[] =
+	"CREATE TABLE notices("
+	" thumbprint TEXT NOT NULL,"
+	" kind TEXT NOT NULL,"
+	" raised INTEGER NOT NULL,"
+	" PRIMARY KEY(thumbprint, kind)"
+	") STRICT, WITHOUT ROWID;"
+	"CREATE INDEX certificates_current_not_after ON certificates(not_after)"
+	" WHERE replaced_by IS NULL;";
+
 static const char *const migrations[] = { schema_v1, schema_v2, schema_v3, schema_v4,
-					  schema_v5 };
+					  schema_v5, schema_v6 };
 
 enum ck_err store_fail_db(struct store *st, const char *what)
 {

@@ -22,7 +22,7 @@
 struct store;
 
 #define STORE_DB_NAME "certkeep.db"
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 /* Resolves the store directory (DESIGN.md §2): explicit dir, else
  * $CERTKEEP_STORE, else /var/lib/certkeep for root, else
@@ -225,6 +225,18 @@ enum ck_err store_binding_each(struct store *st, const char *thumb,
  * by thumb. fn is called once per thumbprint. */
 enum ck_err store_cert_each_predecessor(struct store *st, const char *thumb,
 					int (*fn)(const char *thumb, void *arg), void *arg);
+
+/* ---- expiry notices: each raised once per certificate and kind ---- */
+
+/* The certificates not replaced by another whose NotAfter is at or before
+ * `until` (indexed: nothing else is read). */
+enum ck_err store_cert_each_expiring(struct store *st, int64_t until,
+				     int (*fn)(const struct store_cert *c, void *arg), void *arg);
+/* Records that notice `kind` ("expired", "expiring-30", ...) was raised
+ * for thumb; *was_new tells whether it is the first time. */
+enum ck_err store_notice_add(struct store *st, const char *thumb, const char *kind, int64_t when,
+			     bool *was_new);
+bool store_notice_exists(struct store *st, const char *thumb, const char *kind);
 
 /* ---- config (registry-like keys) ---- */
 

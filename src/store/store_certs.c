@@ -325,3 +325,71 @@ enum ck_err store_cert_repoint_replaced(struct store *st, const char *from, cons
 	sqlite3_bind_text(stmt, 2, from, -1, SQLITE_STATIC);
 	return store_step_done(st, stmt, "cannot update replaced certificates");
 }
+
+enum ck_err store_cert_each_expiring(struct store *st, int64_t until,
+				     int (*fn)(const struct store_cert *c, void *arg), void *arg)
+{
+	sqlite3_stmt *stmt;
+	enum ck_err rc = store_prepare(st,
+				       "SELECT " CERT_COLUMNS " FROM certificates c"
+				       " WHERE c.replaced_by IS NULL AND c.not_after <= ?"
+				       " ORDER BY c.not_after",
+				       &stmt);
+	int r;
+
+	if (rc != CK_OK)
+		return rc;
+	sqlite3_bind_int64(stmt, 1, until);
+	while ((r = sqlite3_step(stmt)) == SQLITE_ROW) {
+		struct store_cert c;
+		int stop;
+
+		rc = row_to_cert(st, stmt, &c);
+		if (rc != CK_OK)
+			break;
+		stop = fn(&c, arg);
+		store_cert_clear(&c);
+		if (stop) {
+			rc = (enum ck_err)stop;
+			break;
+		}
+	}
+	if (rc == CK_OK && r != SQLITE_DONE)
+		rc = store_fail_db(st, "cannot list expiring certificates");
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+enum ck_err store_notice_add(struct store *st, const char *thumb, const char *kind, int64_t when,
+			     bool *was_new)
+{
+	sqlite3_stmt *stmt;
+	enum ck_err rc = store_prepare(st,
+				       "INSERT OR IGNORE INTO notices(thumbprint, kind, raised)"
+				       " VALUES(?,?,?)",
+				       &stmt);
+
+	if (rc != CK_OK)
+		return rc;
+	sqlite3_bind_text(stmt, 1, thumb, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 3, when);
+	rc = store_step_done(st, stmt, "cannot record the notice");
+	*was_new = rc == CK_OK && sqlite3_changes(st->db) == 1;
+	return rc;
+}
+
+bool store_notice_exists(struct store *st, const char *thumb, const char *kind)
+{
+	sqlite3_stmt *stmt;
+	bool found;
+
+	if (store_prepare(st, "SELECT 1 FROM notices WHERE thumbprint = ? AND kind = ?", &stmt) !=
+	    CK_OK)
+		return false;
+	sqlite3_bind_text(stmt, 1, thumb, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, kind, -1, SQLITE_STATIC);
+	found = sqlite3_step(stmt) == SQLITE_ROW;
+	sqlite3_finalize(stmt);
+	return found;
+}

@@ -1,0 +1,186 @@
+/*
+ * monitor.c - expiry notices, each once (DESIGN.md §6).
+ *
+ * A notice is remembered in the notices table in the same transaction as
+ * its event, so a crash can neither lose a notice nor raise it twice.
+ */
+#include "monitor.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "events.h"
+
+#define DAY 86400
+#define MAX_THRESHOLDS 8
+
+/* Thresholds in days, largest first. */
+static size_t thresholds(struct store *st, int out[MAX_THRESHOLDS])
+{
+	char *v = NULL, *p, *end;
+	size_t n = 0, i, j;
+
+	if (store_config_get(st, "monitor.thresholds", &v) != CK_OK) {
+		ck_errmsg_clear();
+		v = strdup(CK_MONITOR_THRESHOLDS);
+	}
+	for (p = v; p && *p && n < MAX_THRESHOLDS; p = *end ? end + 1 : end) {
+		long d = strtol(p, &end, 10);
+
+		if (end == p)
+			break;
+		if (d > 0 && d <= 3650)
+			out[n++] = (int)d;
+	}
+	free(v);
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && out[j - 1] < out[j]; j--) {
+			int t = out[j];
+
+			out[j] = out[j - 1];
+			out[j - 1] = t;
+		}
+	return n;
+}
+
+struct due {
+	char thumbprint[41];
+	char subject[256];
+	int64_t not_after;
+};
+
+struct dues {
+	struct due *d;
+	size_t n;
+};
+
+static int gather(const struct store_cert *c, void *arg)
+{
+	struct dues *l = arg;
+	struct due *grown = realloc(l->d, (l->n + 1) * sizeof(*grown));
+
+	if (grown == NULL)
+		return CK_ENOMEM;
+	l->d = grown;
+	snprintf(l->d[l->n].thumbprint, sizeof(l->d[0].thumbprint), "%s", c->thumbprint);
+	snprintf(l->d[l->n].subject, sizeof(l->d[0].subject), "%s", c->subject);
+	l->d[l->n].not_after = c->not_after;
+	l->n++;
+	return 0;
+}
+
+/* Raises (or, without record, reports) one notice once. */
+static enum ck_err notice(struct store *st, bool record, json_t *report, const struct due *d,
+			  const char *kind, int id, int days, int64_t now)
+{
+	char when[32];
+	bool fresh = false;
+	enum ck_err rc;
+
+	if (!record) {
+		if (!store_notice_exists(st, d->thumbprint, kind))
+			json_array_append_new(report, json_pack("{s:i, s:s, s:s, s:b}", "Id", id,
+								"Thumbprint", d->thumbprint, "Kind",
+								kind, "Recorded", 0));
+		return CK_OK;
+	}
+	rc = store_notice_add(st, d->thumbprint, kind, now, &fresh);
+	if (rc != CK_OK || !fresh)
+		return rc;
+	ck_time_format(d->not_after, when, sizeof(when));
+	json_array_append_new(report, json_pack("{s:i, s:s, s:s, s:b}", "Id", id, "Thumbprint",
+						d->thumbprint, "Kind", kind, "Recorded", 1));
+	if (id == CK_EV_CERT_EXPIRING)
+		return ck_event_emit(st, id,
+				     json_pack("{s:s, s:s, s:s, s:i}", "Thumbprint", d->thumbprint,
+					       "Subject", d->subject, "NotAfter", when,
+					       "ThresholdDays", days),
+				     "Certificate %s (%s) expires within %d day%s, at %s.",
+				     d->thumbprint, d->subject, days, days == 1 ? "" : "s", when);
+	if (id == CK_EV_INTERNAL_CERT_EXPIRED)
+		return ck_event_emit(st, id, json_pack("{s:s}", "Thumbprint", d->thumbprint),
+				     "An internal transport certificate expired. Thumbprint:%s",
+				     d->thumbprint);
+	return ck_event_emit(st, id,
+			     json_pack("{s:s, s:s, s:s}", "Thumbprint", d->thumbprint, "Subject",
+				       d->subject, "NotAfter", when),
+			     "Certificate %s (%s) expired at %s.", d->thumbprint, d->subject,
+			     when);
+}
+
+/* The internal transport certificate: the designated one (trust publish
+ * THUMBPRINT), else the host's certificate made by init. */
+static bool is_internal(struct store *st, const char *thumb)
+{
+	char *designated = NULL, *host = NULL;
+	bool yes;
+
+	if (store_config_get(st, "trust.certificate", &designated) == CK_OK && designated[0])
+		yes = strcmp(designated, thumb) == 0;
+	else
+		yes = store_config_get(st, "host.certificate", &host) == CK_OK &&
+		      strcmp(host, thumb) == 0;
+	free(designated);
+	free(host);
+	ck_errmsg_clear();
+	return yes;
+}
+
+enum ck_err ck_monitor(struct store *st, int64_t now, bool record, json_t **report)
+{
+	int th[MAX_THRESHOLDS];
+	size_t n_th = thresholds(st, th), i, k;
+	struct dues l = { NULL, 0 };
+	json_t *out = json_array();
+	enum ck_err rc;
+
+	if (out == NULL)
+		return ck_fail(CK_ENOMEM, "out of memory");
+	rc = store_cert_each_expiring(st, now + (int64_t)(n_th ? th[0] : 0) * DAY, gather, &l);
+	if (rc == CK_OK && record)
+		rc = store_begin(st);
+	for (i = 0; rc == CK_OK && i < l.n; i++) {
+		const struct due *d = &l.d[i];
+
+		if (now > d->not_after) {
+			rc = notice(st, record, out, d, "expired", CK_EV_CERT_EXPIRED, 0, now);
+			if (rc == CK_OK && is_internal(st, d->thumbprint))
+				rc = notice(st, record, out, d, "internal-expired",
+					    CK_EV_INTERNAL_CERT_EXPIRED, 0, now);
+			continue;
+		}
+		/* The smallest threshold crossed is announced; the larger ones
+		 * crossed with it are marked as done, so a monitor that was off
+		 * for weeks does not announce 30, 7 and 1 days at once. */
+		for (k = n_th; k-- > 0 && rc == CK_OK;) {
+			char kind[32];
+
+			if (now < d->not_after - (int64_t)th[k] * DAY)
+				continue;
+			snprintf(kind, sizeof(kind), "expiring-%d", th[k]);
+			if (record && store_notice_exists(st, d->thumbprint, kind))
+				break;
+			rc = notice(st, record, out, d, kind, CK_EV_CERT_EXPIRING, th[k], now);
+			for (; record && rc == CK_OK && k-- > 0;) {
+				bool fresh;
+
+				snprintf(kind, sizeof(kind), "expiring-%d", th[k]);
+				rc = store_notice_add(st, d->thumbprint, kind, now, &fresh);
+			}
+			break;
+		}
+	}
+	free(l.d);
+	if (record && rc == CK_OK)
+		rc = ck_commit(st);
+	else if (record)
+		ck_rollback(st);
+	if (rc != CK_OK) {
+		json_decref(out);
+		return rc;
+	}
+	*report = out;
+	return CK_OK;
+}

@@ -1,0 +1,29 @@
+/*
+ * monitor.h - one pass of the lifecycle monitor: expiry notices 1003
+ * (about to expire, once per certificate and threshold), 1002 (expired)
+ * and 12015 (the internal transport certificate expired) (DESIGN.md §6).
+ */
+#ifndef CK_MONITOR_H
+#define CK_MONITOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "../store/store.h"
+#include "err.h"
+
+/* Default thresholds in days (config key monitor.thresholds). */
+#define CK_MONITOR_THRESHOLDS "30,7,1"
+
+/*
+ * Reads the certificates that expire within the largest threshold (an
+ * indexed range: the rest of the store is not read) and raises each notice
+ * not raised before. A certificate that a newer one replaced gets none.
+ * Without record ("what would happen at --at"), nothing is written and the
+ * report says what would be raised. *report: one entry per notice.
+ */
+enum ck_err ck_monitor(struct store *st, int64_t now, bool record, json_t **report);
+
+#endif
