@@ -122,6 +122,7 @@ enum ck_err cmd_bind(struct cli *c);
 enum ck_err cmd_rebind(struct cli *c);
 enum ck_err cmd_autorebind(struct cli *c);
 enum ck_err cmd_monitor(struct cli *c);
+enum ck_err cmd_task(struct cli *c);
 enum ck_err cmd_help(struct cli *c);
 
 #endif

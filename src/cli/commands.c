@@ -135,6 +135,13 @@ static const struct opt_spec monitor_opts[] = {
 	{ 0 },
 };
 
+static const struct opt_spec task_opts[] = {
+	{ "--on", OPT_VALUE, "EVENT_ID", "the event that runs it (add)" },
+	{ "--run", OPT_VALUE, "CMD", "the command, run with /bin/sh -c (add)" },
+	{ "--timeout", OPT_VALUE, "SECS", "time limit of a run (add; default 300)" },
+	{ 0 },
+};
+
 static const struct opt_spec no_opts[] = { { 0 } };
 
 const struct cmd_spec cli_commands[] = {
@@ -270,6 +277,16 @@ const struct cmd_spec cli_commands[] = {
 	  "when it is the internal transport certificate. A certificate that a newer one "
 	  "replaced gets none. --at TIME reports what would be raised then and records nothing.",
 	  monitor_opts },
+	{ "task", cmd_task, 1, 2, CMD_STORE, "add | list | remove ID | runs",
+	  "run commands on events",
+	  "add runs CMD through /bin/sh -c on each future event with that id, with the event in "
+	  "its environment only (CERTKEEP_EVENT_ID, CERTKEEP_EVENT_SEQ, and one variable per "
+	  "field: CERTKEEP_THUMBPRINT, CERTKEEP_OLD_THUMBPRINT, CERTKEEP_NEW_THUMBPRINT, "
+	  "CERTKEEP_FQDN, ...), never in its text; with a time limit. Each run is recorded "
+	  "(start, end, exit status, last output) and shown by runs. Tasks run after each "
+	  "certkeep command, from a cursor: an event missed by a crash runs later, once. Events "
+	  "1060, 1061.",
+	  task_opts },
 	{ "help", cmd_help, 0, 1, 0, "[COMMAND]",
 	  "show help",
 	  "Shows the commands, or one command's options.",

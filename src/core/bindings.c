@@ -29,6 +29,7 @@
 #include "events.h"
 #include "fileio.h"
 #include "names.h"
+#include "tasks.h"
 
 #define RELOAD_TIMEOUT_MS 60000
 
@@ -542,7 +543,7 @@ static int first_1001(const struct store_event *ev, void *arg)
 	return 1; /* one at a time: the reaction writes to the store */
 }
 
-enum ck_err ck_reactions_run(struct store *st)
+static enum ck_err autorebind_run(struct store *st)
 {
 	enum ck_err rc = CK_OK;
 	int64_t cursor = 0;
@@ -582,4 +583,12 @@ enum ck_err ck_reactions_run(struct store *st)
 		if (rc != CK_OK)
 			return rc;
 	}
+}
+
+enum ck_err ck_reactions_run(struct store *st)
+{
+	enum ck_err rc = autorebind_run(st);
+	enum ck_err trc = ck_tasks_run(st);
+
+	return rc != CK_OK ? rc : trc;
 }

@@ -39,9 +39,10 @@ enum ck_err ck_rebind(struct store *st, const char *old_thumb, const char *new_t
 enum ck_err ck_autorebind_set(struct store *st, bool on);
 bool ck_autorebind_get(struct store *st);
 
-/* Reacts to the events not yet seen by the "autorebind" consumer: each
- * 1001 rebinds old to new when autorebind is on. The cursor moves only
- * after the reaction, so a crash repeats it (rebinding is idempotent). */
+/* Reacts to the events not yet seen by each consumer: for "autorebind",
+ * each 1001 rebinds old to new when autorebind is on (the cursor moves only
+ * after the reaction, so a crash repeats it: rebinding is idempotent); then
+ * the tasks (ck_tasks_run). */
 enum ck_err ck_reactions_run(struct store *st);
 
 #endif

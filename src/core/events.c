@@ -30,6 +30,8 @@ static const struct ck_event_kind catalogue[] = {
 	{ 1051, "BindingRemoved", "info" },
 	{ 1052, "BindingMoved", "info" },
 	{ 1053, "BindingDeployFailed", "error" },
+	{ 1060, "TaskAdded", "info" },
+	{ 1061, "TaskRemoved", "info" },
 	{ 2019, "DirectTrustCertificateProblemOutbound", "warning" },
 	{ 12014, "NoCertificateForFqdn", "error" },
 	{ 12015, "InternalTransportCertificateExpired", "warning" },

@@ -145,8 +145,27 @@ static const char schema_v6[] =
 	"CREATE INDEX certificates_current_not_after ON certificates(not_after)"
 	" WHERE replaced_by IS NULL;";
 
+/* Version 7: tasks run on events, and their runs. */
+static const char schema_v7[] =
+	"CREATE TABLE tasks("
+	" id INTEGER PRIMARY KEY,"
+	" event_id INTEGER NOT NULL,"
+	" command TEXT NOT NULL,"
+	" timeout INTEGER NOT NULL,"
+	" created INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE TABLE task_runs("
+	" id INTEGER PRIMARY KEY,"
+	" task_id INTEGER NOT NULL,"
+	" event_seq INTEGER NOT NULL,"
+	" started INTEGER NOT NULL,"
+	" ended INTEGER NOT NULL DEFAULT 0,"
+	" status INTEGER NOT NULL DEFAULT -1,"
+	" output TEXT NOT NULL DEFAULT ''"
+	") STRICT;";
+
 static const char *const migrations[] = { schema_v1, schema_v2, schema_v3, schema_v4,
-					  schema_v5, schema_v6 };
+					  schema_v5, schema_v6, schema_v7 };
 
 enum ck_err store_fail_db(struct store *st, const char *what)
 {

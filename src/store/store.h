@@ -22,7 +22,7 @@
 struct store;
 
 #define STORE_DB_NAME "certkeep.db"
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 /* Resolves the store directory (DESIGN.md §2): explicit dir, else
  * $CERTKEEP_STORE, else /var/lib/certkeep for root, else
@@ -237,6 +237,32 @@ enum ck_err store_cert_each_expiring(struct store *st, int64_t until,
 enum ck_err store_notice_add(struct store *st, const char *thumb, const char *kind, int64_t when,
 			     bool *was_new);
 bool store_notice_exists(struct store *st, const char *thumb, const char *kind);
+
+/* ---- tasks: commands run on events (DESIGN.md §7) ---- */
+
+struct store_task {
+	int64_t id;
+	int event_id;
+	char command[2048];
+	int timeout; /* seconds */
+	int64_t created;
+};
+/* Inserts a task; sets t->id. */
+enum ck_err store_task_insert(struct store *st, struct store_task *t);
+enum ck_err store_task_delete(struct store *st, int64_t id);
+enum ck_err store_task_each(struct store *st, int (*fn)(const struct store_task *t, void *arg),
+			    void *arg);
+
+struct store_task_run {
+	int64_t id, task_id, event_seq, started, ended; /* ended 0: did not finish */
+	int status;                                     /* exit status, or 128+signal */
+	char output[4096];                              /* the last lines */
+};
+/* Records a run as started; sets r->id. */
+enum ck_err store_task_run_start(struct store *st, struct store_task_run *r);
+enum ck_err store_task_run_finish(struct store *st, const struct store_task_run *r);
+enum ck_err store_task_run_each(struct store *st, int64_t limit,
+				int (*fn)(const struct store_task_run *r, void *arg), void *arg);
 
 /* ---- config (registry-like keys) ---- */
 

@@ -38,6 +38,10 @@
 #   only means the HUP was sent: the master reloads asynchronously and old
 #   workers finish gracefully, so a case waits (bounded) for the new
 #   certificate (see t_nginx_smoke.sh);
+# - a graceful stop (QUIT) or reload waits for the old workers' open
+#   connections, and a client that connected but sent nothing holds one
+#   for client_header_timeout (60 s by default): worker_shutdown_timeout
+#   1s caps that (a stop with such a client took 5.9 s, now 1.1 s);
 # - a background command of a non-interactive bash starts with SIGINT and
 #   SIGQUIT ignored, but nginx installs its own handlers, so QUIT (graceful
 #   stop) works;
@@ -236,6 +240,7 @@ nginx_reload() {
 # (at most 10 s; TERM after 5 s, KILL after 8 s) until the master is gone
 # and the port is closed. Safe to call twice, with no instance, and from a
 # trap: it never calls fail, and returns 1 only if the port stays open.
+# NGX_DIR stays set (its error.log can still be read); NGX_PID is cleared.
 nginx_stop() {
 	local i pid=$NGX_PID port=$NGX_PORT
 	[ -n "$pid" ] || return 0

@@ -12,7 +12,7 @@
 set -u
 E2E_DIR=$(cd "$(dirname "$0")" && pwd)
 E2E_TOP=$(cd "$E2E_DIR/../.." && pwd)
-CK=${CERTKEEP_BIN:-$E2E_TOP/bin/certkeep}
+CK=${CK:-${CERTKEEP_BIN:-$E2E_TOP/bin/certkeep}}
 export E2E_DIR E2E_TOP CK
 unset CERTKEEP_STORE
 # shellcheck source=tests/e2e/lib.sh

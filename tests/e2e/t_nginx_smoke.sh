@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2015
 # nginx as a real HTTPS server (REFERENCE.md Part B §2.2, a rebinding
 # target): it serves a certificate certkeep made and exported (separate
 # certificate and key files), and after both files are replaced atomically
