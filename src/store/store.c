@@ -164,8 +164,25 @@ static const char schema_v7[] =
 	" output TEXT NOT NULL DEFAULT ''"
 	") STRICT;";
 
+/* Version 8: automatic renewal (failures and back-off per certificate, an
+ * index on the start of the default window, the last third of a
+ * certificate's life), bindings' check command, and reloads still owed
+ * after a failure. */
+static const char schema_v8[] =
+	"CREATE TABLE renewals("
+	" thumbprint TEXT PRIMARY KEY,"
+	" failures INTEGER NOT NULL,"
+	" last_attempt INTEGER NOT NULL,"
+	" next_attempt INTEGER NOT NULL,"
+	" last_error TEXT NOT NULL"
+	") STRICT, WITHOUT ROWID;"
+	"CREATE INDEX certificates_renew_from ON certificates("
+	" not_after - (not_after - not_before) / 3) WHERE replaced_by IS NULL;"
+	"ALTER TABLE bindings ADD COLUMN check_cmd TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE bindings ADD COLUMN reload_pending INTEGER NOT NULL DEFAULT 0;";
+
 static const char *const migrations[] = { schema_v1, schema_v2, schema_v3, schema_v4,
-					  schema_v5, schema_v6, schema_v7 };
+					  schema_v5, schema_v6, schema_v7, schema_v8 };
 
 enum ck_err store_fail_db(struct store *st, const char *what)
 {
