@@ -36,6 +36,7 @@ static enum ck_err bind_add(struct cli *c)
 	copy_opt(c, "--owner", b.owner, sizeof(b.owner));
 	copy_opt(c, "--group", b.group, sizeof(b.group));
 	copy_opt(c, "--reload", b.reload, sizeof(b.reload));
+	copy_opt(c, "--check", b.check, sizeof(b.check));
 	rc = ck_services_parse(svc, &b.service);
 	if (rc != CK_OK)
 		return rc;

@@ -119,6 +119,7 @@ static const struct opt_spec bind_opts[] = {
 	{ "--owner", OPT_VALUE, "USER", "owner of the files (add)" },
 	{ "--group", OPT_VALUE, "GROUP", "group of the files (add)" },
 	{ "--mode", OPT_VALUE, "MODE", "mode of key and combined files, octal (default 0600) (add)" },
+	{ "--check", OPT_VALUE, "CMD", "run after writing, before reloading; on failure the previous files are put back (add)" },
 	{ "--reload", OPT_VALUE, "CMD", "run through /bin/sh -c after deploying (add)" },
 	{ 0 },
 };
@@ -250,10 +251,16 @@ const struct cmd_spec cli_commands[] = {
 	{ "bind", cmd_bind, 1, 2, CMD_STORE, "add SITE | list | remove SITE",
 	  "bind a site to a certificate and deploy its files",
 	  "add ties a site's endpoint to a certificate and to the files its server reads, "
-	  "deploys them at once (the key is checked against the certificate first; each file "
-	  "is replaced atomically with its owner, group and mode from the start) and runs the "
-	  "reload command; event 1050. list shows each binding and whether the files on disk "
-	  "still hold its certificate. remove forgets a binding (event 1051); its files stay.",
+	  "deploys them at once and runs the reload command; event 1050. The key is checked "
+	  "against the certificate first. The files are written, with their owner, group and "
+	  "mode from the start, into a new directory .certkeep+SITE+<id> beside the certificate "
+	  "file; each path given becomes a symbolic link through .certkeep+SITE, and one rename "
+	  "of that link switches all of them at once, so a server never reads a certificate "
+	  "with the other key. The check command (e.g. 'nginx -t') runs after the switch; if "
+	  "it fails, the previous files are put back and nothing is reloaded. A reload that "
+	  "fails stays owed and is retried by the next monitor pass. list shows each binding "
+	  "and whether the files on disk still hold its certificate. remove forgets a binding "
+	  "(event 1051); its files stay.",
 	  bind_opts },
 	{ "rebind", cmd_rebind, 0, 0, CMD_STORE, "",
 	  "move every binding from one certificate to another",

@@ -27,11 +27,10 @@
 #include "../pki/pki.h"
 #include "clock.h"
 #include "events.h"
+#include "deploy.h"
 #include "fileio.h"
 #include "names.h"
 #include "tasks.h"
-
-#define RELOAD_TIMEOUT_MS 60000
 
 static bool valid_site(const char *s)
 {
@@ -47,187 +46,55 @@ static bool valid_site(const char *s)
 	return i >= 1 && i <= 64;
 }
 
-/* The PEM texts of a certificate: cert, chain ("" if none) and key. */
-struct material {
-	char *cert, *chain, *key;
-	size_t cert_len, chain_len, key_len;
-};
-
-static void material_clear(struct material *m)
-{
-	free(m->cert);
-	free(m->chain);
-	ck_free_secret(m->key, m->key_len);
-	memset(m, 0, sizeof(*m));
-}
-
-static enum ck_err load_material(struct store *st, const char *thumb, bool need_key,
-				 char out_thumb[41], struct material *m)
-{
-	struct store_cert c;
-	struct pki_cert *cert = NULL;
-	struct pki_key *key = NULL;
-	enum ck_err rc;
-
-	memset(m, 0, sizeof(*m));
-	rc = store_cert_find(st, thumb, &c);
-	if (rc != CK_OK)
-		return rc;
-	snprintf(out_thumb, 41, "%s", c.thumbprint);
-	rc = pki_cert_parse(c.der, c.der_len, &cert);
-	if (rc == CK_OK)
-		rc = pki_cert_to_pem(cert, &m->cert, &m->cert_len);
-	if (rc == CK_OK) {
-		m->chain = strdup(c.chain_pem ? c.chain_pem : "");
-		m->chain_len = c.chain_pem ? strlen(c.chain_pem) : 0;
-		if (m->chain == NULL)
-			rc = ck_fail(CK_ENOMEM, "out of memory");
-	}
-	if (rc == CK_OK && need_key) {
-		rc = store_key_load(st, c.key_id, &m->key, &m->key_len);
-		if (rc == CK_OK)
-			rc = pki_key_parse((const uint8_t *)m->key, m->key_len, &key);
-		/* Never deploy a pair that does not match (DESIGN.md §7). */
-		if (rc == CK_OK && !pki_cert_matches_key(cert, key))
-			rc = ck_fail(CK_ERROR, "the stored key does not match certificate %s",
-				     c.thumbprint);
-	}
-	pki_key_free(key);
-	pki_cert_free(cert);
-	store_cert_clear(&c);
-	if (rc != CK_OK)
-		material_clear(m);
-	return rc;
-}
-
-static enum ck_err owner_ids(const struct store_binding *b, uid_t *uid, gid_t *gid)
-{
-	*uid = (uid_t)-1;
-	*gid = (gid_t)-1;
-	if (b->owner[0]) {
-		struct passwd *pw = getpwnam(b->owner);
-
-		if (pw == NULL)
-			return ck_fail(CK_EINVAL, "no such user '%s'", b->owner);
-		*uid = pw->pw_uid;
-	}
-	if (b->group[0]) {
-		struct group *gr = getgrnam(b->group);
-
-		if (gr == NULL)
-			return ck_fail(CK_EINVAL, "no such group '%s'", b->group);
-		*gid = gr->gr_gid;
-	}
-	return CK_OK;
-}
-
-static enum ck_err write_joined(const char *path, const char *a, size_t al, const char *b,
-				size_t bl, const char *c, size_t cl, mode_t mode, uid_t uid,
-				gid_t gid)
-{
-	char *buf = malloc(al + bl + cl + 1);
-	enum ck_err rc;
-
-	if (buf == NULL)
-		return ck_fail(CK_ENOMEM, "out of memory");
-	memcpy(buf, a, al);
-	memcpy(buf + al, b, bl);
-	memcpy(buf + al + bl, c, cl);
-	rc = ck_write_atomic_owned(path, buf, al + bl + cl, mode, uid, gid);
-	ck_free_secret(buf, al + bl + cl);
-	return rc;
-}
-
-/* Writes every file of binding b for certificate thumb. */
-static enum ck_err deploy(struct store *st, const struct store_binding *b, const char *thumb)
-{
-	bool need_key = b->key_file[0] || b->combined_file[0];
-	struct material m;
-	char t[41];
-	uid_t uid;
-	gid_t gid;
-	enum ck_err rc;
-
-	rc = owner_ids(b, &uid, &gid);
-	if (rc == CK_OK)
-		rc = load_material(st, thumb, need_key, t, &m);
-	if (rc != CK_OK)
-		return rc;
-	/* Separate files are replaced one by one (each atomically); the
-	 * reload runs only after all are in place. A crash in between leaves
-	 * the binding on the old certificate, and the next rebind rewrites
-	 * them all. */
-	if (b->key_file[0])
-		rc = ck_write_atomic_owned(b->key_file, m.key, m.key_len, b->mode, uid, gid);
-	if (rc == CK_OK && b->chain_file[0])
-		rc = ck_write_atomic_owned(b->chain_file, m.chain, m.chain_len, 0644, uid, gid);
-	if (rc == CK_OK)
-		rc = write_joined(b->cert_file, m.cert, m.cert_len,
-				  b->chain_file[0] ? "" : m.chain, b->chain_file[0] ? 0 : m.chain_len,
-				  "", 0, 0644, uid, gid);
-	if (rc == CK_OK && b->combined_file[0])
-		rc = write_joined(b->combined_file, m.cert, m.cert_len, m.chain, m.chain_len, m.key,
-				  m.key_len, b->mode, uid, gid);
-	material_clear(&m);
-	if (rc != CK_OK)
-		ck_errmsg_prefix("site %s", b->site);
-	return rc;
-}
-
-/* Runs cmd through /bin/sh -c with the binding in the environment (never
- * in the command text), at most RELOAD_TIMEOUT_MS. */
-static enum ck_err run_reload(const char *cmd, const char *site, const char *thumb)
-{
-	struct timespec start, now;
-	pid_t pid;
-	int status;
-
-	pid = fork();
-	if (pid < 0)
-		return ck_fail_errno(CK_EIO, "fork");
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDONLY);
-
-		if (devnull >= 0)
-			dup2(devnull, STDIN_FILENO);
-		dup2(STDERR_FILENO, STDOUT_FILENO);
-		umask(022); /* certkeep's own 077 is for its store, not the server's files */
-		setenv("CERTKEEP_SITE", site, 1);
-		setenv("CERTKEEP_THUMBPRINT", thumb, 1);
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-		_exit(127);
-	}
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	for (;;) {
-		pid_t r = waitpid(pid, &status, WNOHANG);
-
-		if (r == pid)
-			break;
-		if (r < 0 && errno != EINTR)
-			return ck_fail_errno(CK_EIO, "waitpid");
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 >
-		    RELOAD_TIMEOUT_MS) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			return ck_fail(CK_ERROR, "reload command timed out: %.200s", cmd);
-		}
-		poll(NULL, 0, 20);
-	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return ck_fail(CK_ERROR, "reload command failed (status %d): %.200s",
-			       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
-			       cmd);
-	return CK_OK;
-}
-
 static bool is_absolute_or_empty(const char *p)
 {
 	return p[0] == '\0' || p[0] == '/';
 }
 
+/* Deploys b's files for thumb and runs its check command; a failed check
+ * puts the previous files back. On success *d must be finished or reverted
+ * by the caller. */
+static enum ck_err deploy_checked(struct store *st, const struct store_binding *b,
+				  const char *thumb, struct ck_deployment *d)
+{
+	enum ck_err rc = ck_deploy(st, b, thumb, d);
+
+	if (rc == CK_OK && b->check[0]) {
+		rc = ck_run_hook("check", b->check, b->site, thumb);
+		if (rc != CK_OK) {
+			char why[512];
+
+			snprintf(why, sizeof(why), "%s", ck_errmsg());
+			if (ck_deploy_revert(b, d) == CK_OK)
+				rc = ck_fail(rc, "site %s: %s; the previous files are back", b->site,
+					     why);
+			else
+				rc = ck_fail(rc, "site %s: %s; putting the previous files back "
+						 "failed too: %s", b->site, why, ck_errmsg());
+		}
+	}
+	return rc;
+}
+
+/* Runs a reload command and records that it is no longer owed. */
+static enum ck_err reload(struct store *st, const char *cmd, const char *site, const char *thumb)
+{
+	enum ck_err rc = ck_run_hook("reload", cmd, site, thumb);
+
+	if (rc != CK_OK)
+		return rc;
+	rc = store_begin(st);
+	if (rc == CK_OK)
+		rc = store_binding_set_reload_pending(st, cmd, false);
+	if (rc == CK_OK)
+		return store_commit(st);
+	store_rollback(st);
+	return rc;
+}
+
 enum ck_err ck_bind_add(struct store *st, struct store_binding *b)
 {
+	struct ck_deployment d;
 	struct store_cert c;
 	char host[256];
 	const char *colon;
@@ -256,13 +123,19 @@ enum ck_err ck_bind_add(struct store *st, struct store_binding *b)
 		return rc;
 	snprintf(b->thumbprint, sizeof(b->thumbprint), "%s", c.thumbprint);
 	store_cert_clear(&c);
-	b->created = ck_now();
-	rc = store_begin(st);
+	rc = store_binding_exists(st, b->site);
 	if (rc != CK_OK)
 		return rc;
-	rc = store_binding_insert(st, b);
+	b->created = ck_now();
+	b->reload_pending = b->reload[0] != '\0';
+	/* Files first, outside the transaction (the check may take a while);
+	 * they are put back if the binding cannot be recorded. */
+	rc = deploy_checked(st, b, b->thumbprint, &d);
+	if (rc != CK_OK)
+		return rc;
+	rc = store_begin(st);
 	if (rc == CK_OK)
-		rc = deploy(st, b, b->thumbprint);
+		rc = store_binding_insert(st, b);
 	if (rc == CK_OK)
 		rc = ck_event_emit(st, CK_EV_BINDING_ADDED,
 				   json_pack("{s:s, s:s, s:s, s:s}", "Site", b->site, "Endpoint",
@@ -270,13 +143,20 @@ enum ck_err ck_bind_add(struct store *st, struct store_binding *b)
 					     b->cert_file),
 				   "Site %s (%s) is bound to certificate %s.", b->site, b->endpoint,
 				   b->thumbprint);
-	if (rc != CK_OK) {
+	if (rc == CK_OK)
+		rc = ck_commit(st);
+	else
 		ck_rollback(st);
-		return rc;
+	if (rc != CK_OK) {
+		char why[512];
+
+		snprintf(why, sizeof(why), "%s", ck_errmsg());
+		ck_deploy_revert(b, &d);
+		return ck_fail(rc, "%s", why);
 	}
-	rc = ck_commit(st);
-	if (rc == CK_OK && b->reload[0])
-		rc = run_reload(b->reload, b->site, b->thumbprint);
+	ck_deploy_finish(b, &d);
+	if (b->reload[0])
+		rc = reload(st, b->reload, b->site, b->thumbprint);
 	return rc;
 }
 
@@ -388,6 +268,93 @@ static int gather_pred(const char *thumb, void *arg)
 	return (int)store_binding_each(p->st, thumb, gather_binding, p->l);
 }
 
+/* Records a binding that could not move (event 1053). */
+static enum ck_err record_failure(struct store *st, const char *site, const char *new_thumb,
+				  const char *why)
+{
+	enum ck_err rc = store_begin(st);
+
+	if (rc == CK_OK)
+		rc = ck_event_emit(st, CK_EV_BINDING_FAILED,
+				   json_pack("{s:s, s:s, s:s}", "Site", site, "NewThumbprint",
+					     new_thumb, "Error", why),
+				   "Site %s: %s", site, why);
+	if (rc == CK_OK)
+		return ck_commit(st);
+	ck_rollback(st);
+	return rc;
+}
+
+/* Moves one binding: files, check, then the row with its event (the
+ * reload becomes owed in the same transaction). */
+static enum ck_err move_binding(struct store *st, const struct store_binding *b,
+				const char *new_thumb)
+{
+	struct ck_deployment d;
+	enum ck_err rc = deploy_checked(st, b, new_thumb, &d);
+
+	if (rc != CK_OK)
+		return rc;
+	rc = store_begin(st);
+	if (rc == CK_OK)
+		rc = store_binding_set_thumbprint(st, b->site, new_thumb);
+	if (rc == CK_OK)
+		rc = ck_event_emit(st, CK_EV_BINDING_MOVED,
+				   json_pack("{s:s, s:s, s:s}", "Site", b->site, "OldThumbprint",
+					     b->thumbprint, "NewThumbprint", new_thumb),
+				   "Site %s moved from certificate %s to %s.", b->site,
+				   b->thumbprint, new_thumb);
+	if (rc == CK_OK)
+		rc = ck_commit(st);
+	else
+		ck_rollback(st);
+	if (rc != CK_OK) {
+		char why[512];
+
+		snprintf(why, sizeof(why), "%s", ck_errmsg());
+		ck_deploy_revert(b, &d);
+		return ck_fail(rc, "%s", why);
+	}
+	ck_deploy_finish(b, &d);
+	return CK_OK;
+}
+
+/* Runs each distinct reload command of l (those with reload[0]) once. A
+ * failure is event 1053; the reload stays owed for the next monitor pass. */
+static enum ck_err reload_each(struct store *st, struct blist *l, json_t *out)
+{
+	enum ck_err rc = CK_OK, first = CK_OK;
+	size_t i, j;
+
+	for (i = 0; rc == CK_OK && i < l->n; i++) {
+		bool seen = false;
+		enum ck_err r;
+
+		if (l->b[i].reload[0] == '\0')
+			continue;
+		for (j = 0; j < i; j++)
+			seen = seen || strcmp(l->b[j].reload, l->b[i].reload) == 0;
+		if (seen)
+			continue;
+		r = reload(st, l->b[i].reload, l->b[i].site, l->b[i].thumbprint);
+		if (out)
+			json_array_append_new(out, json_pack("{s:s, s:s, s:s?}", "Reload",
+							     l->b[i].reload, "Result",
+							     r == CK_OK ? "done" : "failed", "Error",
+							     r == CK_OK ? NULL : ck_errmsg()));
+		if (r != CK_OK) {
+			char why[512];
+
+			snprintf(why, sizeof(why), "%s", ck_errmsg());
+			if (first == CK_OK)
+				first = r;
+			rc = record_failure(st, l->b[i].site, l->b[i].thumbprint, why);
+			ck_fail(first, "%s", why);
+		}
+	}
+	return rc != CK_OK ? rc : first;
+}
+
 enum ck_err ck_rebind(struct store *st, const char *old_thumb, const char *new_thumb,
 		      json_t **report)
 {
@@ -396,7 +363,8 @@ enum ck_err ck_rebind(struct store *st, const char *old_thumb, const char *new_t
 	struct pred_ctx pc = { st, &l };
 	json_t *out = json_array();
 	enum ck_err rc, first = CK_OK;
-	size_t i, j;
+	char first_why[512] = "";
+	size_t i;
 
 	memset(&oldc, 0, sizeof(oldc));
 	memset(&newc, 0, sizeof(newc));
@@ -414,81 +382,61 @@ enum ck_err ck_rebind(struct store *st, const char *old_thumb, const char *new_t
 		rc = store_cert_each_predecessor(st, oldc.thumbprint, gather_pred, &pc);
 	for (i = 0; rc == CK_OK && i < l.n; i++) {
 		struct store_binding *b = &l.b[i];
-		enum ck_err r = deploy(st, b, newc.thumbprint);
+		enum ck_err r = move_binding(st, b, newc.thumbprint);
 		char why[512];
 
 		snprintf(why, sizeof(why), "%s", r == CK_OK ? "" : ck_errmsg());
-		rc = store_begin(st);
-		if (rc != CK_OK)
-			break;
-		if (r == CK_OK) {
-			rc = store_binding_set_thumbprint(st, b->site, newc.thumbprint);
-			if (rc == CK_OK)
-				rc = ck_event_emit(st, CK_EV_BINDING_MOVED,
-						   json_pack("{s:s, s:s, s:s}", "Site", b->site,
-							     "OldThumbprint", b->thumbprint,
-							     "NewThumbprint", newc.thumbprint),
-						   "Site %s moved from certificate %s to %s.", b->site,
-						   b->thumbprint, newc.thumbprint);
-		} else {
-			rc = ck_event_emit(st, CK_EV_BINDING_FAILED,
-					   json_pack("{s:s, s:s, s:s}", "Site", b->site,
-						     "NewThumbprint", newc.thumbprint, "Error", why),
-					   "Site %s could not be moved to %s: %s", b->site,
-					   newc.thumbprint, why);
-			if (first == CK_OK)
-				first = r;
-		}
-		if (rc == CK_OK)
-			rc = ck_commit(st);
-		else
-			ck_rollback(st);
 		json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:s?}", "Site", b->site,
 						     "From", b->thumbprint, "Result",
 						     r == CK_OK ? "moved" : "failed", "Error",
 						     r == CK_OK ? NULL : why));
-		if (r != CK_OK)
-			b->reload[0] = '\0'; /* not reloaded: it still has the old files */
-	}
-	/* Each distinct reload command once, after every file is in place. */
-	for (i = 0; rc == CK_OK && i < l.n; i++) {
-		bool seen = false;
-		enum ck_err r;
-
-		if (l.b[i].reload[0] == '\0')
-			continue;
-		for (j = 0; j < i; j++)
-			seen = seen || strcmp(l.b[j].reload, l.b[i].reload) == 0;
-		if (seen)
-			continue;
-		r = run_reload(l.b[i].reload, l.b[i].site, newc.thumbprint);
 		if (r != CK_OK) {
-			char why[512];
-
-			snprintf(why, sizeof(why), "%s", ck_errmsg());
-			if (first == CK_OK)
+			if (first == CK_OK) {
 				first = r;
-			rc = store_begin(st);
-			if (rc == CK_OK)
-				rc = ck_event_emit(st, CK_EV_BINDING_FAILED,
-						   json_pack("{s:s, s:s, s:s}", "Site", l.b[i].site,
-							     "NewThumbprint", newc.thumbprint, "Error",
-							     why),
-						   "Site %s: %s", l.b[i].site, why);
-			rc = rc == CK_OK ? ck_commit(st) : rc;
-			ck_fail(first, "%s", why);
+				snprintf(first_why, sizeof(first_why), "%s", why);
+			}
+			rc = record_failure(st, b->site, newc.thumbprint, why);
+			b->reload[0] = '\0'; /* not reloaded: it still has the old files */
+		} else {
+			snprintf(b->thumbprint, sizeof(b->thumbprint), "%s", newc.thumbprint);
 		}
 	}
+	/* Each distinct reload command once, after every file is in place. */
+	if (rc == CK_OK) {
+		enum ck_err r = reload_each(st, &l, NULL);
+
+		if (first == CK_OK && r != CK_OK) {
+			first = r;
+			snprintf(first_why, sizeof(first_why), "%s", ck_errmsg());
+		}
+	}
+	/* The first failure is the one reported. */
+	if (rc == CK_OK && first != CK_OK)
+		rc = ck_fail(first, "%s", first_why);
 	free(l.b);
 	store_cert_clear(&oldc);
 	store_cert_clear(&newc);
-	if (rc == CK_OK)
-		rc = first;
 	if (rc != CK_OK && rc != first) {
 		json_decref(out);
 		return rc;
 	}
 	*report = out;
+	return rc;
+}
+
+static int gather_owed(const struct store_binding *b, void *arg)
+{
+	return b->reload_pending ? gather_binding(b, arg) : 0;
+}
+
+enum ck_err ck_reloads_owed(struct store *st, json_t *report)
+{
+	struct blist l = { NULL, 0 };
+	enum ck_err rc = store_binding_each(st, NULL, gather_owed, &l);
+
+	if (rc == CK_OK)
+		rc = reload_each(st, &l, report);
+	free(l.b);
 	return rc;
 }
 

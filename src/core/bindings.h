@@ -35,6 +35,10 @@ enum ck_err ck_bind_list(struct store *st, json_t **out);
 enum ck_err ck_rebind(struct store *st, const char *old_thumb, const char *new_thumb,
 		      json_t **report);
 
+/* Runs the reload commands still owed after a failure or a crash (each
+ * distinct command once); appends what happened to report if not NULL. */
+enum ck_err ck_reloads_owed(struct store *st, json_t *report);
+
 /* autorebind on|off (server level): every 1001 event rebinds. */
 enum ck_err ck_autorebind_set(struct store *st, bool on);
 bool ck_autorebind_get(struct store *st);

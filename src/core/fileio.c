@@ -105,8 +105,7 @@ enum ck_err ck_write_all(int fd, const void *buf, size_t len)
 	return CK_OK;
 }
 
-/* fsync a directory so a rename or create in it survives a crash. */
-static enum ck_err fsync_dir(const char *dir)
+enum ck_err ck_fsync_dir(const char *dir)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
@@ -155,7 +154,7 @@ enum ck_err ck_write_new(const char *path, const void *buf, size_t len, mode_t m
 		return rc;
 	}
 	dir_of(path, dir, sizeof(dir));
-	return fsync_dir(dir);
+	return ck_fsync_dir(dir);
 }
 
 enum ck_err ck_write_atomic(const char *path, const void *buf, size_t len, mode_t mode)
@@ -210,7 +209,7 @@ enum ck_err ck_write_atomic_owned(const char *path, const void *buf, size_t len,
 		rc = ck_fail_errno(CK_EIO, "rename '%s' to '%s'", tmp, path);
 		goto fail;
 	}
-	return fsync_dir(dir);
+	return ck_fsync_dir(dir);
 fail:
 	if (fd >= 0)
 		close(fd);
@@ -224,4 +223,30 @@ void ck_free_secret(void *buf, size_t len)
 		return;
 	explicit_bzero(buf, len);
 	free(buf);
+}
+
+enum ck_err ck_symlink_atomic(const char *target, const char *path)
+{
+	char dir[PATH_MAX], tmp[PATH_MAX];
+	unsigned attempt;
+	int n, r = -1;
+
+	dir_of(path, dir, sizeof(dir));
+	for (attempt = 0; attempt < 100; attempt++) {
+		n = snprintf(tmp, sizeof(tmp), "%s.ck-tmp.%ld.%u", path, (long)getpid(), attempt);
+		if (n < 0 || (size_t)n >= sizeof(tmp))
+			return ck_fail(CK_EINVAL, "path too long: '%s'", path);
+		r = symlink(target, tmp);
+		if (r == 0 || errno != EEXIST)
+			break;
+	}
+	if (r != 0)
+		return ck_fail_errno(CK_EIO, "cannot create a link beside '%s'", path);
+	if (rename(tmp, path) != 0) {
+		enum ck_err rc = ck_fail_errno(CK_EIO, "rename '%s' to '%s'", tmp, path);
+
+		unlink(tmp);
+		return rc;
+	}
+	return ck_fsync_dir(dir);
 }

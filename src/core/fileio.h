@@ -41,6 +41,14 @@ enum ck_err ck_write_atomic_owned(const char *path, const void *buf, size_t len,
  * fails with CK_EEXIST if it exists. Used for key files, born private. */
 enum ck_err ck_write_new(const char *path, const void *buf, size_t len, mode_t mode);
 
+/* Makes path a symbolic link to target atomically: a new link beside it,
+ * renamed over path (which may be a file or another link), the directory
+ * fsync'ed. */
+enum ck_err ck_symlink_atomic(const char *target, const char *path);
+
+/* fsync of a directory, so entries made or renamed in it survive a crash. */
+enum ck_err ck_fsync_dir(const char *dir);
+
 /* Writes all of buf to fd, retrying on EINTR and short writes. */
 enum ck_err ck_write_all(int fd, const void *buf, size_t len);
 

@@ -211,12 +211,19 @@ struct store_binding {
 	char owner[33], group[33]; /* "" : the current user's */
 	unsigned mode;            /* of key and combined files; others are 0644 */
 	char reload[1024];        /* "" : none; run through /bin/sh -c */
+	char check[1024];         /* "" : none; run after writing, before reload */
+	bool reload_pending;      /* files changed, reload not yet done */
 	int64_t created;
 };
+/* CK_EEXIST (with a message) if the site is bound already, else CK_OK. */
+enum ck_err store_binding_exists(struct store *st, const char *site);
 /* CK_EEXIST if the site is bound already. */
 enum ck_err store_binding_insert(struct store *st, const struct store_binding *b);
 enum ck_err store_binding_delete(struct store *st, const char *site);
+/* Moves a binding to thumb; its reload (if any) is owed from now on. */
 enum ck_err store_binding_set_thumbprint(struct store *st, const char *site, const char *thumb);
+/* Marks the reload of every binding using command `reload` owed or done. */
+enum ck_err store_binding_set_reload_pending(struct store *st, const char *reload, bool pending);
 /* Each binding (ordered by site); with thumb, only those on that certificate. */
 enum ck_err store_binding_each(struct store *st, const char *thumb,
 			       int (*fn)(const struct store_binding *b, void *arg), void *arg);

@@ -13,8 +13,8 @@ enum ck_err store_binding_insert(struct store *st, const struct store_binding *b
 	enum ck_err rc = store_prepare(
 		st,
 		"INSERT INTO bindings(site, endpoint, service, thumbprint, cert_file, chain_file,"
-		" key_file, combined_file, owner, grp, mode, reload, created)"
-		" VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		" key_file, combined_file, owner, grp, mode, reload, created, check_cmd, reload_pending)"
+		" VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 		&stmt);
 
 	if (rc != CK_OK)
@@ -32,10 +32,28 @@ enum ck_err store_binding_insert(struct store *st, const struct store_binding *b
 	sqlite3_bind_int(stmt, 11, (int)b->mode);
 	sqlite3_bind_text(stmt, 12, b->reload, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 13, b->created);
+	sqlite3_bind_text(stmt, 14, b->check, -1, SQLITE_STATIC);
+	sqlite3_bind_int(stmt, 15, b->reload_pending);
 	rc = store_step_done(st, stmt, "cannot add the binding");
 	if (rc == CK_EEXIST)
 		rc = ck_fail(CK_EEXIST, "site '%s' is bound already (bind remove it first)", b->site);
 	return rc;
+}
+
+enum ck_err store_binding_exists(struct store *st, const char *site)
+{
+	sqlite3_stmt *stmt;
+	enum ck_err rc = store_prepare(st, "SELECT 1 FROM bindings WHERE site = ?", &stmt);
+	int r;
+
+	if (rc != CK_OK)
+		return rc;
+	sqlite3_bind_text(stmt, 1, site, -1, SQLITE_STATIC);
+	r = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	if (r == SQLITE_ROW)
+		return ck_fail(CK_EEXIST, "site '%s' is bound already (bind remove it first)", site);
+	return r == SQLITE_DONE ? CK_OK : store_fail_db(st, "cannot read bindings");
 }
 
 enum ck_err store_binding_delete(struct store *st, const char *site)
@@ -55,7 +73,8 @@ enum ck_err store_binding_delete(struct store *st, const char *site)
 enum ck_err store_binding_set_thumbprint(struct store *st, const char *site, const char *thumb)
 {
 	sqlite3_stmt *stmt;
-	enum ck_err rc = store_prepare(st, "UPDATE bindings SET thumbprint = ? WHERE site = ?",
+	enum ck_err rc = store_prepare(st, "UPDATE bindings SET thumbprint = ?, reload_pending = reload != ''"
+				       " WHERE site = ?",
 				       &stmt);
 
 	if (rc != CK_OK)
@@ -65,6 +84,19 @@ enum ck_err store_binding_set_thumbprint(struct store *st, const char *site, con
 	return store_step_done(st, stmt, "cannot move the binding");
 }
 
+enum ck_err store_binding_set_reload_pending(struct store *st, const char *reload, bool pending)
+{
+	sqlite3_stmt *stmt;
+	enum ck_err rc = store_prepare(st, "UPDATE bindings SET reload_pending = ? WHERE reload = ?",
+				       &stmt);
+
+	if (rc != CK_OK)
+		return rc;
+	sqlite3_bind_int(stmt, 1, pending);
+	sqlite3_bind_text(stmt, 2, reload, -1, SQLITE_STATIC);
+	return store_step_done(st, stmt, "cannot record the reload");
+}
+
 enum ck_err store_binding_each(struct store *st, const char *thumb,
 			       int (*fn)(const struct store_binding *b, void *arg), void *arg)
 {
@@ -72,7 +104,8 @@ enum ck_err store_binding_each(struct store *st, const char *thumb,
 	enum ck_err rc = store_prepare(
 		st,
 		"SELECT site, endpoint, service, thumbprint, cert_file, chain_file, key_file,"
-		" combined_file, owner, grp, mode, reload, created FROM bindings"
+		" combined_file, owner, grp, mode, reload, created, check_cmd, reload_pending"
+		" FROM bindings"
 		" WHERE ?1 IS NULL OR thumbprint = ?1 ORDER BY site",
 		&stmt);
 	int r;
@@ -99,6 +132,8 @@ enum ck_err store_binding_each(struct store *st, const char *thumb,
 		b.mode = (unsigned)sqlite3_column_int(stmt, 10);
 		store_col_copy(stmt, 11, b.reload, sizeof(b.reload));
 		b.created = sqlite3_column_int64(stmt, 12);
+		store_col_copy(stmt, 13, b.check, sizeof(b.check));
+		b.reload_pending = sqlite3_column_int(stmt, 14) != 0;
 		stop = fn(&b, arg);
 		if (stop) {
 			rc = (enum ck_err)stop;

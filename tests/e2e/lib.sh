@@ -135,14 +135,14 @@ assert_out_empty() {
 # assert_mode PATH MODE (octal, e.g. 600)
 assert_mode() {
 	local m
-	m=$(stat -c %a "$1" 2> /dev/null) || fail "no such file: $1"
+	m=$(stat -L -c %a "$1" 2> /dev/null) || fail "no such file: $1"
 	[ "$m" = "$2" ] || fail "mode of $1: expected $2, got $m"
 }
 
 # assert_owner PATH USER
 assert_owner() {
 	local u
-	u=$(stat -c %U "$1" 2> /dev/null) || fail "no such file: $1"
+	u=$(stat -L -c %U "$1" 2> /dev/null) || fail "no such file: $1"
 	[ "$u" = "$2" ] || fail "owner of $1: expected $2, got $u"
 }
 

@@ -1,0 +1,54 @@
+/*
+ * deploy.h - writing a binding's files so that its server switches from
+ * one certificate and key to the next in a single atomic step (DESIGN.md
+ * §7), and running its check and reload commands.
+ *
+ * Layout, in the directory D of the binding's certificate file:
+ *   D/.certkeep+SITE+<16 hex>/   one generation: cert.pem, chain.pem,
+ *                                key.pem, combined.pem (as the binding asks)
+ *   D/.certkeep+SITE             symbolic link naming the current generation
+ * and each file the binding names (--cert-file, --key-file, ...) is a
+ * symbolic link to .certkeep+SITE/<file>. Renaming one new link over
+ * .certkeep+SITE switches every file at once, so a server reading at any
+ * moment, or after a crash at any point, finds the old pair or the new
+ * pair, and the key always matches its certificate. '+' cannot appear in a
+ * site name, so one site's generations are never taken for another's.
+ */
+#ifndef CK_DEPLOY_H
+#define CK_DEPLOY_H
+
+#include <limits.h>
+#include <stdbool.h>
+
+#include "../store/store.h"
+#include "err.h"
+
+#define CK_DEPLOY_FILES 4 /* cert, chain, key, combined */
+
+struct ck_deployment {
+	char dir[PATH_MAX];    /* D */
+	char gen[NAME_MAX + 1];  /* the new generation's name */
+	char prev[NAME_MAX + 1]; /* the one it replaced, "" if none */
+	unsigned linked;       /* files made links by this deployment (bits) */
+	unsigned backed_up;    /* of those, files that existed (kept as PATH.certkeep-old) */
+};
+
+/* Writes certificate thumb's files for binding b as a new generation (the
+ * key checked against the certificate first) and switches to it. On
+ * failure nothing changed and the new generation is gone. */
+enum ck_err ck_deploy(struct store *st, const struct store_binding *b, const char *thumb,
+		      struct ck_deployment *d);
+
+/* Puts back what the binding's files were before ck_deploy (a failed check
+ * command), and removes the new generation. */
+enum ck_err ck_deploy_revert(const struct store_binding *b, const struct ck_deployment *d);
+
+/* The new files are accepted: older generations and kept files go. */
+void ck_deploy_finish(const struct store_binding *b, const struct ck_deployment *d);
+
+/* Runs a binding's check or reload command ("check", "reload") through
+ * /bin/sh -c with CERTKEEP_SITE and CERTKEEP_THUMBPRINT in the environment,
+ * never in the command text, within a time limit. */
+enum ck_err ck_run_hook(const char *what, const char *cmd, const char *site, const char *thumb);
+
+#endif
