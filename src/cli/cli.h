@@ -122,6 +122,8 @@ enum ck_err cmd_bind(struct cli *c);
 enum ck_err cmd_rebind(struct cli *c);
 enum ck_err cmd_autorebind(struct cli *c);
 enum ck_err cmd_monitor(struct cli *c);
+enum ck_err cmd_autorenew(struct cli *c);
+enum ck_err cmd_daemon(struct cli *c);
 enum ck_err cmd_task(struct cli *c);
 enum ck_err cmd_help(struct cli *c);
 

@@ -1,38 +1,82 @@
 /*
- * cmd_monitor.c - monitor: one pass of expiry notices (DESIGN.md §6, §7).
+ * cmd_monitor.c - monitor: one lifecycle pass (DESIGN.md §6, §7).
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "cli.h"
 #include "core/clock.h"
 #include "core/monitor.h"
+#include "core/renew.h"
+
+static void print_entry(const json_t *e, bool what_if)
+{
+	const char *renewal = json_string_value(json_object_get(e, "Renewal"));
+	const char *reload = json_string_value(json_object_get(e, "Reload"));
+	const char *thumb = json_string_value(json_object_get(e, "Thumbprint"));
+
+	if (renewal)
+		printf("renewal %s %s%s%s\n", thumb, renewal,
+		       json_object_get(e, "NewThumbprint") ? " -> " : "",
+		       json_object_get(e, "NewThumbprint")
+			       ? json_string_value(json_object_get(e, "NewThumbprint"))
+			       : "");
+	else if (reload)
+		printf("reload %s: %s\n", json_string_value(json_object_get(e, "Result")), reload);
+	else
+		printf("%s%d %s %s\n", what_if ? "would raise " : "",
+		       (int)json_integer_value(json_object_get(e, "Id")),
+		       json_string_value(json_object_get(e, "Kind")), thumb);
+}
 
 enum ck_err cmd_monitor(struct cli *c)
 {
 	const char *at = cli_value(c, "--at");
+	bool apply = cli_flag(c, "--apply");
 	json_t *report = NULL;
 	int64_t t = ck_now();
 	enum ck_err rc = CK_OK;
 	size_t i;
 
+	if (apply && at == NULL)
+		return ck_fail(CK_EUSAGE, "--apply goes with --at TIME");
 	if (at)
 		rc = ck_time_parse(at, &t);
 	if (rc == CK_OK)
-		rc = ck_monitor(c->st, t, at == NULL, &report);
+		rc = ck_monitor_pass(c->st, t, at == NULL || apply, &report);
 	if (rc != CK_OK)
 		return rc;
 	if (c->json)
 		return cli_print_json_new(report);
-	for (i = 0; i < json_array_size(report); i++) {
-		json_t *e = json_array_get(report, i);
-
-		printf("%s%d %s %s\n", at ? "would raise " : "",
-		       (int)json_integer_value(json_object_get(e, "Id")),
-		       json_string_value(json_object_get(e, "Kind")),
-		       json_string_value(json_object_get(e, "Thumbprint")));
-	}
+	for (i = 0; i < json_array_size(report); i++)
+		print_entry(json_array_get(report, i), at && !apply);
 	if (json_array_size(report) == 0)
 		printf("nothing due%s\n", at ? " then" : "");
 	json_decref(report);
 	return CK_OK;
+}
+
+enum ck_err cmd_autorenew(struct cli *c)
+{
+	const char *v = c->args[0];
+	int days = -1;
+	enum ck_err rc;
+
+	if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0)
+		return ck_fail(CK_EUSAGE, "autorenew on|off");
+	rc = cli_int(c, "--renew-days", 0, 3650, &days);
+	if (rc == CK_OK)
+		rc = ck_autorenew_set(c->st, strcmp(v, "on") == 0, days);
+	if (rc == CK_OK && !c->json) {
+		int window = 0;
+		bool on = ck_autorenew_get(c->st, &window);
+
+		if (!on)
+			printf("autorenew off\n");
+		else if (window > 0)
+			printf("autorenew on: %d days before expiry\n", window);
+		else
+			printf("autorenew on: in the last third of each certificate's life\n");
+	}
+	return rc;
 }

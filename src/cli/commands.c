@@ -132,7 +132,18 @@ static const struct opt_spec rebind_opts[] = {
 
 static const struct opt_spec monitor_opts[] = {
 	{ "--once", OPT_FLAG, NULL, "one pass (for a systemd timer or cron); the default for now" },
-	{ "--at", OPT_VALUE, "TIME", "what would be raised at TIME; records nothing" },
+	{ "--at", OPT_VALUE, "TIME", "what would be done at TIME (RFC 3339); records nothing" },
+	{ "--apply", OPT_FLAG, NULL, "with --at: do what is due at TIME now (a drill, or catching up)" },
+	{ 0 },
+};
+
+static const struct opt_spec autorenew_opts[] = {
+	{ "--renew-days", OPT_VALUE, "N", "renew N days before expiry; 0: in the last third of life (default)" },
+	{ 0 },
+};
+
+static const struct opt_spec daemon_opts[] = {
+	{ "--interval", OPT_VALUE, "SECS", "seconds between passes (default 3600)" },
 	{ 0 },
 };
 
@@ -276,14 +287,36 @@ const struct cmd_spec cli_commands[] = {
 	  "a crash delays it but never loses it; it runs after each certkeep command.",
 	  no_opts },
 	{ "monitor", cmd_monitor, 0, 0, CMD_STORE, "",
-	  "raise expiry notices (events 1003, 1002, 12015)",
-	  "One pass over the certificates that expire within the largest threshold (config key "
-	  "monitor.thresholds, default 30,7,1 days; an index range, the rest of the store is "
-	  "not read): event 1003 when one is crossed (once per certificate and threshold; only "
-	  "the smallest of several crossed at once), 1002 when a certificate has expired, 12015 "
-	  "when it is the internal transport certificate. A certificate that a newer one "
-	  "replaced gets none. --at TIME reports what would be raised then and records nothing.",
+	  "renew what is due, raise expiry notices (events 1003, 1002, 12015)",
+	  "One lifecycle pass. With autorenew on, each certificate inside its renewal window "
+	  "is renewed (event 1001; see autorenew). Then the certificates that expire within the "
+	  "largest threshold (config key monitor.thresholds, default 30,7,1 days; an index range, "
+	  "the rest of the store is not read) get event 1003 when one is crossed (once per "
+	  "certificate and threshold; only the smallest of several crossed at once), 1002 when a "
+	  "certificate has expired, 12015 when it is the internal transport certificate. A "
+	  "certificate that a newer one replaced gets none. Then reload commands still owed "
+	  "after a failure run again. --at TIME reports what would be done then and records "
+	  "nothing; with --apply it does it now.",
 	  monitor_opts },
+	{ "autorenew", cmd_autorenew, 1, 1, CMD_STORE, "on|off",
+	  "renew certificates automatically in their renewal window",
+	  "With autorenew on, each monitor pass renews every certificate with a private key that "
+	  "no newer one replaced, once it is inside its renewal window: the last third of its "
+	  "life, or the last N days with --renew-days N (but never in the first half of its life, so "
+	  "a short-lived renewal is not renewed again at once). Self-signed certificates are renewed by "
+	  "clone (new key, same names, services and validity length; event 1001, which "
+	  "autorebind follows). A certificate issued by an outside authority is reported as "
+	  "'manual'. A failed renewal is event 1070 and waits 1 h, 2 h, 4 h, ... up to a day "
+	  "before the next attempt; at most renew.max_per_pass (default 50) renewals per pass.",
+	  autorenew_opts },
+	{ "daemon", cmd_daemon, 0, 0, CMD_STORE, "",
+	  "run the monitor pass and the reactions every interval",
+	  "Runs the monitor pass, then the reactions (autorebind, tasks), every --interval "
+	  "seconds, until SIGTERM or SIGINT (which end it after the current pass; exit status "
+	  "0). SIGHUP starts a pass at once. What each pass did is logged on stderr, one JSON "
+	  "line per renewal, notice or reload; events also go to syslog. A failed pass is logged "
+	  "and the next one retries. For systemd: certkeep.service.",
+	  daemon_opts },
 	{ "task", cmd_task, 1, 2, CMD_STORE, "add | list | remove ID | runs",
 	  "run commands on events",
 	  "add runs CMD through /bin/sh -c on each future event with that id, with the event in "

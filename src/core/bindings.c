@@ -493,7 +493,8 @@ static int first_1001(const struct store_event *ev, void *arg)
 
 static enum ck_err autorebind_run(struct store *st)
 {
-	enum ck_err rc = CK_OK;
+	enum ck_err rc = CK_OK, failed = CK_OK;
+	char why[512] = "";
 	int64_t cursor = 0;
 
 	if (!ck_autorebind_get(st))
@@ -511,14 +512,19 @@ static enum ck_err autorebind_run(struct store *st)
 		if (rc == (enum ck_err)1)
 			rc = CK_OK;
 		if (rc != CK_OK || p.seq == 0)
-			return rc;
+			break;
 		if (p.old_t[0] && p.new_t[0]) {
-			rc = ck_rebind(st, p.old_t, p.new_t, &report);
+			enum ck_err r = ck_rebind(st, p.old_t, p.new_t, &report);
+
 			json_decref(report);
-			if (rc == CK_ENOTFOUND)
-				rc = CK_OK; /* a certificate since removed: nothing to move */
-			if (rc != CK_OK)
-				return rc; /* the cursor stays: the next pass retries */
+			/* A failure is event 1053, and the monitor's next pass
+			 * moves what is still on a replaced certificate: the
+			 * cursor goes on, so one bad binding does not hold up
+			 * every later command. */
+			if (r != CK_OK && r != CK_ENOTFOUND && failed == CK_OK) {
+				failed = r;
+				snprintf(why, sizeof(why), "%s", ck_errmsg());
+			}
 		}
 		rc = store_begin(st);
 		if (rc == CK_OK)
@@ -531,6 +537,77 @@ static enum ck_err autorebind_run(struct store *st)
 		if (rc != CK_OK)
 			return rc;
 	}
+	if (rc == CK_OK && failed != CK_OK)
+		rc = ck_fail(failed, "%s", why);
+	return rc;
+}
+
+/* The end of thumb's replacement chain, or "" if nothing replaced it. */
+static enum ck_err chain_end(struct store *st, const char *thumb, char end[41])
+{
+	char t[41];
+	int depth;
+
+	end[0] = '\0';
+	snprintf(t, sizeof(t), "%s", thumb);
+	for (depth = 0; depth < 64; depth++) {
+		struct store_cert c;
+		enum ck_err rc = store_cert_find(st, t, &c);
+
+		if (rc == CK_ENOTFOUND) {
+			ck_errmsg_clear();
+			return CK_OK;
+		}
+		if (rc != CK_OK)
+			return rc;
+		if (c.replaced_by[0] == '\0') {
+			if (depth > 0)
+				snprintf(end, 41, "%s", c.thumbprint);
+			store_cert_clear(&c);
+			return CK_OK;
+		}
+		snprintf(t, sizeof(t), "%s", c.replaced_by);
+		store_cert_clear(&c);
+	}
+	return CK_OK;
+}
+
+enum ck_err ck_bindings_catch_up(struct store *st, json_t *report)
+{
+	struct blist l = { NULL, 0 };
+	enum ck_err rc = CK_OK, failed = CK_OK;
+	char why[512] = "";
+	size_t i, j;
+
+	if (!ck_autorebind_get(st))
+		return CK_OK;
+	rc = store_binding_each(st, NULL, gather_binding, &l);
+	for (i = 0; rc == CK_OK && i < l.n; i++) {
+		char end[41];
+		json_t *moved = NULL;
+		bool seen = false;
+		enum ck_err r;
+
+		for (j = 0; j < i; j++)
+			seen = seen || strcmp(l.b[j].thumbprint, l.b[i].thumbprint) == 0;
+		if (seen)
+			continue;
+		rc = chain_end(st, l.b[i].thumbprint, end);
+		if (rc != CK_OK || end[0] == '\0')
+			continue;
+		r = ck_rebind(st, l.b[i].thumbprint, end, &moved);
+		if (moved)
+			json_array_extend(report, moved);
+		json_decref(moved);
+		if (r != CK_OK && failed == CK_OK) {
+			failed = r;
+			snprintf(why, sizeof(why), "%s", ck_errmsg());
+		}
+	}
+	free(l.b);
+	if (rc == CK_OK && failed != CK_OK)
+		rc = ck_fail(failed, "%s", why);
+	return rc;
 }
 
 enum ck_err ck_reactions_run(struct store *st)

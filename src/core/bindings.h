@@ -39,13 +39,19 @@ enum ck_err ck_rebind(struct store *st, const char *old_thumb, const char *new_t
  * distinct command once); appends what happened to report if not NULL. */
 enum ck_err ck_reloads_owed(struct store *st, json_t *report);
 
+/* With autorebind on, moves every binding still on a certificate that a
+ * newer one replaced to the end of its replacement chain: what a failed or
+ * interrupted rebind left behind. Appends what moved to report. */
+enum ck_err ck_bindings_catch_up(struct store *st, json_t *report);
+
 /* autorebind on|off (server level): every 1001 event rebinds. */
 enum ck_err ck_autorebind_set(struct store *st, bool on);
 bool ck_autorebind_get(struct store *st);
 
 /* Reacts to the events not yet seen by each consumer: for "autorebind",
- * each 1001 rebinds old to new when autorebind is on (the cursor moves only
- * after the reaction, so a crash repeats it: rebinding is idempotent); then
+ * each 1001 rebinds old to new when autorebind is on (the cursor moves
+ * after the reaction, so a crash repeats it: rebinding is idempotent; a
+ * failure is event 1053 and left to ck_bindings_catch_up); then
  * the tasks (ck_tasks_run). */
 enum ck_err ck_reactions_run(struct store *st);
 

@@ -32,6 +32,7 @@ static const struct ck_event_kind catalogue[] = {
 	{ 1053, "BindingDeployFailed", "error" },
 	{ 1060, "TaskAdded", "info" },
 	{ 1061, "TaskRemoved", "info" },
+	{ 1070, "RenewalFailed", "error" },
 	{ 2019, "DirectTrustCertificateProblemOutbound", "warning" },
 	{ 12014, "NoCertificateForFqdn", "error" },
 	{ 12015, "InternalTransportCertificateExpired", "warning" },

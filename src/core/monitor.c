@@ -10,8 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bindings.h"
 #include "clock.h"
 #include "events.h"
+#include "renew.h"
 
 #define DAY 86400
 #define MAX_THRESHOLDS 8
@@ -182,5 +184,39 @@ enum ck_err ck_monitor(struct store *st, int64_t now, bool record, json_t **repo
 		return rc;
 	}
 	*report = out;
+	return CK_OK;
+}
+
+enum ck_err ck_monitor_pass(struct store *st, int64_t now, bool record, json_t **report)
+{
+	json_t *renewals = json_array(), *notices = NULL;
+	enum ck_err rc;
+
+	if (renewals == NULL)
+		return ck_fail(CK_ENOMEM, "out of memory");
+	/* Renewals first: a certificate just renewed is replaced and gets no
+	 * expiry notice. */
+	rc = ck_renew_pass(st, now, record, renewals);
+	if (rc == CK_OK)
+		rc = ck_monitor(st, now, record, &notices);
+	/* Both run even if the first fails: one stuck binding must not keep
+	 * other servers from their owed reloads. The first failure is kept. */
+	if (rc == CK_OK && record) {
+		char why[512];
+		enum ck_err moved = ck_bindings_catch_up(st, renewals);
+
+		snprintf(why, sizeof(why), "%s", ck_errmsg());
+		rc = ck_reloads_owed(st, renewals);
+		if (moved != CK_OK)
+			rc = ck_fail(moved, "%s", why);
+	}
+	if (rc == CK_OK && json_array_extend(notices, renewals) != 0)
+		rc = ck_fail(CK_ENOMEM, "out of memory");
+	json_decref(renewals);
+	if (rc != CK_OK) {
+		json_decref(notices);
+		return rc;
+	}
+	*report = notices;
 	return CK_OK;
 }

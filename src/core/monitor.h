@@ -26,4 +26,13 @@
  */
 enum ck_err ck_monitor(struct store *st, int64_t now, bool record, json_t **report);
 
+/*
+ * The whole lifecycle pass of `monitor --once` and of each daemon interval,
+ * at `now`: renewals (autorenew), expiry notices, then the reload commands
+ * still owed. The store is read afresh, so what other commands changed is
+ * seen. Without record, nothing changes (what-if). *report: one entry per
+ * notice ("Id", "Kind"), renewal ("Renewal") and reload ("Reload").
+ */
+enum ck_err ck_monitor_pass(struct store *st, int64_t now, bool record, json_t **report);
+
 #endif

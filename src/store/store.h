@@ -239,6 +239,24 @@ enum ck_err store_cert_each_predecessor(struct store *st, const char *thumb,
  * `until` (indexed: nothing else is read). */
 enum ck_err store_cert_each_expiring(struct store *st, int64_t until,
 				     int (*fn)(const struct store_cert *c, void *arg), void *arg);
+/* The certificates not replaced by another that are in the last third of
+ * their life at `now` (indexed, as store_cert_each_expiring). */
+enum ck_err store_cert_each_in_last_third(struct store *st, int64_t now,
+					  int (*fn)(const struct store_cert *c, void *arg),
+					  void *arg);
+
+/* ---- automatic renewal: failures and back-off per certificate ---- */
+
+struct store_renewal {
+	int failures;
+	int64_t last_attempt, next_attempt;
+	char last_error[512];
+};
+/* CK_ENOTFOUND (quietly) if the certificate never failed to renew. */
+enum ck_err store_renewal_get(struct store *st, const char *thumb, struct store_renewal *out);
+enum ck_err store_renewal_put(struct store *st, const char *thumb, const struct store_renewal *r);
+enum ck_err store_renewal_clear(struct store *st, const char *thumb);
+
 /* Records that notice `kind` ("expired", "expiring-30", ...) was raised
  * for thumb; *was_new tells whether it is the first time. */
 enum ck_err store_notice_add(struct store *st, const char *thumb, const char *kind, int64_t when,

@@ -1,0 +1,103 @@
+/*
+ * cmd_daemon.c - daemon: the lifecycle pass (renewals, expiry notices,
+ * owed reloads) and the reactions (autorebind, tasks) every interval
+ * (DESIGN.md §1, §7).
+ *
+ * Nothing is kept between passes but the open store: each pass reads it
+ * afresh, so a certificate another command replaced is seen. SIGTERM and
+ * SIGINT end the loop after the current pass; SIGHUP starts a pass now.
+ * A failed pass is logged and the next one retries.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "core/bindings.h"
+#include "core/clock.h"
+#include "core/monitor.h"
+
+static volatile sig_atomic_t stop_requested, pass_requested;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		pass_requested = 1;
+	else
+		stop_requested = 1;
+}
+
+static void catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal; /* no SA_RESTART: the sleep must end */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+/* Sleeps up to secs, less if a signal asks for a pass or the end. */
+static void wait_interval(int secs)
+{
+	struct timespec left = { secs, 0 };
+
+	while (!stop_requested && !pass_requested && nanosleep(&left, &left) != 0 && errno == EINTR)
+		;
+}
+
+static void log_pass(const json_t *report)
+{
+	size_t i;
+
+	for (i = 0; i < json_array_size(report); i++) {
+		char *line = json_dumps(json_array_get(report, i), JSON_COMPACT | JSON_SORT_KEYS);
+
+		if (line)
+			fprintf(stderr, "certkeep daemon: %s\n", line);
+		free(line);
+	}
+}
+
+static enum ck_err one_pass(struct cli *c)
+{
+	json_t *report = NULL;
+	enum ck_err rc = ck_monitor_pass(c->st, ck_now(), true, &report);
+
+	if (rc == CK_OK)
+		log_pass(report);
+	json_decref(report);
+	if (rc == CK_OK)
+		rc = ck_reactions_run(c->st);
+	return rc;
+}
+
+enum ck_err cmd_daemon(struct cli *c)
+{
+	int interval = 3600;
+	unsigned long passes = 0;
+	enum ck_err rc = cli_int(c, "--interval", 1, 86400 * 7, &interval);
+
+	if (rc != CK_OK)
+		return rc;
+	catch_signals();
+	fprintf(stderr, "certkeep daemon: started, a pass every %d s (store %s)\n", interval,
+		store_dir(c->st));
+	while (!stop_requested) {
+		pass_requested = 0;
+		rc = one_pass(c);
+		passes++;
+		if (rc != CK_OK)
+			fprintf(stderr, "certkeep daemon: pass failed: %s\n", ck_errmsg());
+		ck_errmsg_clear();
+		wait_interval(interval);
+	}
+	fprintf(stderr, "certkeep daemon: stopped after %lu pass%s\n", passes,
+		passes == 1 ? "" : "es");
+	return CK_OK;
+}
