@@ -105,3 +105,53 @@ concurrent_writers() {
 }
 tcase "concurrency: 8 new and an enable at once all succeed, each with its event" \
 	concurrent_writers
+
+# deployed_whole DIR: every deployed certificate file holds a whole
+# certificate of the store, and every key matches its certificate.
+deployed_whole() {
+	local d=$1 f t
+	for f in "$d/a.crt" "$d/b.crt" "$d/b.pem" "$d/c.crt"; do
+		t=$(sha1_of "$f" 2> /dev/null) || fail "$f is not a whole certificate"
+		jq -e --arg t "$t" 'any(.[]; .Thumbprint == $t)' list.json > /dev/null ||
+			fail "$f holds $t, not a certificate of the store"
+	done
+	assert_eq "$(pub_of_cert "$d/a.crt")" "$(pub_of_key "$d/a.key")" "a.key"
+	assert_eq "$(pub_of_cert "$d/b.pem")" "$(pub_of_key "$d/b.pem")" "b.pem"
+	assert_eq "$(pub_of_cert "$d/c.crt")" "$(pub_of_key "$d/c.key")" "c.key"
+}
+
+crash_rebind_renewal() {
+	local i t d="$T/tls" when
+	mkdir -p "$d"
+	must ck new --domain crash.test.example --services IIS,SMTP --days 30 --json
+	t=$(json_get .Thumbprint)
+	must ck bind add a --endpoint 127.0.0.1:1 --service IIS --thumbprint "$t" \
+		--cert-file "$d/a.crt" --key-file "$d/a.key" --reload true
+	must ck bind add b --endpoint 127.0.0.1:2 --service SMTP --thumbprint "$t" \
+		--cert-file "$d/b.crt" --combined-file "$d/b.pem" --reload true
+	must ck bind add c --endpoint 127.0.0.1:3 --service IIS --thumbprint "$t" \
+		--cert-file "$d/c.crt" --chain-file "$d/c.chain" --key-file "$d/c.key"
+	must ck autorebind on
+	must ck autorenew on
+	# Day 20 of 30: every pass renews the current certificate and rebinds
+	# the three sites; the kills land anywhere in it.
+	when=$(date -u -d '+20 days' +%Y-%m-%dT%H:%M:%SZ)
+	for i in $(seq 1 24); do
+		kill_at "$(printf '0.%03d' $((RANDOM % 250)))" monitor --at "$when" --apply
+		must ck list --json
+		cp "$T/out" list.json
+		deployed_whole "$d"
+	done
+	# The next pass finishes the job: every site on the newest certificate.
+	must ck monitor --at "$when" --apply
+	must ck list --json
+	cp "$T/out" list.json
+	t=$(jq -r '[.[] | select(.Subject == "CN=crash.test.example" and ((.ReplacedBy // "") == ""))] | .[0].Thumbprint' list.json)
+	must ck bind list --json
+	assert_jq "map(.Thumbprint) == [\"$t\", \"$t\", \"$t\"] and (map(.FilesMatch) | all)"
+	deployed_whole "$d"
+	assert_eq 3 "$(find "$d" -maxdepth 1 -name '.certkeep+*+*' | wc -l)" "generations left"
+	store_consistent
+}
+tcase "crash: renewal and rebinding killed -9 anywhere; files whole, keys match, next pass finishes" \
+	crash_rebind_renewal

@@ -50,3 +50,35 @@ faults_store_writes() {
 	assert_eq 1 "$cmd" "certificates for after.example.com"
 }
 tcase "faults: new and clone with write/fsync failing change nothing" faults_store_writes
+
+faults_deploy_keeps_old_files() {
+	local t1 t2 point d="$T/tls"
+	mkdir -p "$d"
+	must ck new --domain deploy.test.example --services IIS --json
+	t1=$(json_get .Thumbprint)
+	must ck bind add site --endpoint 127.0.0.1:443 --service IIS --thumbprint "$t1" \
+		--cert-file "$d/s.crt" --key-file "$d/s.key" --combined-file "$d/s.pem" \
+		--reload "touch $T/reloaded"
+	must ck clone "$t1" --json
+	t2=$(json_get .Thumbprint)
+	rm -f "$T/reloaded"
+	for point in posix/io/rw/write:28 posix/io/rw/write:5 posix/io/sync/fsync:5 \
+		posix/io/dir/rename:5; do
+		faulty "${point%:*}" "${point#*:}" rebind --old "$t1" --new "$t2"
+		[ "$RC" -ne 0 ] || fail "$point: rebind succeeded"
+		assert_err_one_line
+		assert_eq "$t1" "$(sha1_of "$d/s.crt")" "s.crt after $point"
+		assert_eq "$t1" "$(sha1_of "$d/s.pem")" "s.pem after $point"
+		assert_eq "$(pub_of_cert "$d/s.crt")" "$(pub_of_key "$d/s.key")" "s.key after $point"
+		assert_no_file "$T/reloaded"
+		assert_eq 1 "$(find "$d" -maxdepth 1 -name '.certkeep+site+*' | wc -l)" \
+			"generations after $point"
+		[ -z "$(find "$d" -name '*.ck-tmp.*')" ] || fail "temporary files left after $point"
+	done
+	# Without the fault it goes through.
+	must ck rebind --old "$t1" --new "$t2"
+	assert_eq "$t2" "$(sha1_of "$d/s.crt")" "s.crt"
+	assert_file "$T/reloaded"
+}
+tcase "faults: deploy with write/fsync/rename failing keeps the old files and pair, exit non-zero" \
+	faults_deploy_keeps_old_files
