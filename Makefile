@@ -149,6 +149,10 @@ lint:
 install: all
 	install -D -m 0755 bin/certkeep $(DESTDIR)$(PREFIX)/bin/certkeep
 	install -D -m 0644 docs/certkeep.1 $(DESTDIR)$(PREFIX)/share/man/man1/certkeep.1
+	for u in certkeep.service certkeep-monitor.service certkeep-monitor.timer; do \
+	  sed 's|/usr/local/bin/|$(PREFIX)/bin/|' contrib/systemd/$$u > build/$$u && \
+	  install -D -m 0644 build/$$u $(DESTDIR)$(PREFIX)/lib/systemd/system/$$u || exit 1; \
+	done
 
 clean:
 	rm -rf build bin docs/certkeep.1
