@@ -110,9 +110,11 @@ build/bench/%: bench/%.c build/libcertkeep.a
 BENCH_N ?= 1000000
 bench: build/bench/bench_store bin/certkeep
 	build/bench/bench_store $(BENCH_N)
+	bash bench/bench_rebind.sh 1000
 
 bench-smoke: build/bench/bench_store bin/certkeep
 	build/bench/bench_store 2000
+	bash bench/bench_rebind.sh 50
 
 # Fuzzing: each fuzz/fuzz_X.c is a libFuzzer harness. fuzz-replay runs the
 # corpus through it (sanitizers on, no libFuzzer needed) as part of check;

@@ -467,7 +467,13 @@ static void bench_cli(const char *dir, const struct pick *list_pick, const char 
 			      domain, "--json", NULL };
 	char *argv_show[] = { (char *)cli, "--store", (char *)dir, "show",
 			      (char *)show_thumb, "--json", NULL };
-	double t_true, t_list, t_show;
+	/* Every certificate here ends by 2026-03-31 and begins after 2024-01-01:
+	 * at 2023-06-01 none is due for renewal or within a notice threshold,
+	 * so the pass reads two empty index ranges. */
+	char *argv_renew[] = { (char *)cli, "--store", (char *)dir, "autorenew", "on", NULL };
+	char *argv_monitor[] = { (char *)cli, "--store", (char *)dir, "monitor",
+				 "--at", "2023-06-01T00:00:00Z", NULL };
+	double t_true, t_list, t_show, t_monitor;
 
 	if (access(cli, X_OK) != 0) {
 		printf("cli: skipped (%s: %s)\n", cli, strerror(errno));
@@ -489,6 +495,14 @@ static void bench_cli(const char *dir, const struct pick *list_pick, const char 
 		printf("cli: skipped (%s)\n", why);
 		return;
 	}
+	if (time_process(argv_renew, "autorenew on", NULL, why, sizeof(why)) < 0 ||
+	    (t_monitor = time_process(argv_monitor, "monitor", "nothing due", why, sizeof(why))) <
+		    0) {
+		printf("cli: skipped (%s)\n", why);
+		return;
+	}
+	printf("cli_monitor_nothing_due_median: %.3f ms\n", t_monitor);
+	printf("cli_monitor_over_spawn: %.3f ms\n", t_monitor - t_true);
 	/* Status loads the trust anchors: the whole bundle if SSL_CERT_FILE
 	 * is set, else the hashed directory lazily. */
 	printf("cli_ssl_cert_file: %s\n", getenv("SSL_CERT_FILE") ? "set" : "unset");
