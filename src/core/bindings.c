@@ -92,7 +92,7 @@ static enum ck_err reload(struct store *st, const char *cmd, const char *site, c
 	return rc;
 }
 
-enum ck_err ck_bind_add(struct store *st, struct store_binding *b)
+static enum ck_err bind_add_locked(struct store *st, struct store_binding *b)
 {
 	struct ck_deployment d;
 	struct store_cert c;
@@ -157,6 +157,17 @@ enum ck_err ck_bind_add(struct store *st, struct store_binding *b)
 	ck_deploy_finish(b, &d);
 	if (b->reload[0])
 		rc = reload(st, b->reload, b->site, b->thumbprint);
+	return rc;
+}
+
+enum ck_err ck_bind_add(struct store *st, struct store_binding *b)
+{
+	enum ck_err rc = ck_deploy_lock(st);
+
+	if (rc != CK_OK)
+		return rc;
+	rc = bind_add_locked(st, b);
+	ck_deploy_unlock();
 	return rc;
 }
 
@@ -355,8 +366,8 @@ static enum ck_err reload_each(struct store *st, struct blist *l, json_t *out)
 	return rc != CK_OK ? rc : first;
 }
 
-enum ck_err ck_rebind(struct store *st, const char *old_thumb, const char *new_thumb,
-		      json_t **report)
+static enum ck_err rebind_locked(struct store *st, const char *old_thumb,
+				 const char *new_thumb, json_t **report)
 {
 	struct store_cert oldc, newc;
 	struct blist l = { NULL, 0 };
@@ -421,6 +432,18 @@ enum ck_err ck_rebind(struct store *st, const char *old_thumb, const char *new_t
 		return rc;
 	}
 	*report = out;
+	return rc;
+}
+
+enum ck_err ck_rebind(struct store *st, const char *old_thumb, const char *new_thumb,
+		      json_t **report)
+{
+	enum ck_err rc = ck_deploy_lock(st);
+
+	if (rc != CK_OK)
+		return rc;
+	rc = rebind_locked(st, old_thumb, new_thumb, report);
+	ck_deploy_unlock();
 	return rc;
 }
 
@@ -491,7 +514,25 @@ static int first_1001(const struct store_event *ev, void *arg)
 	return 1; /* one at a time: the reaction writes to the store */
 }
 
+static enum ck_err autorebind_locked(struct store *st);
+
+/* Under the deployment lock: another process reacting to the same event
+ * waits, then finds the cursor moved. */
 static enum ck_err autorebind_run(struct store *st)
+{
+	enum ck_err rc;
+
+	if (!ck_autorebind_get(st))
+		return CK_OK;
+	rc = ck_deploy_lock(st);
+	if (rc != CK_OK)
+		return rc;
+	rc = autorebind_locked(st);
+	ck_deploy_unlock();
+	return rc;
+}
+
+static enum ck_err autorebind_locked(struct store *st)
 {
 	enum ck_err rc = CK_OK, failed = CK_OK;
 	char why[512] = "";
@@ -572,7 +613,7 @@ static enum ck_err chain_end(struct store *st, const char *thumb, char end[41])
 	return CK_OK;
 }
 
-enum ck_err ck_bindings_catch_up(struct store *st, json_t *report)
+static enum ck_err catch_up_locked(struct store *st, json_t *report)
 {
 	struct blist l = { NULL, 0 };
 	enum ck_err rc = CK_OK, failed = CK_OK;
@@ -607,6 +648,17 @@ enum ck_err ck_bindings_catch_up(struct store *st, json_t *report)
 	free(l.b);
 	if (rc == CK_OK && failed != CK_OK)
 		rc = ck_fail(failed, "%s", why);
+	return rc;
+}
+
+enum ck_err ck_bindings_catch_up(struct store *st, json_t *report)
+{
+	enum ck_err rc = ck_deploy_lock(st);
+
+	if (rc != CK_OK)
+		return rc;
+	rc = catch_up_locked(st, report);
+	ck_deploy_unlock();
 	return rc;
 }
 

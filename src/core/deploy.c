@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -355,6 +356,40 @@ void ck_deploy_finish(const struct store_binding *b, const struct ck_deployment 
 		if (is_generation_of(e->d_name, b->site) && strcmp(e->d_name, d->gen) != 0)
 			remove_generation(d->dir, e->d_name);
 	closedir(dir);
+}
+
+static int lock_fd = -1;
+static int lock_depth;
+
+enum ck_err ck_deploy_lock(struct store *st)
+{
+	char path[PATH_MAX];
+
+	if (lock_depth++ > 0)
+		return CK_OK;
+	if (join(path, sizeof(path), store_dir(st), "deploy.lock") != 0) {
+		lock_depth = 0;
+		return ck_fail(CK_EINVAL, "store path too long");
+	}
+	lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (lock_fd < 0 || flock(lock_fd, LOCK_EX) != 0) {
+		enum ck_err rc = ck_fail_errno(CK_EIO, "cannot lock '%s'", path);
+
+		if (lock_fd >= 0)
+			close(lock_fd);
+		lock_fd = -1;
+		lock_depth = 0;
+		return rc;
+	}
+	return CK_OK;
+}
+
+void ck_deploy_unlock(void)
+{
+	if (lock_depth == 0 || --lock_depth > 0)
+		return;
+	close(lock_fd); /* releases the lock */
+	lock_fd = -1;
 }
 
 enum ck_err ck_run_hook(const char *what, const char *cmd, const char *site, const char *thumb)

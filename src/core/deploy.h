@@ -46,6 +46,12 @@ enum ck_err ck_deploy_revert(const struct store_binding *b, const struct ck_depl
 /* The new files are accepted: older generations and kept files go. */
 void ck_deploy_finish(const struct store_binding *b, const struct ck_deployment *d);
 
+/* Serialises deployments between processes (a daemon and a command both
+ * reacting to one renewal): an exclusive lock on DIR/deploy.lock in the
+ * store. Nests within a process; every ck_deploy_lock needs its unlock. */
+enum ck_err ck_deploy_lock(struct store *st);
+void ck_deploy_unlock(void);
+
 /* Runs a binding's check or reload command ("check", "reload") through
  * /bin/sh -c with CERTKEEP_SITE and CERTKEEP_THUMBPRINT in the environment,
  * never in the command text, within a time limit. */

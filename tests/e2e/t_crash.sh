@@ -155,3 +155,41 @@ crash_rebind_renewal() {
 }
 tcase "crash: renewal and rebinding killed -9 anywhere; files whole, keys match, next pass finishes" \
 	crash_rebind_renewal
+
+# Several processes reacting to one renewal at once (a daemon and a
+# command): deployments are serialised, no site is left with a dangling
+# link or a stray generation.
+concurrent_rebinds() {
+	local t i round pids rc=0 d="$T/tls"
+	mkdir -p "$d"
+	must ck new --domain conc.test.example --services IIS --json
+	t=$(json_get .Thumbprint)
+	for i in 1 2 3 4 5; do
+		must ck bind add "s$i" --endpoint "127.0.0.1:$i" --service IIS --thumbprint "$t" \
+			--cert-file "$d/s$i.crt" --key-file "$d/s$i.key"
+	done
+	must ck autorebind on
+	for round in 1 2 3; do
+		pids=()
+		"$CK" clone "$t" > clone.json 2> "c$round.err" --json &
+		pids+=($!)
+		for i in 1 2 3; do
+			"$CK" monitor --once > /dev/null 2> "m$round.$i.err" &
+			pids+=($!)
+		done
+		for i in "${pids[@]}"; do
+			wait "$i" || rc=$?
+		done
+		[ "$rc" -eq 0 ] || fail "a concurrent command failed: $(cat ./*.err)"
+		t=$(jq -r .Thumbprint clone.json)
+	done
+	must ck monitor --once
+	must ck bind list --json
+	assert_jq 'length == 5 and (map(.FilesMatch) | all) and (map(.Thumbprint) | unique | length == 1)'
+	for i in 1 2 3 4 5; do
+		assert_eq "$(pub_of_cert "$d/s$i.crt")" "$(pub_of_key "$d/s$i.key")" "s$i.key"
+	done
+	assert_eq 5 "$(find "$d" -maxdepth 1 -name '.certkeep+*+*' | wc -l)" "generations"
+}
+tcase "concurrency: clones and monitor passes at once; deployments serialised, links whole" \
+	concurrent_rebinds
