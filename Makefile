@@ -16,7 +16,7 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) $(PKG_CFLAGS) -Isrc
 SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-LIB_SRC := $(sort $(wildcard src/core/*.c src/pki/*.c src/store/*.c))
+LIB_SRC := $(sort $(wildcard src/core/*.c src/pki/*.c src/store/*.c src/mail/*.c))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 
@@ -28,7 +28,8 @@ UNIT_SAN := $(UNIT_SRC:tests/unit/%.c=build/unit-san/%)
 
 PREFIX  ?= /usr/local
 DEPS_APT := build-essential pkg-config libssl-dev libsqlite3-dev libjansson-dev \
-            libcurl4-openssl-dev libcmocka-dev openssl sqlite3 jq fiu-utils postfix nginx-light iproute2
+            libcurl4-openssl-dev libcmocka-dev openssl sqlite3 jq fiu-utils postfix nginx-light iproute2 \
+            python3-aiosmtpd
 
 .PHONY: all check deps unit unit-san e2e demo bench bench-smoke install clean analyze lint fuzz fuzz-replay
 all: bin/certkeep docs/certkeep.1

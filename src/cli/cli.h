@@ -36,6 +36,7 @@ struct opt_spec {
 enum cmd_flags {
 	CMD_STORE = 1 << 0,  /* opens an existing store */
 	CMD_CREATE = 1 << 1, /* creates the store if missing (implies CMD_STORE) */
+	CMD_DASH_ARGS = 1 << 2, /* a word like -NAME that is no option is an argument */
 };
 
 struct cli;
@@ -124,5 +125,8 @@ enum ck_err cmd_autorebind(struct cli *c);
 enum ck_err cmd_monitor(struct cli *c);
 enum ck_err cmd_task(struct cli *c);
 enum ck_err cmd_help(struct cli *c);
+enum ck_err cmd_mail(struct cli *c);
+/* ca setreg | getreg | setsmtpinfo (the exit module's configuration). */
+enum ck_err cmd_ca_registry(struct cli *c);
 
 #endif
