@@ -389,7 +389,9 @@ enum ck_err ck_mail_flush(struct store *st, int64_t max, struct ck_mail_flush_re
 			break;
 		f.claimed = 0;
 		rc = store_mail_claim(st, now, now + CK_MAIL_LEASE, after, batch, on_claimed, &f);
-		if (rc != CK_OK || f.db != CK_OK || f.claimed == 0 || f.stop)
+		/* After a batch-wide failure the pass goes on, recording it
+		 * on every due mail without connecting again. */
+		if (rc != CK_OK || f.db != CK_OK || f.claimed == 0)
 			break;
 		after = f.max_id;
 	}
