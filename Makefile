@@ -3,7 +3,8 @@
 #   make            build bin/certkeep (and build/libcertkeep.a)
 #   make check      install missing packages (as root), build, run every test
 #   make demo       walk through the lifecycle on a throwaway store
-#   make bench      store benchmark at 1,000,000 certificates (BENCH_N=...)
+#   make bench      store benchmark at 1,000,000 certificates (BENCH_N=...), and
+#                   mail delivery with a reused connection against one per mail
 
 CC      ?= cc
 PKGS    := openssl sqlite3 jansson libcurl
@@ -109,8 +110,9 @@ build/bench/%: bench/%.c build/libcertkeep.a
 	$(Q)$(CC) $(CFLAGS) -o $@ $< build/libcertkeep.a $(PKG_LIBS)
 
 BENCH_N ?= 1000000
-bench: build/bench/bench_store bin/certkeep
+bench: build/bench/bench_store build/bench/bench_mail bin/certkeep
 	build/bench/bench_store $(BENCH_N)
+	bash bench/bench_mail.sh
 
 bench-smoke: build/bench/bench_store bin/certkeep
 	build/bench/bench_store 2000
