@@ -101,6 +101,11 @@ void cli_usage(FILE *f);
 void cli_command_help(FILE *f, const struct cmd_spec *cmd);
 /* The COMMANDS section of certkeep(1), in roff. */
 void cli_man_commands(FILE *f);
+/* The exit module's keys and event groups for certkeep(1), from their
+ * tables. */
+void cli_man_exitreg(FILE *f);
+/* Escapes roff's special characters in a line of help text. */
+void cli_roff_text(FILE *f, const char *s);
 
 /* Command handlers. */
 enum ck_err cmd_init(struct cli *c);

@@ -90,3 +90,36 @@ enum ck_err cmd_ca_registry(struct cli *c)
 	return ck_fail(CK_EUSAGE, "ca setreg KEY VALUE | getreg [KEY] | setsmtpinfo USER "
 				  "[--password-stdin]");
 }
+
+void cli_man_exitreg(FILE *f)
+{
+	char buf[512];
+	size_t i;
+
+	for (i = 0; i < ck_reg_n_keys; i++) {
+		const struct ck_reg_key *k = &ck_reg_keys[i];
+
+		snprintf(buf, sizeof(buf), "exit\\smtp\\%s%s", k->per_group ? "GROUP\\" : "",
+			 k->name);
+		fputs(".TP\n.B ", f);
+		cli_roff_text(f, buf);
+		fputs("\n", f);
+		cli_roff_text(f, k->help);
+		if (k->def && k->def[0]) {
+			snprintf(buf, sizeof(buf), "; default %s", k->def);
+			cli_roff_text(f, buf);
+		}
+		fputs(".\n", f);
+	}
+	fputs(".PP\nGROUP is one of:\n", f);
+	for (i = 0; i < ck_exit_n_groups; i++) {
+		const struct ck_exit_group *g = &ck_exit_groups[i];
+
+		snprintf(buf, sizeof(buf), "%s (event %d %s%s%s)%s", g->name, g->event_id,
+			 g->event_name, g->request ? ", to the requester" : ", needs a To",
+			 g->adcs_bit ? ", an AD CS EXITEVENT" : "",
+			 i + 1 < ck_exit_n_groups ? "," : ".");
+		cli_roff_text(f, buf);
+		fputs("\n", f);
+	}
+}
