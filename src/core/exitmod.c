@@ -221,8 +221,10 @@ enum ck_err ck_exit_render(const char *fmt, const char *args, const json_t *fiel
 	}
 	if (rc == CK_OK && b.oom)
 		rc = ck_fail(CK_ENOMEM, "out of memory");
+	/* The format is checked at setreg; clean all of it anyway. */
+	if (rc == CK_OK)
+		clean_value(&b, 0, header);
 	if (rc == CK_OK && header) {
-		clean_value(&b, 0, true);
 		if (b.len > CK_EXIT_SUBJECT_MAX) {
 			size_t cut = CK_EXIT_SUBJECT_MAX - 3;
 
