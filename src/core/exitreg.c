@@ -219,6 +219,22 @@ static void consider(const char *in, const char *cand, size_t *best, char *out, 
 	}
 }
 
+/* exit\smtp\SMTPPassword, any case and separators: not a key (it is
+ * never stored in the config table), but getreg shows whether it is set. */
+static bool is_password_key(const char *key)
+{
+	const char *want = "exit\\smtp\\smtppassword";
+	size_t i;
+
+	for (i = 0; key[i] && want[i]; i++) {
+		char c = key[i] == '/' ? '\\' : (char)tolower((unsigned char)key[i]);
+
+		if (c != want[i])
+			return false;
+	}
+	return key[i] == '\0' && want[i] == '\0';
+}
+
 void ck_reg_suggest(const char *in, char *out, size_t n)
 {
 	char full[512], cand[128];
@@ -235,6 +251,7 @@ void ck_reg_suggest(const char *in, char *out, size_t n)
 		snprintf(cand, sizeof(cand), REG_PREFIX "%s", ck_reg_keys[i].name);
 		consider(full, cand, &best, out, n);
 	}
+	consider(full, REG_PREFIX "SMTPPassword", &best, out, n);
 	for (g = 0; g < ck_exit_n_groups; g++) {
 		snprintf(cand, sizeof(cand), REG_PREFIX "%s", ck_exit_groups[g].name);
 		consider(full, cand, &best, out, n);
@@ -849,6 +866,9 @@ enum ck_err ck_reg_set(struct store *st, const char *key, const char *value)
 	char *current = NULL, *newval = NULL, ckey[160];
 	enum ck_err rc;
 
+	if (is_password_key(key))
+		return ck_fail(CK_EINVAL, "the password is set with 'ca setsmtpinfo USER' (read "
+					  "without echo, never from the command line)");
 	rc = ck_reg_lookup(key, false, &ref);
 	if (rc != CK_OK)
 		return rc;
@@ -980,8 +1000,7 @@ enum ck_err ck_reg_get(struct store *st, const char *key, json_t **out)
 
 	if (arr == NULL)
 		return ck_fail(CK_ENOMEM, "out of memory");
-	if (key && strcasecmp(key + (strlen(key) > 12 ? strlen(key) - 12 : 0), "SMTPPassword") == 0 &&
-	    ck_reg_lookup(key, false, &ref) != CK_OK) {
+	if (key && is_password_key(key)) {
 		add_password(st, arr);
 		*out = arr;
 		return CK_OK;

@@ -372,6 +372,8 @@ static void test_smtp_password(void **state)
 	char *text;
 
 	assert_int_equal(ck_reg_smtp_password(fx->st, &pw), CK_ENOTFOUND);
+	/* Never through setreg, whose value would be in argv. */
+	set_fails(fx->st, "exit/smtp/smtppassword", "s3cret", "ca setsmtpinfo");
 	assert_int_equal(ck_reg_set_smtp_info(fx->st, "mailer", "s3cret"), CK_OK);
 	assert_int_equal(ck_reg_smtp_password(fx->st, &pw), CK_OK);
 	assert_string_equal(pw, "s3cret");
