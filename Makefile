@@ -3,7 +3,8 @@
 #   make            build bin/certkeep (and build/libcertkeep.a)
 #   make check      install missing packages (as root), build, run every test
 #   make demo       walk through the lifecycle on a throwaway store
-#   make bench      store benchmark at 1,000,000 certificates (BENCH_N=...)
+#   make bench      store benchmark at 1,000,000 certificates (BENCH_N=...), and
+#                   mail delivery with a reused connection against one per mail
 
 CC      ?= cc
 PKGS    := openssl sqlite3 jansson libcurl
@@ -16,7 +17,7 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) $(PKG_CFLAGS) -Isrc
 SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-LIB_SRC := $(sort $(wildcard src/core/*.c src/pki/*.c src/store/*.c))
+LIB_SRC := $(sort $(wildcard src/core/*.c src/pki/*.c src/store/*.c src/mail/*.c))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 
@@ -28,7 +29,8 @@ UNIT_SAN := $(UNIT_SRC:tests/unit/%.c=build/unit-san/%)
 
 PREFIX  ?= /usr/local
 DEPS_APT := build-essential pkg-config libssl-dev libsqlite3-dev libjansson-dev \
-            libcurl4-openssl-dev libcmocka-dev openssl sqlite3 jq fiu-utils postfix nginx-light iproute2
+            libcurl4-openssl-dev libcmocka-dev openssl sqlite3 jq fiu-utils postfix nginx-light iproute2 \
+            python3-aiosmtpd
 
 .PHONY: all check deps unit unit-san e2e demo bench bench-smoke install clean analyze lint fuzz fuzz-replay
 all: bin/certkeep docs/certkeep.1
@@ -108,9 +110,10 @@ build/bench/%: bench/%.c build/libcertkeep.a
 	$(Q)$(CC) $(CFLAGS) -o $@ $< build/libcertkeep.a $(PKG_LIBS)
 
 BENCH_N ?= 1000000
-bench: build/bench/bench_store bin/certkeep
+bench: build/bench/bench_store build/bench/bench_mail bin/certkeep
 	build/bench/bench_store $(BENCH_N)
 	bash bench/bench_rebind.sh 1000
+	bash bench/bench_mail.sh
 
 bench-smoke: build/bench/bench_store bin/certkeep
 	build/bench/bench_store 2000

@@ -1,14 +1,18 @@
 #!/bin/sh
 # Builds certkeep(1): the hand-written page with its COMMANDS section
-# generated from the binary's command table (certkeep help roff).
+# generated from the binary's command table (certkeep help roff), and its
+# EXIT MODULE keys from the key table (certkeep help roff-exitreg).
 # usage: mkman.sh BINARY TEMPLATE > certkeep.1
 set -eu
 bin=$1
 tmpl=$2
 commands=$(mktemp)
-trap 'rm -f "$commands"' EXIT
+exitreg=$(mktemp)
+trap 'rm -f "$commands" "$exitreg"' EXIT
 "$bin" help roff > "$commands"
-awk -v f="$commands" '
+"$bin" help roff-exitreg > "$exitreg"
+awk -v f="$commands" -v x="$exitreg" '
 	$0 == "@COMMANDS@" { while ((getline line < f) > 0) print line; next }
+	$0 == "@EXITKEYS@" { while ((getline line < x) > 0) print line; next }
 	{ print }
 ' "$tmpl"

@@ -36,6 +36,7 @@ struct opt_spec {
 enum cmd_flags {
 	CMD_STORE = 1 << 0,  /* opens an existing store */
 	CMD_CREATE = 1 << 1, /* creates the store if missing (implies CMD_STORE) */
+	CMD_DASH_ARGS = 1 << 2, /* a word like -NAME that is no option is an argument */
 };
 
 struct cli;
@@ -100,6 +101,11 @@ void cli_usage(FILE *f);
 void cli_command_help(FILE *f, const struct cmd_spec *cmd);
 /* The COMMANDS section of certkeep(1), in roff. */
 void cli_man_commands(FILE *f);
+/* The exit module's keys and event groups for certkeep(1), from their
+ * tables. */
+void cli_man_exitreg(FILE *f);
+/* Escapes roff's special characters in a line of help text. */
+void cli_roff_text(FILE *f, const char *s);
 
 /* Command handlers. */
 enum ck_err cmd_init(struct cli *c);
@@ -126,5 +132,8 @@ enum ck_err cmd_autorenew(struct cli *c);
 enum ck_err cmd_daemon(struct cli *c);
 enum ck_err cmd_task(struct cli *c);
 enum ck_err cmd_help(struct cli *c);
+enum ck_err cmd_mail(struct cli *c);
+/* ca setreg | getreg | setsmtpinfo (the exit module's configuration). */
+enum ck_err cmd_ca_registry(struct cli *c);
 
 #endif

@@ -154,6 +154,17 @@ static const struct opt_spec task_opts[] = {
 	{ 0 },
 };
 
+static const struct opt_spec ca_opts[] = {
+	{ "--password-stdin", OPT_FLAG, NULL, "read the SMTP password from stdin's first line (setsmtpinfo)" },
+	{ 0 },
+};
+
+static const struct opt_spec mail_opts[] = {
+	{ "--failed", OPT_FLAG, NULL, "only mails that reached the retry limit or could not be made (list)" },
+	{ "--all", OPT_FLAG, NULL, "every failed mail (retry)" },
+	{ 0 },
+};
+
 static const struct opt_spec no_opts[] = { { 0 } };
 
 const struct cmd_spec cli_commands[] = {
@@ -327,6 +338,28 @@ const struct cmd_spec cli_commands[] = {
 	  "certkeep command, from a cursor: an event missed by a crash runs later, once. Events "
 	  "1060, 1061.",
 	  task_opts },
+	{ "ca", cmd_ca_registry, 1, 3, CMD_CREATE | CMD_DASH_ARGS,
+	  "setreg KEY VALUE | getreg [KEY] | setsmtpinfo USER",
+	  "the certificate authority's exit module: mail settings",
+	  "setreg sets a key of the exit module as certutil -setreg does, names case-insensitive "
+	  "with '\\' or '/' between parts (exit\\smtp\\SMTPServer, exit/smtp/Issued/To); an "
+	  "unknown name is refused with the nearest known one. Lists take +VALUE to add, -VALUE "
+	  "to remove and a plain value to replace; an empty value restores the default. getreg "
+	  "shows one key, one event group (exit\\smtp\\Issued) or every SMTP-level key and "
+	  "every key set. setsmtpinfo stores the SMTP login: the password is read from the "
+	  "terminal without echo, or from stdin's first line with --password-stdin, kept in a "
+	  "file only the owner can read and never shown. Mail is off until SMTPServer is set and "
+	  "EventFilter names an event; see EXIT MODULE in certkeep(1).",
+	  ca_opts },
+	{ "mail", cmd_mail, 1, 2, CMD_STORE, "list | flush | retry ID|--all",
+	  "the exit module's outbox of mails",
+	  "list shows each mail with its status (queued, sent, failed), attempts, last error, "
+	  "recipients and subject, newest first. flush delivers every mail that is due through "
+	  "one connection to SMTPServer (STARTTLS and AUTH as configured), each marked sent once "
+	  "the server accepted it; a failed attempt is retried later with back-off, and after "
+	  "SMTPRetryLimit attempts the mail is failed, event 46. Exit status 4 when mails remain "
+	  "to retry, 1 when some failed. retry queues a failed mail (or --all) again.",
+	  mail_opts },
 	{ "help", cmd_help, 0, 1, 0, "[COMMAND]",
 	  "show help",
 	  "Shows the commands, or one command's options.",

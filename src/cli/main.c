@@ -135,6 +135,12 @@ static int parse(int argc, char **argv, struct cli *c, bool *help)
 			continue;
 		}
 		spec = c->cmd ? find_opt(c->cmd->opts, a, len) : NULL;
+		/* setreg's "-EXITEVENT_X" removes a value, as in certutil. */
+		if (spec == NULL && c->cmd && (c->cmd->flags & CMD_DASH_ARGS) && a[1] != '-' &&
+		    c->nargs < 64) {
+			positional[c->nargs++] = a;
+			continue;
+		}
 		if (spec == NULL) {
 			if (c->cmd == NULL)
 				return usage_error("unknown option '%s' before the command", a);

@@ -233,8 +233,7 @@ void cli_command_help(FILE *f, const struct cmd_spec *cmd)
 		"--store DIR", "the store directory", "-v, --verbose", "more detail on stderr");
 }
 
-/* Escapes roff's special characters in a line of help text. */
-static void roff_text(FILE *f, const char *s)
+void cli_roff_text(FILE *f, const char *s)
 {
 	if (*s == '.' || *s == '\'')
 		fputs("\\&", f);
@@ -259,22 +258,22 @@ void cli_man_commands(FILE *f)
 		fprintf(f, ".TP\n.B certkeep %s", cmd->name);
 		if (cmd->args && *cmd->args) {
 			fputs(" ", f);
-			roff_text(f, cmd->args);
+			cli_roff_text(f, cmd->args);
 		}
 		fputs("\n", f);
-		roff_text(f, cmd->details);
+		cli_roff_text(f, cmd->details);
 		fputs("\n", f);
 		for (o = cmd->opts; o && o->name; o++) {
 			fputs(".RS\n.TP\n.B ", f);
-			roff_text(f, o->name);
+			cli_roff_text(f, o->name);
 			if (o->metavar) {
 				fputs(" ", f);
 				fputs("\\fI", f);
-				roff_text(f, o->metavar);
+				cli_roff_text(f, o->metavar);
 				fputs("\\fR", f);
 			}
 			fputs("\n", f);
-			roff_text(f, o->help);
+			cli_roff_text(f, o->help);
 			fputs("\n.RE\n", f);
 		}
 	}
@@ -290,6 +289,10 @@ enum ck_err cmd_help(struct cli *c)
 	}
 	if (strcmp(c->args[0], "roff") == 0) { /* for the man page build */
 		cli_man_commands(stdout);
+		return CK_OK;
+	}
+	if (strcmp(c->args[0], "roff-exitreg") == 0) {
+		cli_man_exitreg(stdout);
 		return CK_OK;
 	}
 	for (i = 0; i < cli_n_commands; i++) {

@@ -11,8 +11,10 @@
 #include <syslog.h>
 
 #include "clock.h"
+#include "exitmod.h"
 
 static const struct ck_event_kind catalogue[] = {
+	{ 46, "ExitModuleSendFailed", "error" },
 	{ 1001, "CertificateReplaced", "info" },
 	{ 1002, "CertificateExpired", "warning" },
 	{ 1003, "CertificateAboutToExpire", "warning" },
@@ -33,6 +35,16 @@ static const struct ck_event_kind catalogue[] = {
 	{ 1060, "TaskAdded", "info" },
 	{ 1061, "TaskRemoved", "info" },
 	{ 1070, "RenewalFailed", "error" },
+	{ 1101, "CertIssued", "info" },
+	{ 1102, "CertPending", "info" },
+	{ 1103, "CertDenied", "info" },
+	{ 1104, "CertRevoked", "info" },
+	{ 1105, "CRLIssued", "info" },
+	{ 1106, "CAStartup", "info" },
+	{ 1107, "CAShutdown", "info" },
+	{ 1108, "CertImported", "info" },
+	{ 1109, "CertUnrevoked", "info" },
+	{ 1110, "CAInitialized", "info" },
 	{ 2019, "DirectTrustCertificateProblemOutbound", "warning" },
 	{ 12014, "NoCertificateForFqdn", "error" },
 	{ 12015, "InternalTransportCertificateExpired", "warning" },
@@ -70,6 +82,7 @@ enum ck_err ck_event_emit(struct store *st, int id, json_t *fields, const char *
 	struct store_event ev;
 	char message[1024];
 	char *fields_text = NULL;
+	int64_t seq = 0;
 	enum ck_err rc;
 	va_list ap;
 
@@ -83,9 +96,10 @@ enum ck_err ck_event_emit(struct store *st, int id, json_t *fields, const char *
 	if (fields == NULL)
 		fields = json_object();
 	fields_text = json_dumps(fields, JSON_SORT_KEYS | JSON_COMPACT);
-	json_decref(fields);
-	if (fields_text == NULL)
+	if (fields_text == NULL) {
+		json_decref(fields);
 		return ck_fail(CK_ENOMEM, "out of memory");
+	}
 	ev = (struct store_event){
 		.time = ck_now(),
 		.id = id,
@@ -94,8 +108,12 @@ enum ck_err ck_event_emit(struct store *st, int id, json_t *fields, const char *
 		.message = message,
 		.fields = fields_text,
 	};
-	rc = store_event_append(st, &ev, NULL);
+	rc = store_event_append(st, &ev, &seq);
 	free(fields_text);
+	/* The mail goes into the outbox with the event, or neither does. */
+	if (rc == CK_OK)
+		rc = ck_exit_enqueue(st, seq, id, fields, message, ev.time);
+	json_decref(fields);
 	if (rc == CK_OK && n_pending < PENDING_MAX) {
 		char line[1100];
 

@@ -4,7 +4,8 @@
  *
  * Callers open a store transaction, make their change, call ck_event_emit
  * for each event, then ck_commit: the events are durable exactly when the
- * change is, and are then copied to syslog.
+ * change is, and are then copied to syslog. An event the exit module
+ * mails (exitmod.h) queues its mail in the same transaction.
  */
 #ifndef CK_EVENTS_H
 #define CK_EVENTS_H
@@ -15,6 +16,7 @@
 #include "err.h"
 
 enum ck_event_id {
+	CK_EV_EXIT_SEND_FAILED = 46,
 	CK_EV_CERT_REPLACED = 1001,
 	CK_EV_CERT_EXPIRED = 1002,
 	CK_EV_CERT_EXPIRING = 1003,
@@ -36,6 +38,16 @@ enum ck_event_id {
 	CK_EV_TASK_ADDED = 1060,
 	CK_EV_TASK_REMOVED = 1061,
 	CK_EV_RENEWAL_FAILED = 1070,
+	CK_EV_CA_CERT_ISSUED = 1101,
+	CK_EV_CA_CERT_PENDING = 1102,
+	CK_EV_CA_CERT_DENIED = 1103,
+	CK_EV_CA_CERT_REVOKED = 1104,
+	CK_EV_CA_CRL_ISSUED = 1105,
+	CK_EV_CA_STARTUP = 1106,
+	CK_EV_CA_SHUTDOWN = 1107,
+	CK_EV_CA_CERT_IMPORTED = 1108,
+	CK_EV_CA_CERT_UNREVOKED = 1109,
+	CK_EV_CA_INITIALIZED = 1110,
 	CK_EV_NO_CERT_FOR_FQDN = 12014,
 	CK_EV_INTERNAL_CERT_EXPIRED = 12015,
 	CK_EV_STARTTLS_CERT_EXPIRED = 12016,

@@ -181,8 +181,35 @@ static const char schema_v8[] =
 	"ALTER TABLE bindings ADD COLUMN check_cmd TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE bindings ADD COLUMN reload_pending INTEGER NOT NULL DEFAULT 0;";
 
-static const char *const migrations[] = { schema_v1, schema_v2, schema_v3, schema_v4,
-					  schema_v5, schema_v6, schema_v7, schema_v8 };
+/* Version 9: the mail outbox (DESIGN.md §9, store_mail.h). The partial
+ * index holds only queued rows, so the sender's "what is due" query stays
+ * small however many sent rows accumulate. One self-contained statement
+ * list, so it can be renumbered when branches merge. */
+static const char schema_v9[] =
+	"CREATE TABLE mail_outbox("
+	" id INTEGER PRIMARY KEY,"
+	" event_seq INTEGER NOT NULL,"
+	" event_id INTEGER NOT NULL,"
+	" created INTEGER NOT NULL,"
+	" status TEXT NOT NULL CHECK(status IN ('queued', 'sent', 'failed')),"
+	" attempts INTEGER NOT NULL DEFAULT 0,"
+	" next_attempt INTEGER NOT NULL,"
+	" last_attempt INTEGER NOT NULL DEFAULT 0,"
+	" sent INTEGER NOT NULL DEFAULT 0,"
+	" last_error TEXT NOT NULL DEFAULT '',"
+	" message_id TEXT NOT NULL,"
+	" mail_from TEXT NOT NULL,"
+	" rcpt TEXT NOT NULL,"
+	" to_hdr TEXT NOT NULL,"
+	" cc_hdr TEXT NOT NULL,"
+	" subject TEXT NOT NULL,"
+	" body TEXT NOT NULL"
+	") STRICT;"
+	"CREATE INDEX mail_outbox_queued ON mail_outbox(id) WHERE status = 'queued';"
+	"CREATE INDEX mail_outbox_failed ON mail_outbox(id) WHERE status = 'failed';";
+
+static const char *const migrations[] = { schema_v1, schema_v2, schema_v3, schema_v4, schema_v5,
+					  schema_v6, schema_v7, schema_v8, schema_v9 };
 
 enum ck_err store_fail_db(struct store *st, const char *what)
 {

@@ -1,0 +1,103 @@
+/*
+ * cmd_mail.c - mail list | flush | retry: the exit module's outbox
+ * (DESIGN.md §9, §10).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "core/mail.h"
+
+static enum ck_err list(struct cli *c)
+{
+	json_t *rows = NULL;
+	enum ck_err rc = ck_mail_list(c->st, cli_flag(c, "--failed"), &rows);
+	size_t i, j;
+
+	if (rc != CK_OK)
+		return rc;
+	if (c->json)
+		return cli_print_json_new(rows);
+	for (i = 0; i < json_array_size(rows); i++) {
+		json_t *r = json_array_get(rows, i), *to = json_object_get(r, "Recipients");
+		const char *err = json_string_value(json_object_get(r, "LastError"));
+
+		printf("%lld  %-6s  attempts %lld  event %lld  to ",
+		       (long long)json_integer_value(json_object_get(r, "Id")),
+		       json_string_value(json_object_get(r, "Status")),
+		       (long long)json_integer_value(json_object_get(r, "Attempts")),
+		       (long long)json_integer_value(json_object_get(r, "EventId")));
+		for (j = 0; j < json_array_size(to); j++)
+			printf("%s%s", j ? ", " : "", json_string_value(json_array_get(to, j)));
+		printf("%s\n    %s\n", json_array_size(to) ? "" : "(nobody)",
+		       json_string_value(json_object_get(r, "Subject")));
+		if (err && *err)
+			printf("    last error: %s\n", err);
+	}
+	if (json_array_size(rows) == 0)
+		fprintf(stderr, "no %smail in the outbox\n", cli_flag(c, "--failed") ? "failed " : "");
+	json_decref(rows);
+	return CK_OK;
+}
+
+static enum ck_err flush(struct cli *c)
+{
+	struct ck_mail_flush_result r;
+	enum ck_err rc = ck_mail_flush(c->st, 0, &r);
+
+	if (rc != CK_OK)
+		return rc;
+	if (c->json)
+		rc = cli_print_json_new(json_pack("{s:b, s:I, s:I, s:I, s:s}", "Off", r.off, "Sent",
+						  (json_int_t)r.sent, "Deferred",
+						  (json_int_t)r.deferred, "Failed",
+						  (json_int_t)r.failed, "LastError", r.last_error));
+	else if (r.off)
+		printf("mail is off (exit\\smtp\\SMTPServer is not set)\n");
+	else
+		printf("%lld sent, %lld to retry, %lld failed\n", (long long)r.sent,
+		       (long long)r.deferred, (long long)r.failed);
+	if (rc == CK_OK && (r.deferred || r.failed))
+		return ck_fail(r.failed ? CK_ERROR : CK_ETEMP, "%s", r.last_error);
+	return rc;
+}
+
+static enum ck_err retry(struct cli *c)
+{
+	int64_t id = 0, n = 0;
+	enum ck_err rc;
+
+	if (cli_flag(c, "--all") == (c->nargs == 2))
+		return ck_fail(CK_EUSAGE, "mail retry ID | --all");
+	if (c->nargs == 2) {
+		char *end;
+		long long v = strtoll(c->args[1], &end, 10);
+
+		if (*c->args[1] == '\0' || *end != '\0' || v < 1)
+			return ck_fail(CK_EUSAGE, "mail retry takes a mail number");
+		id = v;
+	}
+	rc = ck_mail_retry(c->st, id, &n);
+	if (rc != CK_OK)
+		return rc;
+	if (c->json)
+		return cli_print_json_new(json_pack("{s:I}", "Queued", (json_int_t)n));
+	printf("%lld mail%s queued again\n", (long long)n, n == 1 ? "" : "s");
+	return CK_OK;
+}
+
+enum ck_err cmd_mail(struct cli *c)
+{
+	const char *sub = c->args[0];
+
+	if (strcmp(sub, "retry") == 0)
+		return retry(c);
+	if (c->nargs != 1)
+		return ck_fail(CK_EUSAGE, "mail list [--failed] | flush | retry ID|--all");
+	if (strcmp(sub, "list") == 0)
+		return list(c);
+	if (strcmp(sub, "flush") == 0)
+		return flush(c);
+	return ck_fail(CK_EUSAGE, "mail list [--failed] | flush | retry ID|--all");
+}

@@ -1,0 +1,59 @@
+/*
+ * exitmod.h - the exit module: turning a mailed event into outbox rows
+ * (DESIGN.md §9), called by ck_event_emit inside the event's transaction.
+ *
+ * Which events are mailed, to whom and with what text is configuration
+ * (exitreg.h). Templates take %1..%99 from the property names listed in
+ * TitleArg/BodyArg, looked up in the event's fields (AD CS names such as
+ * Request.RequestID find the field RequestID), then among the system
+ * properties EventId, EventName, EventMessage, EventTime, EventSeq,
+ * MachineDNSName and SanitizedCAName (the CAName field, else config
+ * ca.name, else the host's FQDN). A property that is missing is "???"
+ * (AD CS's wszREGEXITPROPNOTFOUND).
+ */
+#ifndef CK_EXITMOD_H
+#define CK_EXITMOD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "../store/store.h"
+#include "err.h"
+
+#define CK_EXIT_PROP_NOT_FOUND "???"
+#define CK_EXIT_SUBJECT_MAX 900
+
+/* What the system properties are made of. */
+struct ck_exit_sys {
+	int event_id;
+	const char *event_name;
+	const char *message;
+	int64_t time, seq;
+	const char *fqdn;
+	const char *ca_name; /* NULL: the FQDN */
+};
+
+/*
+ * Expands fmt: %N is the value of the N-th name in args (one name a line),
+ * "%%" a '%'. For a header (the subject) every control byte of a value
+ * becomes a space and the result is cut to CK_EXIT_SUBJECT_MAX bytes on a
+ * character boundary, so event data can never start a new header line.
+ * In a body, line ends become "\n" and other control bytes '?'.
+ */
+enum ck_err ck_exit_render(const char *fmt, const char *args, const json_t *fields,
+			   const struct ck_exit_sys *sys, bool header, char **out);
+
+/*
+ * Queues the mail for event seq (id, fields, message), when mail is on
+ * (SMTPServer set) and EventFilter names its group: recipients are the
+ * requester's RequesterEmail (request events) and To, plus Cc. A mail that
+ * cannot be made (no recipient, a bad address) becomes a failed row with
+ * the reason, and event 46: the event itself still succeeds. Only a
+ * database failure is returned. Call inside the event's transaction.
+ */
+enum ck_err ck_exit_enqueue(struct store *st, int64_t seq, int id, const json_t *fields,
+			    const char *message, int64_t when);
+
+#endif

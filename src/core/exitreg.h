@@ -1,0 +1,126 @@
+/*
+ * exitreg.h - the exit module's configuration: AD CS's exit\smtp registry
+ * values, set with "ca setreg" and read with "ca getreg" (DESIGN.md §9).
+ *
+ * One table of keys (name, type, bounds, default, secret flag) and one
+ * table of mailed event groups (AD CS's Issued, Pending, ... and our
+ * lifecycle groups) drive parsing, validation, defaults, getreg and the
+ * man page. Key names are case-insensitive, with '\' or '/' between parts:
+ * exit\smtp\SMTPServer, exit/smtp/issued/to. Values live in the config
+ * table under "exit.smtp." plus the lower-case path with dots; lists are
+ * stored one item a line. An empty value resets a key to its default.
+ * The SMTP password is not a key: it lives in a 0600 file in the store
+ * directory (ca setsmtpinfo) and is only ever shown as set or unset.
+ * Returned strings are malloc'ed and owned by the caller.
+ */
+#ifndef CK_EXITREG_H
+#define CK_EXITREG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "../store/store.h"
+#include "err.h"
+
+enum ck_reg_type {
+	CK_REG_STRING, /* one line of text */
+	CK_REG_HOST,   /* a host name or IP address */
+	CK_REG_PATH,   /* an absolute file name */
+	CK_REG_INT,    /* a number in [min, max] */
+	CK_REG_BOOL,   /* on/off, 1/0, true/false, yes/no */
+	CK_REG_TLS,    /* starttls-if-offered | starttls-required | smtps | none */
+	CK_REG_FILTER, /* EventFilter: +NAME adds, -NAME removes, a list replaces */
+	CK_REG_LIST,   /* names: +NAME adds, -NAME removes, a ;/, list replaces */
+	CK_REG_ADDRS,  /* e-mail addresses, a ;/, list; +ADDR, -ADDR */
+	CK_REG_FORMAT, /* TitleFormat: one header line with %1.. placeholders */
+	CK_REG_LINES,  /* BodyFormat: +LINE appends a line, a value replaces */
+};
+
+struct ck_reg_key {
+	const char *name; /* "SMTPServer"; under a group: "From" */
+	enum ck_reg_type type;
+	long min, max;    /* CK_REG_INT */
+	const char *def;  /* default, stored form; NULL: from the group table */
+	bool per_group;   /* exit\smtp\<Group>\<name> */
+	const char *help;
+};
+
+/* A mailed event group (a subkey of exit\smtp). */
+struct ck_exit_group {
+	const char *name;       /* "Issued" */
+	int event_id;           /* 1101 */
+	const char *event_name; /* "CertIssued", as in the event catalogue */
+	unsigned adcs_bit;      /* EXITEVENT_* bit of AD CS's EventFilter, or 0 */
+	bool request;           /* also mailed to the requester (RequesterEmail) */
+	const char *title, *title_args; /* defaults; args one name a line */
+	const char *body, *body_args;   /* body lines joined by '\n' */
+};
+
+extern const struct ck_reg_key ck_reg_keys[];
+extern const size_t ck_reg_n_keys;
+extern const struct ck_exit_group ck_exit_groups[];
+extern const size_t ck_exit_n_groups;
+
+/* The group mailed for event id, or NULL. */
+const struct ck_exit_group *ck_exit_group_by_event(int id);
+/* The group an EventFilter name means: EXITEVENT_CERTISSUED,
+ * ExitEvent_CertIssued, CertIssued or Issued (any case); NULL if none. */
+const struct ck_exit_group *ck_exit_group_match(const char *name);
+
+/* A resolved key: its table entry, its group (NULL at the SMTP level, or
+ * when the name is a group itself, as getreg exit\smtp\Issued allows) and
+ * its canonical name, "exit\smtp\Issued\From". */
+struct ck_reg_ref {
+	const struct ck_reg_key *key; /* NULL when the name is a group */
+	const struct ck_exit_group *group;
+	char name[96];
+};
+
+/* Resolves a key name, case-insensitive, '\' or '/' separators. Unknown
+ * names fail with CK_EINVAL and a message with the nearest known name
+ * ("did you mean ..."). With allow_group, exit\smtp\<Group> is accepted. */
+enum ck_err ck_reg_lookup(const char *in, bool allow_group, struct ck_reg_ref *ref);
+
+/* The known key name nearest to in (edit distance, case-insensitive). */
+void ck_reg_suggest(const char *in, char *out, size_t n);
+
+/* The value stored for input given the current stored value (NULL: the
+ * default), checked against the key's type and bounds; "" for a reset.
+ * Pure: checks that involve other keys are ck_reg_set's. */
+enum ck_err ck_reg_parse(const struct ck_reg_ref *ref, const char *current, const char *input,
+			 char **out);
+
+/* The largest %n in a template ("%%" is a literal '%'); -1 with a message
+ * for "%0" or a number above 99. */
+int ck_template_max_arg(const char *fmt);
+
+/* setreg: parses value, checks it against the other keys (placeholders
+ * against the argument count, a To for the groups that need one before
+ * EventFilter enables them, addresses, CR/LF), and stores it. */
+enum ck_err ck_reg_set(struct store *st, const char *key, const char *value);
+
+/* getreg: an array of {Key, Value, Default, Type} (Value an array for lists),
+ * for one key, one group's keys, or (key NULL) the SMTP-level keys and
+ * every group key set. The password shows as "set" or "unset". */
+enum ck_err ck_reg_get(struct store *st, const char *key, json_t **out);
+
+/* The value in effect for ref (stored, else default), stored form. */
+enum ck_err ck_reg_value(struct store *st, const struct ck_reg_ref *ref, char **out);
+/* The same by names: group NULL for the SMTP level. */
+enum ck_err ck_reg_value_of(struct store *st, const char *group, const char *name, char **out);
+/* An integer or boolean key's value in effect. */
+long ck_reg_int(struct store *st, const char *name);
+
+/* Stores the SMTP login: the user as exit\smtp\SMTPUser, the password in
+ * the store directory's smtp-password file (0600, written atomically). An
+ * empty user removes both. */
+enum ck_err ck_reg_set_smtp_info(struct store *st, const char *user, const char *password);
+/* The stored password (free with ck_free_secret); CK_ENOTFOUND if none. */
+enum ck_err ck_reg_smtp_password(struct store *st, char **out);
+
+/* This host's FQDN for EHLO, Message-IDs and the default From. */
+void ck_exit_fqdn(struct store *st, char *out, size_t n);
+
+#endif
