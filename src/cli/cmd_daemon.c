@@ -3,6 +3,7 @@
  * owed reloads) and the reactions (autorebind, tasks) every interval
  * (DESIGN.md §1, §7).
  *
+ * Each pass ends with the mail sender (the outbox).
  * Nothing is kept between passes but the open store: each pass reads it
  * afresh, so a certificate another command replaced is seen. SIGTERM and
  * SIGINT end the loop after the current pass; SIGHUP starts a pass now.
@@ -18,6 +19,7 @@
 #include "cli.h"
 #include "core/bindings.h"
 #include "core/clock.h"
+#include "core/mail.h"
 #include "core/monitor.h"
 
 static volatile sig_atomic_t stop_requested, pass_requested;
@@ -74,6 +76,18 @@ static enum ck_err one_pass(struct cli *c)
 	json_decref(report);
 	if (rc == CK_OK)
 		rc = ck_reactions_run(c->st);
+	/* Mail last: it carries what this pass raised. A mail failure stays
+	 * on its outbox row and never fails the pass. */
+	if (rc == CK_OK) {
+		struct ck_mail_flush_result m;
+
+		rc = ck_mail_flush(c->st, 0, &m);
+		if (rc == CK_OK && !m.off && (m.sent || m.deferred || m.failed))
+			fprintf(stderr,
+				"certkeep daemon: mail: %lld sent, %lld deferred, %lld failed%s%s\n",
+				(long long)m.sent, (long long)m.deferred, (long long)m.failed,
+				m.last_error[0] ? ": " : "", m.last_error);
+	}
 	return rc;
 }
 

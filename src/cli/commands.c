@@ -322,8 +322,8 @@ const struct cmd_spec cli_commands[] = {
 	  autorenew_opts },
 	{ "daemon", cmd_daemon, 0, 0, CMD_STORE, "",
 	  "run the monitor pass and the reactions every interval",
-	  "Runs the monitor pass, then the reactions (autorebind, tasks), every --interval "
-	  "seconds, until SIGTERM or SIGINT (which end it after the current pass; exit status "
+	  "Runs the monitor pass, then the reactions (autorebind, tasks), then the mail sender "
+	  "(mail flush), every --interval seconds, until SIGTERM or SIGINT (which end it after the current pass; exit status "
 	  "0). SIGHUP starts a pass at once. What each pass did is logged on stderr, one JSON "
 	  "line per renewal, notice or reload; events also go to syslog. A failed pass is logged "
 	  "and the next one retries. For systemd: certkeep.service.",
