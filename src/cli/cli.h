@@ -123,6 +123,7 @@ enum ck_err cmd_rebind(struct cli *c);
 enum ck_err cmd_autorebind(struct cli *c);
 enum ck_err cmd_monitor(struct cli *c);
 enum ck_err cmd_task(struct cli *c);
+enum ck_err cmd_ca(struct cli *c);
 enum ck_err cmd_help(struct cli *c);
 
 #endif

@@ -35,6 +35,17 @@ enum ck_event_id {
 	CK_EV_BINDING_FAILED = 1053,
 	CK_EV_TASK_ADDED = 1060,
 	CK_EV_TASK_REMOVED = 1061,
+	/* The certificate authority (DESIGN.md §8); the exit module mails these. */
+	CK_EV_CA_CERT_ISSUED = 1101,
+	CK_EV_CA_CERT_PENDING = 1102,
+	CK_EV_CA_CERT_DENIED = 1103,
+	CK_EV_CA_CERT_REVOKED = 1104,
+	CK_EV_CA_CRL_ISSUED = 1105,
+	CK_EV_CA_STARTUP = 1106,
+	CK_EV_CA_SHUTDOWN = 1107,
+	CK_EV_CA_CERT_IMPORTED = 1108,
+	CK_EV_CA_CERT_UNREVOKED = 1109,
+	CK_EV_CA_INITIALIZED = 1110,
 	CK_EV_NO_CERT_FOR_FQDN = 12014,
 	CK_EV_INTERNAL_CERT_EXPIRED = 12015,
 	CK_EV_STARTTLS_CERT_EXPIRED = 12016,
@@ -54,8 +65,11 @@ const struct ck_event_kind *ck_event_kind(int id);
 enum ck_err ck_event_emit(struct store *st, int id, json_t *fields, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
-/* Commits the transaction, then sends the events it carried to syslog. On
- * failure everything, events included, is rolled back. */
+/* Commits the transaction, then sends the events it carried to syslog (the
+ * first CK_EVENT_SYSLOG_MAX one by one, then one line counting the rest, so
+ * a bulk transaction cannot flood the log). On failure everything, events
+ * included, is rolled back. */
+#define CK_EVENT_SYSLOG_MAX 16
 enum ck_err ck_commit(struct store *st);
 
 /* Rolls back and forgets events not yet committed. */

@@ -1,0 +1,943 @@
+/*
+ * pki_ca.c - the CA's X.509 work: requests in, certificates and CRLs out
+ * (DESIGN.md §8).
+ *
+ * Key custody: the CA's private key reaches OpenSSL through ca_sign_ctx
+ * alone; every CA signature (CA certificate, its request, issued
+ * certificates, CRLs) is made with the context it returns.
+ *
+ * Speed: issuing is on the hot path of bulk submission, so the constant
+ * extensions are encoded once per pki_ca and copied into each certificate
+ * (no openssl.cnf parsing per certificate), and a CRL is encoded entry by
+ * entry into one buffer and signed as bytes (no million X509_REVOKED
+ * objects, no sort).
+ */
+#include "pki_ca.h"
+#include "pki-int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509v3.h>
+
+struct pki_csr {
+	X509_REQ *req;
+	EVP_PKEY *pub; /* get0 from req */
+	uint8_t *der;
+	size_t der_len;
+};
+
+struct pki_ca {
+	X509 *cert;
+	EVP_PKEY *key;
+	/* Extensions every issued certificate carries, encoded once. */
+	X509_EXTENSION *bc, *ku_ec, *ku_rsa, *eku, *aki, *cdp;
+};
+
+struct pki_crl {
+	struct pki_ca *ca;
+	uint8_t *prefix, *suffix; /* the TBS fields before and after the entries */
+	size_t prefix_len, suffix_len;
+	uint8_t *entries;
+	size_t len, cap;
+	uint8_t last_serial[24];
+	size_t last_len;
+	X509_ALGOR *alg; /* owned copy of the signature algorithm */
+};
+
+/*
+ * The only use of the CA's private key: a SHA-256 digest-sign context over
+ * it. Callers sign with it and free it at once; it never leaves this file.
+ */
+static EVP_MD_CTX *ca_sign_ctx(EVP_PKEY *key)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+	if (ctx != NULL && EVP_DigestSignInit_ex(ctx, NULL, "SHA256", NULL, NULL, key, NULL) != 1) {
+		EVP_MD_CTX_free(ctx);
+		ctx = NULL;
+	}
+	return ctx;
+}
+
+/* ---- requests ---- */
+
+static bool looks_pem(const uint8_t *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 11 <= len && i < 4096; i++)
+		if (memcmp(buf + i, "-----BEGIN ", 11) == 0)
+			return true;
+	return false;
+}
+
+enum ck_err pki_csr_parse(const uint8_t *buf, size_t len, struct pki_csr **out)
+{
+	struct pki_csr *c = NULL;
+	X509_REQ *req = NULL;
+	unsigned char *der = NULL;
+	enum ck_err rc = CK_EINVAL;
+	int n;
+
+	if (len == 0)
+		return ck_fail(CK_EINVAL, "empty input: not a certificate request");
+	if (len > INT32_MAX)
+		return ck_fail(CK_EINVAL, "certificate request too large");
+	if (looks_pem(buf, len)) {
+		BIO *bio = BIO_new_mem_buf(buf, (int)len);
+
+		req = bio ? PEM_read_bio_X509_REQ(bio, NULL, NULL, NULL) : NULL;
+		BIO_free(bio);
+	} else {
+		const unsigned char *p = buf;
+
+		req = d2i_X509_REQ(NULL, &p, (long)len);
+		if (req != NULL && p != buf + len) {
+			X509_REQ_free(req);
+			req = NULL;
+		}
+	}
+	ERR_clear_error();
+	if (req == NULL)
+		return ck_fail(CK_EINVAL, "not a PKCS#10 certificate request (PEM or DER), "
+					  "or a truncated one");
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		rc = ck_fail(CK_ENOMEM, "out of memory");
+		goto out;
+	}
+	c->pub = X509_REQ_get0_pubkey(req);
+	if (c->pub == NULL) {
+		rc = ck_fail(CK_EINVAL, "the certificate request's public key is unreadable");
+		goto out;
+	}
+	/* Proof of possession: the requester holds the private key. */
+	if (X509_REQ_verify(req, c->pub) != 1) {
+		ERR_clear_error();
+		rc = ck_fail(CK_EINVAL, "the certificate request's signature is not valid "
+					"(no proof of possession of the key)");
+		goto out;
+	}
+	n = i2d_X509_REQ(req, &der);
+	if (n <= 0) {
+		rc = pki_fail_ssl(CK_EINVAL, "cannot encode the certificate request");
+		goto out;
+	}
+	c->req = req;
+	c->der = der;
+	c->der_len = (size_t)n;
+	*out = c;
+	return CK_OK;
+out:
+	X509_REQ_free(req);
+	free(c);
+	return rc;
+}
+
+void pki_csr_free(struct pki_csr *csr)
+{
+	if (csr == NULL)
+		return;
+	X509_REQ_free(csr->req);
+	OPENSSL_free(csr->der);
+	free(csr);
+}
+
+void pki_csr_der(const struct pki_csr *csr, const uint8_t **der, size_t *len)
+{
+	*der = csr->der;
+	*len = csr->der_len;
+}
+
+/* An ASN.1 string as a C string; *bad when it holds a NUL byte. */
+static char *string_of(const ASN1_STRING *s, bool utf8, bool *bad)
+{
+	unsigned char *u = NULL;
+	char *copy;
+	int n;
+
+	if (utf8) {
+		n = ASN1_STRING_to_UTF8(&u, s);
+		if (n < 0) {
+			*bad = true;
+			return NULL;
+		}
+	} else {
+		n = ASN1_STRING_length(s);
+	}
+	copy = malloc((size_t)n + 1);
+	if (copy != NULL) {
+		memcpy(copy, utf8 ? u : ASN1_STRING_get0_data(s), (size_t)n);
+		copy[n] = '\0';
+		if (strlen(copy) != (size_t)n)
+			*bad = true;
+	}
+	OPENSSL_free(u);
+	return copy;
+}
+
+enum ck_err pki_csr_info_get(const struct pki_csr *csr, struct pki_csr_info *info)
+{
+	const X509_NAME *subject = X509_REQ_get_subject_name(csr->req);
+	STACK_OF(X509_EXTENSION) *exts = NULL;
+	GENERAL_NAMES *sans = NULL;
+	int i, id;
+
+	memset(info, 0, sizeof(*info));
+	i = X509_NAME_get_index_by_NID(subject, NID_commonName, -1);
+	if (i >= 0) {
+		info->cn = string_of(X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, i)),
+				     true, &info->bad_string);
+		if (X509_NAME_get_index_by_NID(subject, NID_commonName, i) >= 0)
+			info->bad_string = true;
+	}
+	exts = X509_REQ_get_extensions(csr->req);
+	for (i = 0; i < sk_X509_EXTENSION_num(exts); i++) {
+		X509_EXTENSION *e = sk_X509_EXTENSION_value(exts, i);
+
+		if (OBJ_obj2nid(X509_EXTENSION_get_object(e)) != NID_subject_alt_name)
+			continue;
+		GENERAL_NAMES_free(sans);
+		sans = X509V3_EXT_d2i(e);
+		if (sans == NULL)
+			info->other_names = true; /* undecodable: refuse rather than guess */
+	}
+	for (i = 0; i < sk_GENERAL_NAME_num(sans); i++) {
+		const GENERAL_NAME *gn = sk_GENERAL_NAME_value(sans, i);
+		char **grown;
+
+		if (gn->type != GEN_DNS) {
+			info->other_names = true;
+			continue;
+		}
+		grown = realloc(info->dns, (info->n_dns + 1) * sizeof(*grown));
+		if (grown == NULL)
+			break;
+		info->dns = grown;
+		info->dns[info->n_dns] = string_of(gn->d.dNSName, false, &info->bad_string);
+		if (info->dns[info->n_dns] != NULL)
+			info->n_dns++;
+	}
+	GENERAL_NAMES_free(sans);
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	ERR_clear_error();
+
+	id = EVP_PKEY_get_base_id(csr->pub);
+	info->key_bits = EVP_PKEY_get_bits(csr->pub);
+	info->key_rsa = id == EVP_PKEY_RSA;
+	info->key_ec = id == EVP_PKEY_EC;
+	{
+		struct pki_key k = { .pkey = csr->pub };
+
+		pki_key_type(&k, info->key_type, sizeof(info->key_type));
+	}
+	return CK_OK;
+}
+
+void pki_csr_info_clear(struct pki_csr_info *info)
+{
+	size_t i;
+
+	free(info->cn);
+	for (i = 0; i < info->n_dns; i++)
+		free(info->dns[i]);
+	free(info->dns);
+	memset(info, 0, sizeof(*info));
+}
+
+/* ---- building blocks ---- */
+
+enum ck_err pki_ca_serial_new(char out[PKI_CA_SERIAL_HEX + 1])
+{
+	unsigned char rnd[PKI_CA_SERIAL_BYTES];
+
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		return pki_fail_ssl(CK_ECRYPTO, "no randomness for the serial number");
+	rnd[0] &= 0x7f; /* positive (RFC 5280 §4.1.2.2) */
+	if (rnd[0] == 0)
+		rnd[0] = 0x01; /* 16 octets exactly: fixed width, so hex order is numeric */
+	pki_hex(rnd, sizeof(rnd), out);
+	return CK_OK;
+}
+
+static ASN1_INTEGER *serial_from_hex(const char *hex)
+{
+	BIGNUM *bn = NULL;
+	ASN1_INTEGER *ai = NULL;
+
+	if (BN_hex2bn(&bn, hex) > 0)
+		ai = BN_to_ASN1_INTEGER(bn, NULL);
+	BN_free(bn);
+	return ai;
+}
+
+/* An extension in openssl.cnf syntax (x509v3_config(5)); issuer/subject
+ * give the context for key identifiers. */
+static X509_EXTENSION *conf_ext(X509 *issuer, X509 *subject, X509_REQ *req, int nid,
+				const char *value)
+{
+	X509V3_CTX ctx;
+
+	X509V3_set_ctx_nodb(&ctx);
+	X509V3_set_ctx(&ctx, issuer, subject, req, NULL, 0);
+	return X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
+}
+
+static int add_conf_ext(X509 *issuer, X509 *x, int nid, const char *value)
+{
+	X509_EXTENSION *e = conf_ext(issuer, x, NULL, nid, value);
+	int ok = e != NULL && X509_add_ext(x, e, -1);
+
+	X509_EXTENSION_free(e);
+	return ok;
+}
+
+static X509_NAME *name_cn(const char *cn)
+{
+	X509_NAME *name = X509_NAME_new();
+
+	if (name != NULL && !X509_NAME_add_entry_by_NID(name, NID_commonName, MBSTRING_UTF8,
+							(const unsigned char *)cn, -1, -1, 0)) {
+		X509_NAME_free(name);
+		name = NULL;
+	}
+	return name;
+}
+
+/* Signs x with the CA key. */
+static enum ck_err sign_cert(X509 *x, EVP_PKEY *key)
+{
+	EVP_MD_CTX *ctx = ca_sign_ctx(key);
+	int ok = ctx != NULL && X509_sign_ctx(x, ctx) > 0;
+
+	EVP_MD_CTX_free(ctx);
+	return ok ? CK_OK : pki_fail_ssl(CK_ECRYPTO, "cannot sign the certificate");
+}
+
+/* ---- the CA certificate ---- */
+
+enum ck_err pki_ca_make_root(const struct pki_key *key, const char *name, int64_t not_before,
+			     int64_t not_after, struct pki_cert **out)
+{
+	char serial_hex[PKI_CA_SERIAL_HEX + 1];
+	X509 *x = X509_new();
+	X509_NAME *subject = name_cn(name);
+	ASN1_INTEGER *serial = NULL;
+	enum ck_err rc = pki_ca_serial_new(serial_hex);
+
+	if (rc != CK_OK)
+		goto out;
+	serial = serial_from_hex(serial_hex);
+	if (x == NULL || subject == NULL || serial == NULL || !X509_set_version(x, X509_VERSION_3) ||
+	    !X509_set_serialNumber(x, serial) || !X509_set_subject_name(x, subject) ||
+	    !X509_set_issuer_name(x, subject) ||
+	    !ASN1_TIME_set(X509_getm_notBefore(x), (time_t)not_before) ||
+	    !ASN1_TIME_set(X509_getm_notAfter(x), (time_t)not_after) ||
+	    !X509_set_pubkey(x, key->pkey) ||
+	    !add_conf_ext(x, x, NID_basic_constraints, "critical,CA:TRUE") ||
+	    !add_conf_ext(x, x, NID_key_usage, "critical,keyCertSign,cRLSign") ||
+	    !add_conf_ext(x, x, NID_subject_key_identifier, "hash") ||
+	    !add_conf_ext(x, x, NID_authority_key_identifier, "keyid:always")) {
+		rc = pki_fail_ssl(CK_ECRYPTO, "cannot build the CA certificate");
+		goto out;
+	}
+	rc = sign_cert(x, key->pkey);
+	if (rc == CK_OK) {
+		rc = pki_cert_wrap(x, out);
+		x = NULL;
+	}
+out:
+	X509_free(x);
+	X509_NAME_free(subject);
+	ASN1_INTEGER_free(serial);
+	return rc;
+}
+
+enum ck_err pki_ca_make_request(const struct pki_key *key, const char *name,
+				struct pki_req **out)
+{
+	X509_REQ *req = X509_REQ_new();
+	X509_NAME *subject = name_cn(name);
+	STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();
+	X509_EXTENSION *bc = conf_ext(NULL, NULL, NULL, NID_basic_constraints, "critical,CA:TRUE");
+	X509_EXTENSION *ku = conf_ext(NULL, NULL, NULL, NID_key_usage, "critical,keyCertSign,cRLSign");
+	EVP_MD_CTX *ctx = NULL;
+	struct pki_req *r = NULL;
+	unsigned char *der = NULL;
+	enum ck_err rc = CK_ECRYPTO;
+	int n;
+
+	if (req == NULL || subject == NULL || exts == NULL || bc == NULL || ku == NULL ||
+	    !sk_X509_EXTENSION_push(exts, bc)) {
+		rc = pki_fail_ssl(CK_ECRYPTO, "cannot build the CA request");
+		goto out;
+	}
+	bc = NULL;
+	if (!sk_X509_EXTENSION_push(exts, ku)) {
+		rc = pki_fail_ssl(CK_ECRYPTO, "cannot build the CA request");
+		goto out;
+	}
+	ku = NULL;
+	ctx = ca_sign_ctx(key->pkey);
+	if (ctx == NULL || !X509_REQ_set_version(req, X509_REQ_VERSION_1) ||
+	    !X509_REQ_set_subject_name(req, subject) || !X509_REQ_set_pubkey(req, key->pkey) ||
+	    !X509_REQ_add_extensions(req, exts) || X509_REQ_sign_ctx(req, ctx) <= 0) {
+		rc = pki_fail_ssl(CK_ECRYPTO, "cannot sign the CA request");
+		goto out;
+	}
+	n = i2d_X509_REQ(req, &der);
+	r = calloc(1, sizeof(*r));
+	if (n <= 0 || r == NULL) {
+		rc = ck_fail(CK_ENOMEM, "out of memory");
+		goto out;
+	}
+	r->req = req;
+	r->der = der;
+	r->der_len = (size_t)n;
+	*out = r;
+	req = NULL;
+	der = NULL;
+	r = NULL;
+	rc = CK_OK;
+out:
+	free(r);
+	OPENSSL_free(der);
+	EVP_MD_CTX_free(ctx);
+	X509_REQ_free(req);
+	X509_NAME_free(subject);
+	X509_EXTENSION_free(bc);
+	X509_EXTENSION_free(ku);
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	return rc;
+}
+
+bool pki_cert_is_ca(const struct pki_cert *cert)
+{
+	return X509_check_ca(cert->x509) == 1;
+}
+
+/* ---- the loaded CA ---- */
+
+enum ck_err pki_ca_open(const uint8_t *cert_der, size_t cert_len, const uint8_t *key_pem,
+			size_t key_len, const char *crl_url, struct pki_ca **out)
+{
+	struct pki_ca *ca = calloc(1, sizeof(*ca));
+	const unsigned char *p = cert_der;
+	struct pki_key *key = NULL;
+	enum ck_err rc;
+
+	if (ca == NULL)
+		return ck_fail(CK_ENOMEM, "out of memory");
+	ca->cert = d2i_X509(NULL, &p, (long)cert_len);
+	if (ca->cert == NULL) {
+		rc = pki_fail_ssl(CK_ECRYPTO, "the CA certificate is unreadable");
+		goto fail;
+	}
+	rc = pki_key_parse(key_pem, key_len, &key);
+	if (rc != CK_OK) {
+		ck_errmsg_prefix("the CA key");
+		goto fail;
+	}
+	ca->key = key->pkey;
+	key->pkey = NULL;
+	pki_key_free(key);
+	if (X509_check_private_key(ca->cert, ca->key) != 1) {
+		ERR_clear_error();
+		rc = ck_fail(CK_ECRYPTO, "the CA key does not match the CA certificate");
+		goto fail;
+	}
+	ca->bc = conf_ext(NULL, NULL, NULL, NID_basic_constraints, "critical,CA:FALSE");
+	ca->ku_ec = conf_ext(NULL, NULL, NULL, NID_key_usage, "critical,digitalSignature");
+	ca->ku_rsa = conf_ext(NULL, NULL, NULL, NID_key_usage,
+			      "critical,digitalSignature,keyEncipherment");
+	ca->eku = conf_ext(NULL, NULL, NULL, NID_ext_key_usage, "serverAuth,clientAuth");
+	ca->aki = conf_ext(ca->cert, NULL, NULL, NID_authority_key_identifier, "keyid:always");
+	if (crl_url != NULL && *crl_url != '\0') {
+		char value[1100];
+
+		snprintf(value, sizeof(value), "URI:%.1024s", crl_url);
+		ca->cdp = conf_ext(NULL, NULL, NULL, NID_crl_distribution_points, value);
+		if (ca->cdp == NULL) {
+			rc = pki_fail_ssl(CK_EINVAL, "ca.crl_url is not a usable URI");
+			goto fail;
+		}
+	}
+	if (ca->bc == NULL || ca->ku_ec == NULL || ca->ku_rsa == NULL || ca->eku == NULL ||
+	    ca->aki == NULL) {
+		rc = pki_fail_ssl(CK_ECRYPTO, "cannot prepare the certificate extensions");
+		goto fail;
+	}
+	*out = ca;
+	return CK_OK;
+fail:
+	pki_ca_free(ca);
+	return rc;
+}
+
+void pki_ca_free(struct pki_ca *ca)
+{
+	if (ca == NULL)
+		return;
+	X509_free(ca->cert);
+	EVP_PKEY_free(ca->key);
+	X509_EXTENSION_free(ca->bc);
+	X509_EXTENSION_free(ca->ku_ec);
+	X509_EXTENSION_free(ca->ku_rsa);
+	X509_EXTENSION_free(ca->eku);
+	X509_EXTENSION_free(ca->aki);
+	X509_EXTENSION_free(ca->cdp);
+	free(ca);
+}
+
+int64_t pki_ca_not_after(const struct pki_ca *ca)
+{
+	struct tm tm;
+
+	if (ASN1_TIME_to_tm(X509_get0_notAfter(ca->cert), &tm) != 1)
+		return 0;
+	return (int64_t)timegm(&tm);
+}
+
+/* subjectKeyIdentifier: SHA-1 of the subjectPublicKey bits (RFC 5280
+ * §4.2.1.2 method 1), computed directly rather than through the config
+ * parser. */
+static int add_ski(X509 *x)
+{
+	const unsigned char *pk = NULL;
+	unsigned char md[SHA_DIGEST_LENGTH];
+	unsigned int mdlen = 0;
+	ASN1_OCTET_STRING *oct = NULL;
+	int pklen = 0, ok;
+
+	if (!X509_PUBKEY_get0_param(NULL, &pk, &pklen, NULL, X509_get_X509_PUBKEY(x)) ||
+	    !EVP_Digest(pk, (size_t)pklen, md, &mdlen, EVP_sha1(), NULL))
+		return 0;
+	oct = ASN1_OCTET_STRING_new();
+	ok = oct != NULL && ASN1_OCTET_STRING_set(oct, md, (int)mdlen) &&
+	     X509_add1_ext_i2d(x, NID_subject_key_identifier, oct, 0, 0);
+	ASN1_OCTET_STRING_free(oct);
+	return ok;
+}
+
+static int add_sans(X509 *x, const char *const *dns, size_t n)
+{
+	GENERAL_NAMES *gens = GENERAL_NAMES_new();
+	size_t i;
+	int ok = gens != NULL;
+
+	for (i = 0; ok && i < n; i++) {
+		GENERAL_NAME *gn = GENERAL_NAME_new();
+		ASN1_IA5STRING *ia5 = ASN1_IA5STRING_new();
+
+		ok = gn != NULL && ia5 != NULL && ASN1_STRING_set(ia5, dns[i], (int)strlen(dns[i]));
+		if (ok) {
+			GENERAL_NAME_set0_value(gn, GEN_DNS, ia5);
+			ia5 = NULL;
+			ok = sk_GENERAL_NAME_push(gens, gn) > 0;
+			if (ok)
+				gn = NULL;
+		}
+		GENERAL_NAME_free(gn);
+		ASN1_IA5STRING_free(ia5);
+	}
+	ok = ok && X509_add1_ext_i2d(x, NID_subject_alt_name, gens, 0, 0);
+	GENERAL_NAMES_free(gens);
+	return ok;
+}
+
+enum ck_err pki_ca_issue(struct pki_ca *ca, const struct pki_ca_issue *p, struct pki_cert **out,
+			 char sha1[PKI_THUMB_LEN + 1])
+{
+	X509 *x = X509_new();
+	X509_NAME *subject = name_cn(p->cn);
+	ASN1_INTEGER *serial = serial_from_hex(p->serial);
+	struct pki_cert *cert = NULL;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	bool rsa = EVP_PKEY_get_base_id(p->csr->pub) == EVP_PKEY_RSA;
+	enum ck_err rc;
+
+	if (x == NULL || subject == NULL || serial == NULL || !X509_set_version(x, X509_VERSION_3) ||
+	    !X509_set_serialNumber(x, serial) || !X509_set_subject_name(x, subject) ||
+	    !X509_set_issuer_name(x, X509_get_subject_name(ca->cert)) ||
+	    !ASN1_TIME_set(X509_getm_notBefore(x), (time_t)p->not_before) ||
+	    !ASN1_TIME_set(X509_getm_notAfter(x), (time_t)p->not_after) ||
+	    !X509_set_pubkey(x, p->csr->pub) || !X509_add_ext(x, ca->bc, -1) ||
+	    !X509_add_ext(x, rsa ? ca->ku_rsa : ca->ku_ec, -1) || !X509_add_ext(x, ca->eku, -1) ||
+	    (p->n_dns > 0 && !add_sans(x, p->dns, p->n_dns)) || !add_ski(x) ||
+	    !X509_add_ext(x, ca->aki, -1) || (ca->cdp && !X509_add_ext(x, ca->cdp, -1))) {
+		rc = pki_fail_ssl(CK_ECRYPTO, "cannot build the certificate");
+		goto out;
+	}
+	rc = sign_cert(x, ca->key);
+	if (rc != CK_OK)
+		goto out;
+	rc = pki_cert_wrap(x, &cert);
+	x = NULL;
+	if (rc != CK_OK)
+		goto out;
+	if (!EVP_Digest(cert->der, cert->der_len, md, &mdlen, EVP_sha1(), NULL)) {
+		rc = pki_fail_ssl(CK_ECRYPTO, "cannot hash the certificate");
+		goto out;
+	}
+	pki_hex(md, mdlen, sha1);
+	*out = cert;
+	cert = NULL;
+out:
+	pki_cert_free(cert);
+	X509_free(x);
+	X509_NAME_free(subject);
+	ASN1_INTEGER_free(serial);
+	return rc;
+}
+
+/* ---- CRLs ---- */
+
+/* Appends n bytes to the CRL's entry buffer, growing it geometrically. */
+static int put(struct pki_crl *c, const void *p, size_t n)
+{
+	if (c->len + n > c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 65536;
+		uint8_t *grown;
+
+		while (cap < c->len + n)
+			cap *= 2;
+		grown = realloc(c->entries, cap);
+		if (grown == NULL)
+			return 0;
+		c->entries = grown;
+		c->cap = cap;
+	}
+	memcpy(c->entries + c->len, p, n);
+	c->len += n;
+	return 1;
+}
+
+/* DER tag and length into buf (>= 6); returns the header's size. */
+static size_t der_header(uint8_t *buf, uint8_t tag, size_t len)
+{
+	size_t n = 0, i, bytes = 0;
+
+	buf[n++] = tag;
+	if (len < 128) {
+		buf[n++] = (uint8_t)len;
+		return n;
+	}
+	for (i = len; i > 0; i >>= 8)
+		bytes++;
+	buf[n++] = (uint8_t)(0x80 | bytes);
+	for (i = bytes; i > 0; i--)
+		buf[n++] = (uint8_t)(len >> (8 * (i - 1)));
+	return n;
+}
+
+/* Reads the DER header at p (within end): sets *hdr and *len of content. */
+static int der_read(const uint8_t *p, const uint8_t *end, size_t *hdr, size_t *len)
+{
+	size_t n, i;
+
+	if (end - p < 2)
+		return 0;
+	if (p[1] < 128) {
+		*hdr = 2;
+		*len = p[1];
+	} else {
+		n = p[1] & 0x7f;
+		if (n == 0 || n > 4 || (size_t)(end - p) < 2 + n)
+			return 0;
+		*len = 0;
+		for (i = 0; i < n; i++)
+			*len = (*len << 8) | p[2 + i];
+		*hdr = 2 + n;
+	}
+	return *len <= (size_t)(end - p) - *hdr;
+}
+
+enum ck_err pki_crl_begin(struct pki_ca *ca, int64_t number, int64_t this_update,
+			  int64_t next_update, struct pki_crl **out)
+{
+	struct pki_crl *c = calloc(1, sizeof(*c));
+	X509_CRL *crl = X509_CRL_new();
+	ASN1_TIME *t1 = ASN1_TIME_new(), *t2 = ASN1_TIME_new();
+	ASN1_INTEGER *num = ASN1_INTEGER_new();
+	EVP_MD_CTX *ctx = NULL;
+	unsigned char *tbs = NULL;
+	const X509_ALGOR *alg = NULL;
+	const uint8_t *p, *end, *split = NULL;
+	size_t hdr, len;
+	enum ck_err rc = CK_ECRYPTO;
+	int n;
+
+	if (c == NULL || crl == NULL || t1 == NULL || t2 == NULL || num == NULL) {
+		rc = ck_fail(CK_ENOMEM, "out of memory");
+		goto out;
+	}
+	c->ca = ca;
+	/* The fields around the entries, made and signed by OpenSSL once (the
+	 * signature also fixes the AlgorithmIdentifier for the key). */
+	ctx = ca_sign_ctx(ca->key);
+	if (ctx == NULL || !X509_CRL_set_version(crl, X509_CRL_VERSION_2) ||
+	    !X509_CRL_set_issuer_name(crl, X509_get_subject_name(ca->cert)) ||
+	    !ASN1_TIME_set(t1, (time_t)this_update) || !ASN1_TIME_set(t2, (time_t)next_update) ||
+	    !X509_CRL_set1_lastUpdate(crl, t1) || !X509_CRL_set1_nextUpdate(crl, t2) ||
+	    !ASN1_INTEGER_set_int64(num, number) ||
+	    !X509_CRL_add1_ext_i2d(crl, NID_crl_number, num, 0, 0)) {
+		rc = pki_fail_ssl(CK_ECRYPTO, "cannot build the CRL");
+		goto out;
+	}
+	{
+		X509V3_CTX v3;
+		X509_EXTENSION *aki;
+
+		X509V3_set_ctx_nodb(&v3);
+		X509V3_set_ctx(&v3, ca->cert, NULL, NULL, crl, 0);
+		aki = X509V3_EXT_conf_nid(NULL, &v3, NID_authority_key_identifier, "keyid:always");
+		n = aki != NULL && X509_CRL_add_ext(crl, aki, -1);
+		X509_EXTENSION_free(aki);
+		if (!n || X509_CRL_sign_ctx(crl, ctx) <= 0) {
+			rc = pki_fail_ssl(CK_ECRYPTO, "cannot sign the CRL");
+			goto out;
+		}
+	}
+	X509_CRL_get0_signature(crl, NULL, &alg);
+	c->alg = X509_ALGOR_dup(alg);
+	n = i2d_re_X509_CRL_tbs(crl, &tbs);
+	if (c->alg == NULL || n <= 0) {
+		rc = pki_fail_ssl(CK_ECRYPTO, "cannot encode the CRL");
+		goto out;
+	}
+	/* Split the TBSCertList before crlExtensions ([0]), where the
+	 * revokedCertificates SEQUENCE belongs (RFC 5280 §5.1). */
+	p = tbs;
+	end = tbs + n;
+	if (!der_read(p, end, &hdr, &len) || p[0] != 0x30)
+		goto bad;
+	for (p += hdr; p < end; p += hdr + len) {
+		if (!der_read(p, end, &hdr, &len))
+			goto bad;
+		if (p[0] == 0xa0) {
+			split = p;
+			break;
+		}
+	}
+	if (split == NULL)
+		goto bad;
+	hdr = 0;
+	der_read(tbs, end, &hdr, &len);
+	c->prefix_len = (size_t)(split - tbs) - hdr;
+	c->suffix_len = (size_t)(end - split);
+	c->prefix = malloc(c->prefix_len);
+	c->suffix = malloc(c->suffix_len);
+	if (c->prefix == NULL || c->suffix == NULL) {
+		rc = ck_fail(CK_ENOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(c->prefix, tbs + hdr, c->prefix_len);
+	memcpy(c->suffix, split, c->suffix_len);
+	*out = c;
+	c = NULL;
+	rc = CK_OK;
+	goto out;
+bad:
+	rc = ck_fail(CK_ECRYPTO, "unexpected CRL encoding");
+out:
+	pki_crl_free(c);
+	OPENSSL_free(tbs);
+	EVP_MD_CTX_free(ctx);
+	X509_CRL_free(crl);
+	ASN1_TIME_free(t1);
+	ASN1_TIME_free(t2);
+	ASN1_INTEGER_free(num);
+	return rc;
+}
+
+/* UTCTime through 2049, GeneralizedTime after (RFC 5280 §5.1.2.6). */
+static size_t der_time(uint8_t *buf, int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char s[64];
+	size_t n;
+
+	gmtime_r(&tt, &tm);
+	if (tm.tm_year + 1900 < 2050) {
+		snprintf(s, sizeof(s), "%02d%02d%02d%02d%02d%02dZ", tm.tm_year % 100, tm.tm_mon + 1,
+			 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+		buf[0] = 0x17;
+	} else {
+		snprintf(s, sizeof(s), "%04d%02d%02d%02d%02d%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+			 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+		buf[0] = 0x18;
+	}
+	n = strlen(s);
+	buf[1] = (uint8_t)n;
+	memcpy(buf + 2, s, n);
+	return n + 2;
+}
+
+static int hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	return -1;
+}
+
+enum ck_err pki_crl_add(struct pki_crl *c, const char *serial_hex, int64_t when, int reason)
+{
+	uint8_t serial[24], entry[96], head[8];
+	size_t slen = 0, i, n = 0, hlen, len = strlen(serial_hex);
+	/* Extensions: SEQUENCE { SEQUENCE { reasonCode OID, OCTET STRING {
+	 * ENUMERATED } } }; omitted for unspecified (RFC 5280 §5.3.1). */
+	static const uint8_t reason_ext[] = { 0x30, 0x0c, 0x30, 0x0a, 0x06, 0x03, 0x55, 0x1d,
+					      0x15, 0x04, 0x03, 0x0a, 0x01 };
+
+	if (len == 0 || len > 40 || reason < 0 || reason > 10)
+		return ck_fail(CK_EINVAL, "bad CRL entry '%.48s'", serial_hex);
+	serial[slen++] = 0; /* room for a sign octet */
+	for (i = 0; i < len; i++) {
+		int v = hexval(serial_hex[i]);
+
+		if (v < 0)
+			return ck_fail(CK_EINVAL, "bad serial number '%.48s'", serial_hex);
+		/* An odd count of digits: the first one is a whole octet. */
+		if ((len - i) % 2 == 0) {
+			serial[slen] = (uint8_t)(v << 4);
+		} else {
+			if (i == 0)
+				serial[slen] = 0;
+			serial[slen++] |= (uint8_t)v;
+		}
+	}
+	/* Minimal two's complement: drop leading zero octets, keep one when the
+	 * next octet's top bit is set. */
+	i = 0;
+	while (i + 1 < slen && serial[i] == 0 && !(serial[i + 1] & 0x80))
+		i++;
+	/* Entries must come in increasing order: the encoding is the CRL's. */
+	if (c->last_len && (slen - i < c->last_len ||
+			    (slen - i == c->last_len && memcmp(serial + i, c->last_serial, c->last_len) <= 0)))
+		return ck_fail(CK_EINVAL, "CRL entries out of order at %.48s", serial_hex);
+	memcpy(c->last_serial, serial + i, slen - i);
+	c->last_len = slen - i;
+	entry[n++] = 0x02;
+	entry[n++] = (uint8_t)(slen - i);
+	memcpy(entry + n, serial + i, slen - i);
+	n += slen - i;
+	n += der_time(entry + n, when);
+	if (reason != PKI_REASON_UNSPECIFIED) {
+		memcpy(entry + n, reason_ext, sizeof(reason_ext));
+		n += sizeof(reason_ext);
+		entry[n++] = (uint8_t)reason;
+	}
+	hlen = der_header(head, 0x30, n);
+	if (!put(c, head, hlen) || !put(c, entry, n))
+		return ck_fail(CK_ENOMEM, "out of memory");
+	return CK_OK;
+}
+
+enum ck_err pki_crl_finish(struct pki_crl *c, bool pem, uint8_t **out, size_t *out_len)
+{
+	uint8_t h1[8], h2[8], h3[8], bit[8];
+	size_t l1, l2 = 0, l3, lb, tbs_len, body, total, sig_len = 0, off = 0;
+	unsigned char *alg = NULL, *sig = NULL;
+	uint8_t *der = NULL, *tbs;
+	EVP_MD_CTX *ctx = NULL;
+	enum ck_err rc = CK_ECRYPTO;
+	int alg_len = i2d_X509_ALGOR(c->alg, &alg);
+
+	if (alg_len <= 0)
+		return pki_fail_ssl(CK_ECRYPTO, "cannot encode the CRL");
+	/* TBSCertList = SEQUENCE { prefix, [SEQUENCE { entries }], suffix } */
+	if (c->len > 0)
+		l2 = der_header(h2, 0x30, c->len);
+	tbs_len = c->prefix_len + (c->len ? l2 + c->len : 0) + c->suffix_len;
+	l1 = der_header(h1, 0x30, tbs_len);
+	tbs = malloc(l1 + tbs_len);
+	if (tbs == NULL) {
+		rc = ck_fail(CK_ENOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(tbs, h1, l1);
+	off = l1;
+	memcpy(tbs + off, c->prefix, c->prefix_len);
+	off += c->prefix_len;
+	if (c->len) {
+		memcpy(tbs + off, h2, l2);
+		off += l2;
+		memcpy(tbs + off, c->entries, c->len);
+		off += c->len;
+	}
+	memcpy(tbs + off, c->suffix, c->suffix_len);
+	off += c->suffix_len;
+	/* The entries are in tbs now: give their buffer back early. */
+	free(c->entries);
+	c->entries = NULL;
+	c->cap = 0;
+	ctx = ca_sign_ctx(c->ca->key);
+	if (ctx == NULL || EVP_DigestSign(ctx, NULL, &sig_len, tbs, off) != 1 ||
+	    (sig = OPENSSL_malloc(sig_len)) == NULL ||
+	    EVP_DigestSign(ctx, sig, &sig_len, tbs, off) != 1) {
+		rc = pki_fail_ssl(CK_ECRYPTO, "cannot sign the CRL");
+		goto out;
+	}
+	/* CertificateList = SEQUENCE { tbs, AlgorithmIdentifier, BIT STRING } */
+	lb = der_header(bit, 0x03, sig_len + 1);
+	body = off + (size_t)alg_len + lb + 1 + sig_len;
+	l3 = der_header(h3, 0x30, body);
+	total = l3 + body;
+	der = malloc(total);
+	if (der == NULL) {
+		rc = ck_fail(CK_ENOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(der, h3, l3);
+	memcpy(der + l3, tbs, off);
+	memcpy(der + l3 + off, alg, (size_t)alg_len);
+	memcpy(der + l3 + off + alg_len, bit, lb);
+	der[l3 + off + alg_len + lb] = 0; /* no unused bits */
+	memcpy(der + l3 + off + alg_len + lb + 1, sig, sig_len);
+	free(tbs);
+	tbs = NULL;
+	if (pem) {
+		BIO *bio = BIO_new(BIO_s_mem());
+
+		rc = bio && PEM_write_bio(bio, PEM_STRING_X509_CRL, "", der, (long)total) > 0
+			     ? pki_bio_string(bio, (char **)out, out_len)
+			     : pki_fail_ssl(CK_ECRYPTO, "cannot encode the CRL");
+		BIO_free(bio);
+	} else {
+		*out = der;
+		*out_len = total;
+		der = NULL;
+		rc = CK_OK;
+	}
+out:
+	free(tbs);
+	free(der);
+	OPENSSL_free(sig);
+	OPENSSL_free(alg);
+	EVP_MD_CTX_free(ctx);
+	return rc;
+}
+
+void pki_crl_free(struct pki_crl *c)
+{
+	if (c == NULL)
+		return;
+	free(c->prefix);
+	free(c->suffix);
+	free(c->entries);
+	X509_ALGOR_free(c->alg);
+	free(c);
+}
