@@ -162,7 +162,8 @@ static enum ck_err check_submitter(const struct ck_ca_submit_opts *o)
 	/* It becomes a mail recipient: no spaces, brackets, commas or controls. */
 	if (!ca_text_ok(e, 254) || at == NULL || at == e || at[1] == '\0' ||
 	    strchr(at + 1, '@') || strpbrk(e, " <>,;\"()[]\\"))
-		return ck_fail(CK_EINVAL, "--email '%.60s' is not a plain address (user@domain)", e);
+		return ck_fail(CK_EINVAL, "--email is not a plain address (user@domain, no spaces, "
+					  "brackets or control characters)");
 	return CK_OK;
 }
 

@@ -232,6 +232,8 @@ static enum ck_err norm_suffixes(const char *in, char *out, size_t n)
 		const char *s = lst[i][0] == '.' ? lst[i] + 1 : lst[i];
 
 		rc = ck_domain_normalize(s, false, norm, sizeof(norm));
+		if (rc != CK_OK)
+			ck_errmsg_prefix("--allow-suffix");
 		if (rc == CK_OK && off + strlen(norm) + 2 >= n)
 			rc = ck_fail(CK_EINVAL, "suffix list too long");
 		if (rc == CK_OK)
