@@ -3,7 +3,7 @@
 #   make            build bin/certkeep (and build/libcertkeep.a)
 #   make check      install missing packages (as root), build, run every test
 #   make demo       walk through the lifecycle on a throwaway store
-#   make bench      store benchmark at 1,000,000 certificates (BENCH_N=...)
+#   make bench      store and CA benchmarks at 1,000,000 certificates (BENCH_N=...)
 
 CC      ?= cc
 PKGS    := openssl sqlite3 jansson libcurl
@@ -108,11 +108,14 @@ build/bench/%: bench/%.c build/libcertkeep.a
 	$(Q)$(CC) $(CFLAGS) -o $@ $< build/libcertkeep.a $(PKG_LIBS)
 
 BENCH_N ?= 1000000
-bench: build/bench/bench_store bin/certkeep
+BENCH_CA_BULK ?= 20000
+bench: build/bench/bench_store build/bench/bench_ca bin/certkeep
 	build/bench/bench_store $(BENCH_N)
+	build/bench/bench_ca $(BENCH_N) $(BENCH_CA_BULK)
 
-bench-smoke: build/bench/bench_store bin/certkeep
+bench-smoke: build/bench/bench_store build/bench/bench_ca bin/certkeep
 	build/bench/bench_store 2000
+	build/bench/bench_ca 2000 300
 
 # Fuzzing: each fuzz/fuzz_X.c is a libFuzzer harness. fuzz-replay runs the
 # corpus through it (sanitizers on, no libFuzzer needed) as part of check;

@@ -271,6 +271,8 @@ enum ck_err ck_ca_submit(struct store *st, const struct ck_ca_input *in, size_t 
 		}
 		done = end;
 	}
+	if (rc == CK_OK)
+		store_defer_checkpoint(st);
 out:
 	free(results);
 	items_free(items, n);

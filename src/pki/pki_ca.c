@@ -526,6 +526,46 @@ static int add_ski(X509 *x)
 	return ok;
 }
 
+/* The request's SubjectPublicKeyInfo copied field by field into the
+ * certificate: X509_set_pubkey would re-encode the key through OpenSSL 3's
+ * encoder framework, a large share of a one-certificate process. */
+static int copy_pubkey(X509 *x, X509_REQ *req)
+{
+	X509_PUBKEY *from = X509_REQ_get_X509_PUBKEY(req);
+	ASN1_OBJECT *obj = NULL;
+	const unsigned char *bits = NULL;
+	const X509_ALGOR *alg = NULL;
+	const ASN1_OBJECT *aobj = NULL;
+	const void *pval = NULL;
+	unsigned char *copy = NULL;
+	void *param = NULL;
+	int len = 0, ptype = V_ASN1_UNDEF;
+
+	if (from == NULL || !X509_PUBKEY_get0_param((ASN1_OBJECT **)&aobj, &bits, &len,
+						     (X509_ALGOR **)&alg, from))
+		return 0;
+	X509_ALGOR_get0(&aobj, &ptype, &pval, alg);
+	obj = OBJ_dup(aobj);
+	copy = OPENSSL_memdup(bits, (size_t)len);
+	if (ptype == V_ASN1_OBJECT)
+		param = OBJ_dup(pval);
+	else if (ptype == V_ASN1_SEQUENCE)
+		param = ASN1_STRING_dup(pval);
+	else
+		ptype = ptype == V_ASN1_NULL ? V_ASN1_NULL : V_ASN1_UNDEF;
+	if (obj == NULL || copy == NULL || (ptype == V_ASN1_OBJECT || ptype == V_ASN1_SEQUENCE) != (param != NULL) ||
+	    !X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(x), obj, ptype, param, copy, len)) {
+		ASN1_OBJECT_free(obj);
+		OPENSSL_free(copy);
+		if (ptype == V_ASN1_OBJECT)
+			ASN1_OBJECT_free(param);
+		else
+			ASN1_STRING_free(param);
+		return 0;
+	}
+	return 1;
+}
+
 static int add_sans(X509 *x, const char *const *dns, size_t n)
 {
 	GENERAL_NAMES *gens = GENERAL_NAMES_new();
@@ -569,7 +609,7 @@ enum ck_err pki_ca_issue(struct pki_ca *ca, const struct pki_ca_issue *p, struct
 	    !X509_set_issuer_name(x, X509_get_subject_name(ca->cert)) ||
 	    !ASN1_TIME_set(X509_getm_notBefore(x), (time_t)p->not_before) ||
 	    !ASN1_TIME_set(X509_getm_notAfter(x), (time_t)p->not_after) ||
-	    !X509_set_pubkey(x, p->csr->pub) || !X509_add_ext(x, ca->bc, -1) ||
+	    !copy_pubkey(x, p->csr->req) || !X509_add_ext(x, ca->bc, -1) ||
 	    !X509_add_ext(x, rsa ? ca->ku_rsa : ca->ku_ec, -1) || !X509_add_ext(x, ca->eku, -1) ||
 	    (p->n_dns > 0 && !add_sans(x, p->dns, p->n_dns)) || !add_ski(x) ||
 	    !X509_add_ext(x, ca->aki, -1) || (ca->cdp && !X509_add_ext(x, ca->cdp, -1))) {
