@@ -72,10 +72,11 @@ enum ck_err ca_issue_one(struct store *st, struct pki_ca *ca, const struct pki_c
 		snprintf(r->sha1, sizeof(r->sha1), "%s", sha1);
 		r->not_before = p.not_before;
 		r->not_after = p.not_after;
-		if (cert_out) {
-			*cert_out = cert;
-			cert = NULL;
-		}
+		/* A parsed copy: the built certificate carries its key only as
+		 * bytes (pki_ca_issue does not re-encode it), and readers of a
+		 * certificate want the decoded key. */
+		if (cert_out)
+			rc = pki_cert_parse(der, der_len, cert_out);
 	}
 	pki_cert_free(cert);
 	return rc;

@@ -100,7 +100,9 @@ struct pki_ca_issue {
  * basicConstraints CA:FALSE, keyUsage digitalSignature (+keyEncipherment
  * for RSA), extendedKeyUsage serverAuth and clientAuth, subject and
  * authority key identifiers, the CRL distribution point if set. sha1
- * receives the certificate's SHA-1 (its thumbprint). */
+ * receives the certificate's SHA-1 (its thumbprint). *out is for its
+ * encoding (DER, PEM): its key is copied as bytes, not decoded, so parse
+ * the DER (pki_cert_parse) to inspect it. */
 enum ck_err pki_ca_issue(struct pki_ca *ca, const struct pki_ca_issue *p, struct pki_cert **out,
 			 char sha1[PKI_THUMB_LEN + 1]);
 
