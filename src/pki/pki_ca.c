@@ -26,11 +26,16 @@
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
+/* A request, decoded field by field (see pki_csr_parse for why). */
 struct pki_csr {
-	X509_REQ *req;
-	EVP_PKEY *pub; /* get0 from req */
 	uint8_t *der;
 	size_t der_len;
+	X509_NAME *subject;
+	STACK_OF(X509_EXTENSION) *exts; /* the extensionRequest, or NULL */
+	X509_ALGOR *key_alg;            /* SubjectPublicKeyInfo.algorithm */
+	uint8_t *key_bits;              /* subjectPublicKey, without the unused-bits octet */
+	size_t key_bits_len;
+	EVP_PKEY *pub;
 };
 
 struct pki_ca {
@@ -78,75 +83,273 @@ static bool looks_pem(const uint8_t *buf, size_t len)
 	return false;
 }
 
+/* One DER element at *p (within end): its tag, its content and the
+ * element's total extent; 0 when malformed (indefinite lengths refused). */
+struct der_elem {
+	int tag, cls;
+	const uint8_t *start, *content;
+	long len;
+};
+
+static int der_next(const uint8_t **p, const uint8_t *end, struct der_elem *e)
+{
+	const unsigned char *q = *p;
+	int r;
+
+	if (*p >= end)
+		return 0;
+	e->start = *p;
+	r = ASN1_get_object(&q, &e->len, &e->tag, &e->cls, end - *p);
+	if (r & 0x80 || r == 0x21) /* error, or indefinite length */
+		return 0;
+	e->content = q;
+	*p = q + e->len;
+	return 1;
+}
+
+/* The public key from the SubjectPublicKeyInfo's parts, built from its
+ * parameters (EC: curve and point; RSA: modulus and exponent). */
+static EVP_PKEY *pubkey_build(const X509_ALGOR *alg, const uint8_t *bits, size_t n)
+{
+	const ASN1_OBJECT *aobj = NULL;
+	const void *pval = NULL;
+	int ptype = 0, nid;
+	OSSL_PARAM params[3];
+	EVP_PKEY_CTX *ctx = NULL;
+	EVP_PKEY *pkey = NULL;
+	BIGNUM *bn_n = NULL, *bn_e = NULL;
+	unsigned char *nbuf = NULL, *ebuf = NULL;
+	char group[64];
+
+	X509_ALGOR_get0(&aobj, &ptype, &pval, alg);
+	nid = OBJ_obj2nid(aobj);
+	if (nid == NID_X9_62_id_ecPublicKey && ptype == V_ASN1_OBJECT) {
+		int curve = OBJ_obj2nid(pval);
+
+		if (curve != NID_X9_62_prime256v1 && curve != NID_secp384r1)
+			return NULL;
+		snprintf(group, sizeof(group), "%s", OBJ_nid2sn(curve));
+		params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group, 0);
+		params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)bits, n);
+		params[2] = OSSL_PARAM_construct_end();
+		ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+	} else if (nid == NID_rsaEncryption) {
+		/* RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER } */
+		const unsigned char *q;
+		ASN1_INTEGER *ai_n = NULL, *ai_e = NULL;
+		struct der_elem seq;
+		const uint8_t *p = bits, *end = bits + n;
+
+		if (!der_next(&p, end, &seq) || seq.tag != V_ASN1_SEQUENCE || p != end)
+			return NULL;
+		q = seq.content;
+		ai_n = d2i_ASN1_INTEGER(NULL, &q, seq.len);
+		if (ai_n != NULL)
+			ai_e = d2i_ASN1_INTEGER(NULL, &q, seq.content + seq.len - q);
+		if (ai_e != NULL && q == seq.content + seq.len) {
+			bn_n = ASN1_INTEGER_to_BN(ai_n, NULL);
+			bn_e = ASN1_INTEGER_to_BN(ai_e, NULL);
+		}
+		ASN1_INTEGER_free(ai_n);
+		ASN1_INTEGER_free(ai_e);
+		if (bn_n == NULL || bn_e == NULL || BN_is_negative(bn_n) || BN_is_negative(bn_e) ||
+		    BN_num_bits(bn_n) > 16384)
+			goto out;
+		/* OSSL_PARAM integers are native-endian. */
+		nbuf = OPENSSL_malloc((size_t)BN_num_bytes(bn_n) + 1);
+		ebuf = OPENSSL_malloc((size_t)BN_num_bytes(bn_e) + 1);
+		if (nbuf == NULL || ebuf == NULL)
+			goto out;
+		params[0] = OSSL_PARAM_construct_BN(OSSL_PKEY_PARAM_RSA_N, nbuf,
+						    (size_t)BN_num_bytes(bn_n) + 1);
+		params[1] = OSSL_PARAM_construct_BN(OSSL_PKEY_PARAM_RSA_E, ebuf,
+						    (size_t)BN_num_bytes(bn_e) + 1);
+		params[2] = OSSL_PARAM_construct_end();
+		if (!OSSL_PARAM_set_BN(&params[0], bn_n) || !OSSL_PARAM_set_BN(&params[1], bn_e))
+			goto out;
+		ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+	} else {
+		return NULL;
+	}
+	if (ctx == NULL || EVP_PKEY_fromdata_init(ctx) <= 0 ||
+	    EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0)
+		pkey = NULL;
+out:
+	EVP_PKEY_CTX_free(ctx);
+	OPENSSL_free(nbuf);
+	OPENSSL_free(ebuf);
+	BN_free(bn_n);
+	BN_free(bn_e);
+	return pkey;
+}
+
+/* Finds the extensionRequest (PKCS#9) among the request's attributes. */
+static int read_attributes(struct pki_csr *c, const uint8_t *p, const uint8_t *end)
+{
+	while (p < end) {
+		const unsigned char *q = p;
+		X509_ATTRIBUTE *attr = d2i_X509_ATTRIBUTE(NULL, &q, end - p);
+		int ok = 1;
+
+		if (attr == NULL)
+			return 0;
+		p = q;
+		if (OBJ_obj2nid(X509_ATTRIBUTE_get0_object(attr)) == NID_ext_req) {
+			ASN1_TYPE *t = X509_ATTRIBUTE_get0_type(attr, 0);
+			const unsigned char *e;
+
+			ok = c->exts == NULL && t != NULL && t->type == V_ASN1_SEQUENCE;
+			if (ok) {
+				e = t->value.sequence->data;
+				c->exts = d2i_X509_EXTENSIONS(NULL, &e, t->value.sequence->length);
+				ok = c->exts != NULL;
+			}
+		}
+		X509_ATTRIBUTE_free(attr);
+		if (!ok)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Reads the request's fields one by one with OpenSSL's DER primitives
+ * rather than d2i_X509_REQ: OpenSSL 3.0 decodes a request's public key
+ * through its decoder framework, which costs more than verifying the
+ * signature, and bulk submission reads many requests. The key is built
+ * from its parameters (EVP_PKEY_fromdata) and the signature checked over
+ * the exact bytes of certificationRequestInfo (RFC 2986 §4.2).
+ */
+static int csr_decode(struct pki_csr *c)
+{
+	const uint8_t *p = c->der, *end = c->der + c->der_len, *ip, *iend, *kp, *kend;
+	struct der_elem outer, info, ver, subj, spki, alg, bits, attrs, sigalg, sig;
+	const unsigned char *q;
+	X509_ALGOR *salg = NULL;
+	const ASN1_OBJECT *sobj = NULL;
+	int md_nid = 0, pk_nid = 0, ok = 0;
+	EVP_MD_CTX *vctx = NULL;
+
+	if (!der_next(&p, end, &outer) || outer.tag != V_ASN1_SEQUENCE || p != end)
+		return 0;
+	p = outer.content;
+	end = outer.content + outer.len;
+	if (!der_next(&p, end, &info) || info.tag != V_ASN1_SEQUENCE ||
+	    !der_next(&p, end, &sigalg) || !der_next(&p, end, &sig) ||
+	    sig.tag != V_ASN1_BIT_STRING || sig.len < 2 || sig.content[0] != 0 || p != end)
+		return 0;
+	ip = info.content;
+	iend = info.content + info.len;
+	if (!der_next(&ip, iend, &ver) || ver.tag != V_ASN1_INTEGER || ver.len != 1 ||
+	    ver.content[0] != 0 || !der_next(&ip, iend, &subj) ||
+	    subj.tag != V_ASN1_SEQUENCE || !der_next(&ip, iend, &spki) ||
+	    spki.tag != V_ASN1_SEQUENCE || !der_next(&ip, iend, &attrs) || attrs.tag != 0 ||
+	    attrs.cls != V_ASN1_CONTEXT_SPECIFIC || ip != iend)
+		return 0;
+	q = subj.start;
+	c->subject = d2i_X509_NAME(NULL, &q, subj.content + subj.len - subj.start);
+	kp = spki.content;
+	kend = spki.content + spki.len;
+	if (c->subject == NULL || q != subj.content + subj.len || !der_next(&kp, kend, &alg) ||
+	    !der_next(&kp, kend, &bits) || bits.tag != V_ASN1_BIT_STRING || bits.len < 2 ||
+	    bits.content[0] != 0 || kp != kend)
+		return 0;
+	q = alg.start;
+	c->key_alg = d2i_X509_ALGOR(NULL, &q, alg.content + alg.len - alg.start);
+	if (c->key_alg == NULL || q != alg.content + alg.len)
+		return 0;
+	c->key_bits_len = (size_t)bits.len - 1;
+	c->key_bits = OPENSSL_memdup(bits.content + 1, c->key_bits_len);
+	if (c->key_bits == NULL || !read_attributes(c, attrs.content, attrs.content + attrs.len))
+		return 0;
+	c->pub = pubkey_build(c->key_alg, c->key_bits, c->key_bits_len);
+	if (c->pub == NULL)
+		return -2; /* a key type we do not certify */
+	/* The signature: its algorithm must fit the key (no RSA-PSS here). */
+	q = sigalg.start;
+	salg = d2i_X509_ALGOR(NULL, &q, sigalg.content + sigalg.len - sigalg.start);
+	if (salg != NULL)
+		X509_ALGOR_get0(&sobj, NULL, NULL, salg);
+	if (salg == NULL || !OBJ_find_sigid_algs(OBJ_obj2nid(sobj), &md_nid, &pk_nid) ||
+	    md_nid == NID_undef ||
+	    (pk_nid == NID_rsaEncryption) != (EVP_PKEY_get_base_id(c->pub) == EVP_PKEY_RSA)) {
+		ok = -1;
+		goto out;
+	}
+	vctx = EVP_MD_CTX_new();
+	ok = vctx != NULL &&
+	     EVP_DigestVerifyInit_ex(vctx, NULL, OBJ_nid2sn(md_nid), NULL, NULL, c->pub, NULL) == 1 &&
+	     EVP_DigestVerify(vctx, sig.content + 1, (size_t)sig.len - 1, info.start,
+			      (size_t)(info.content + info.len - info.start)) == 1
+		     ? 1
+		     : -1;
+out:
+	EVP_MD_CTX_free(vctx);
+	X509_ALGOR_free(salg);
+	return ok;
+}
+
 enum ck_err pki_csr_parse(const uint8_t *buf, size_t len, struct pki_csr **out)
 {
-	struct pki_csr *c = NULL;
-	X509_REQ *req = NULL;
-	unsigned char *der = NULL;
-	enum ck_err rc = CK_EINVAL;
-	int n;
+	struct pki_csr *c;
+	int r;
 
 	if (len == 0)
 		return ck_fail(CK_EINVAL, "empty input: not a certificate request");
 	if (len > INT32_MAX)
 		return ck_fail(CK_EINVAL, "certificate request too large");
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return ck_fail(CK_ENOMEM, "out of memory");
 	if (looks_pem(buf, len)) {
 		BIO *bio = BIO_new_mem_buf(buf, (int)len);
+		unsigned char *data = NULL;
+		long n = 0;
 
-		req = bio ? PEM_read_bio_X509_REQ(bio, NULL, NULL, NULL) : NULL;
+		if (bio && PEM_bytes_read_bio(&data, &n, NULL, PEM_STRING_X509_REQ, bio, NULL, NULL) &&
+		    n > 0) {
+			c->der = malloc((size_t)n);
+			if (c->der) {
+				memcpy(c->der, data, (size_t)n);
+				c->der_len = (size_t)n;
+			}
+		}
+		OPENSSL_free(data);
 		BIO_free(bio);
 	} else {
-		const unsigned char *p = buf;
-
-		req = d2i_X509_REQ(NULL, &p, (long)len);
-		if (req != NULL && p != buf + len) {
-			X509_REQ_free(req);
-			req = NULL;
+		c->der = malloc(len);
+		if (c->der) {
+			memcpy(c->der, buf, len);
+			c->der_len = len;
 		}
 	}
+	r = c->der ? csr_decode(c) : 0;
 	ERR_clear_error();
-	if (req == NULL)
-		return ck_fail(CK_EINVAL, "not a PKCS#10 certificate request (PEM or DER), "
-					  "or a truncated one");
-	c = calloc(1, sizeof(*c));
-	if (c == NULL) {
-		rc = ck_fail(CK_ENOMEM, "out of memory");
-		goto out;
+	if (r == 1) {
+		*out = c;
+		return CK_OK;
 	}
-	c->pub = X509_REQ_get0_pubkey(req);
-	if (c->pub == NULL) {
-		rc = ck_fail(CK_EINVAL, "the certificate request's public key is unreadable");
-		goto out;
-	}
-	/* Proof of possession: the requester holds the private key. */
-	if (X509_REQ_verify(req, c->pub) != 1) {
-		ERR_clear_error();
-		rc = ck_fail(CK_EINVAL, "the certificate request's signature is not valid "
-					"(no proof of possession of the key)");
-		goto out;
-	}
-	n = i2d_X509_REQ(req, &der);
-	if (n <= 0) {
-		rc = pki_fail_ssl(CK_EINVAL, "cannot encode the certificate request");
-		goto out;
-	}
-	c->req = req;
-	c->der = der;
-	c->der_len = (size_t)n;
-	*out = c;
-	return CK_OK;
-out:
-	X509_REQ_free(req);
-	free(c);
-	return rc;
+	pki_csr_free(c);
+	if (r == -1)
+		return ck_fail(CK_EINVAL, "the certificate request's signature is not valid "
+					  "(no proof of possession of the key)");
+	if (r == -2)
+		return ck_fail(CK_EINVAL, "unsupported key type in the certificate request: use "
+					  "ec:P-256, ec:P-384 or RSA of 2048 bits or more");
+	return ck_fail(CK_EINVAL, "not a PKCS#10 certificate request (PEM or DER), "
+				  "or a truncated one");
 }
 
 void pki_csr_free(struct pki_csr *csr)
 {
 	if (csr == NULL)
 		return;
-	X509_REQ_free(csr->req);
-	OPENSSL_free(csr->der);
+	free(csr->der);
+	X509_NAME_free(csr->subject);
+	sk_X509_EXTENSION_pop_free(csr->exts, X509_EXTENSION_free);
+	X509_ALGOR_free(csr->key_alg);
+	OPENSSL_free(csr->key_bits);
+	EVP_PKEY_free(csr->pub);
 	free(csr);
 }
 
@@ -185,8 +388,8 @@ static char *string_of(const ASN1_STRING *s, bool utf8, bool *bad)
 
 enum ck_err pki_csr_info_get(const struct pki_csr *csr, struct pki_csr_info *info)
 {
-	const X509_NAME *subject = X509_REQ_get_subject_name(csr->req);
-	STACK_OF(X509_EXTENSION) *exts = NULL;
+	const X509_NAME *subject = csr->subject;
+	const STACK_OF(X509_EXTENSION) *exts = csr->exts;
 	GENERAL_NAMES *sans = NULL;
 	int i, id;
 
@@ -198,7 +401,6 @@ enum ck_err pki_csr_info_get(const struct pki_csr *csr, struct pki_csr_info *inf
 		if (X509_NAME_get_index_by_NID(subject, NID_commonName, i) >= 0)
 			info->bad_string = true;
 	}
-	exts = X509_REQ_get_extensions(csr->req);
 	for (i = 0; i < sk_X509_EXTENSION_num(exts); i++) {
 		X509_EXTENSION *e = sk_X509_EXTENSION_value(exts, i);
 
@@ -226,7 +428,6 @@ enum ck_err pki_csr_info_get(const struct pki_csr *csr, struct pki_csr_info *inf
 			info->n_dns++;
 	}
 	GENERAL_NAMES_free(sans);
-	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
 	ERR_clear_error();
 
 	id = EVP_PKEY_get_base_id(csr->pub);
@@ -526,41 +727,31 @@ static int add_ski(X509 *x)
 	return ok;
 }
 
-/* The request's SubjectPublicKeyInfo copied field by field into the
+/* The request's SubjectPublicKeyInfo copied as it was into the
  * certificate: X509_set_pubkey would re-encode the key through OpenSSL 3's
  * encoder framework, a large share of a one-certificate process. */
-static int copy_pubkey(X509 *x, X509_REQ *req)
+static int copy_pubkey(X509 *x, const struct pki_csr *csr)
 {
-	X509_PUBKEY *from = X509_REQ_get_X509_PUBKEY(req);
-	ASN1_OBJECT *obj = NULL;
-	const unsigned char *bits = NULL;
-	const X509_ALGOR *alg = NULL;
 	const ASN1_OBJECT *aobj = NULL;
 	const void *pval = NULL;
+	ASN1_OBJECT *obj = NULL;
 	unsigned char *copy = NULL;
 	void *param = NULL;
-	int len = 0, ptype = V_ASN1_UNDEF;
+	int ptype = V_ASN1_UNDEF;
 
-	if (from == NULL || !X509_PUBKEY_get0_param((ASN1_OBJECT **)&aobj, &bits, &len,
-						     (X509_ALGOR **)&alg, from))
-		return 0;
-	X509_ALGOR_get0(&aobj, &ptype, &pval, alg);
+	X509_ALGOR_get0(&aobj, &ptype, &pval, csr->key_alg);
 	obj = OBJ_dup(aobj);
-	copy = OPENSSL_memdup(bits, (size_t)len);
+	copy = OPENSSL_memdup(csr->key_bits, csr->key_bits_len);
 	if (ptype == V_ASN1_OBJECT)
 		param = OBJ_dup(pval);
-	else if (ptype == V_ASN1_SEQUENCE)
-		param = ASN1_STRING_dup(pval);
-	else
-		ptype = ptype == V_ASN1_NULL ? V_ASN1_NULL : V_ASN1_UNDEF;
-	if (obj == NULL || copy == NULL || (ptype == V_ASN1_OBJECT || ptype == V_ASN1_SEQUENCE) != (param != NULL) ||
-	    !X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(x), obj, ptype, param, copy, len)) {
+	else if (ptype != V_ASN1_NULL)
+		ptype = V_ASN1_UNDEF; /* EC names a curve; RSA has NULL: nothing else */
+	if (obj == NULL || copy == NULL || (ptype == V_ASN1_OBJECT && param == NULL) ||
+	    !X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(x), obj, ptype, param, copy,
+				    (int)csr->key_bits_len)) {
 		ASN1_OBJECT_free(obj);
 		OPENSSL_free(copy);
-		if (ptype == V_ASN1_OBJECT)
-			ASN1_OBJECT_free(param);
-		else
-			ASN1_STRING_free(param);
+		ASN1_OBJECT_free(param);
 		return 0;
 	}
 	return 1;
@@ -609,7 +800,7 @@ enum ck_err pki_ca_issue(struct pki_ca *ca, const struct pki_ca_issue *p, struct
 	    !X509_set_issuer_name(x, X509_get_subject_name(ca->cert)) ||
 	    !ASN1_TIME_set(X509_getm_notBefore(x), (time_t)p->not_before) ||
 	    !ASN1_TIME_set(X509_getm_notAfter(x), (time_t)p->not_after) ||
-	    !copy_pubkey(x, p->csr->req) || !X509_add_ext(x, ca->bc, -1) ||
+	    !copy_pubkey(x, p->csr) || !X509_add_ext(x, ca->bc, -1) ||
 	    !X509_add_ext(x, rsa ? ca->ku_rsa : ca->ku_ec, -1) || !X509_add_ext(x, ca->eku, -1) ||
 	    (p->n_dns > 0 && !add_sans(x, p->dns, p->n_dns)) || !add_ski(x) ||
 	    !X509_add_ext(x, ca->aki, -1) || (ca->cdp && !X509_add_ext(x, ca->cdp, -1))) {
