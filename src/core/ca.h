@@ -14,6 +14,17 @@
  * JSON objects handed out are new references owned by the caller.
  *
  * The CA key is the file <store>/ca/ca.key (0600); only ca.c reads it.
+ *
+ * A request's states (ca_requests.status), each a row, so a restart
+ * resumes exactly where it was:
+ *
+ *   submit --policy: issue----> issued --revoke R--> revoked(R)
+ *     \                           ^                    |
+ *      \--policy: pending--> pending --approve--/      | R = certificateHold:
+ *                               \--deny--> denied      |   unrevoke -> issued
+ *                                                      |   revoke R' -> revoked(R')
+ * A request the policy refuses is not recorded. denied and revoked (other
+ * than certificateHold) are final.
  */
 #ifndef CK_CA_H
 #define CK_CA_H
