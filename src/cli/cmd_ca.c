@@ -228,6 +228,13 @@ static enum ck_err ca_submit(struct cli *c)
 	for (i = 0; i < n && rc == CK_OK; i++) {
 		in[i].name = c->args[i + 1];
 		rc = ck_read_file(in[i].name, CK_INPUT_MAX, (uint8_t **)&in[i].buf, &in[i].len);
+		/* Held until all are checked: keep only what was read. */
+		if (rc == CK_OK) {
+			void *fit = realloc((void *)in[i].buf, in[i].len + 1);
+
+			if (fit)
+				in[i].buf = fit;
+		}
 	}
 	if (rc == CK_OK && c->json)
 		printf("[");

@@ -55,13 +55,7 @@ enum ck_err ca_serial_normalize(const char *in, char out[41])
 
 enum ck_err ca_der_pem(const uint8_t *der, size_t len, char **pem)
 {
-	struct pki_cert *cert = NULL;
-	enum ck_err rc = pki_cert_parse(der, len, &cert);
-
-	if (rc == CK_OK)
-		rc = pki_cert_to_pem(cert, pem, NULL);
-	pki_cert_free(cert);
-	return rc;
+	return pki_der_to_pem(der, len, pem);
 }
 
 static void put_time(json_t *o, const char *key, int64_t t)

@@ -66,7 +66,7 @@ enum ck_err ca_issue_one(struct store *st, struct pki_ca *ca, const struct pki_c
 	if (rc == CK_EEXIST)
 		rc = ck_fail(CK_ECRYPTO, "no unused serial number after %d tries", SERIAL_TRIES);
 	if (rc == CK_OK)
-		rc = pki_cert_to_pem(cert, pem, NULL);
+		rc = pki_der_to_pem(der, der_len, pem);
 	if (rc == CK_OK) {
 		snprintf(r->serial, sizeof(r->serial), "%s", serial);
 		snprintf(r->sha1, sizeof(r->sha1), "%s", sha1);

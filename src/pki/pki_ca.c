@@ -107,6 +107,27 @@ static int der_next(const uint8_t **p, const uint8_t *end, struct der_elem *e)
 	return 1;
 }
 
+/* Domain parameters of P-256 (p384 false) or P-384, made once per process
+ * (a few hundred bytes, kept for the process's life). */
+static EVP_PKEY *curve_template(bool p384)
+{
+	static EVP_PKEY *tmpl[2];
+	EVP_PKEY_CTX *ctx;
+	OSSL_PARAM params[2];
+
+	if (tmpl[p384] != NULL)
+		return tmpl[p384];
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
+						     (char *)(p384 ? "secp384r1" : "prime256v1"), 0);
+	params[1] = OSSL_PARAM_construct_end();
+	ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+	if (ctx == NULL || EVP_PKEY_fromdata_init(ctx) <= 0 ||
+	    EVP_PKEY_fromdata(ctx, &tmpl[p384], EVP_PKEY_KEY_PARAMETERS, params) <= 0)
+		tmpl[p384] = NULL;
+	EVP_PKEY_CTX_free(ctx);
+	return tmpl[p384];
+}
+
 /* The public key from the SubjectPublicKeyInfo's parts, built from its
  * parameters (EC: curve and point; RSA: modulus and exponent). */
 static EVP_PKEY *pubkey_build(const X509_ALGOR *alg, const uint8_t *bits, size_t n)
@@ -119,20 +140,24 @@ static EVP_PKEY *pubkey_build(const X509_ALGOR *alg, const uint8_t *bits, size_t
 	EVP_PKEY *pkey = NULL;
 	BIGNUM *bn_n = NULL, *bn_e = NULL;
 	unsigned char *nbuf = NULL, *ebuf = NULL;
-	char group[64];
 
 	X509_ALGOR_get0(&aobj, &ptype, &pval, alg);
 	nid = OBJ_obj2nid(aobj);
 	if (nid == NID_X9_62_id_ecPublicKey && ptype == V_ASN1_OBJECT) {
 		int curve = OBJ_obj2nid(pval);
+		EVP_PKEY *tmpl;
 
 		if (curve != NID_X9_62_prime256v1 && curve != NID_secp384r1)
 			return NULL;
-		snprintf(group, sizeof(group), "%s", OBJ_nid2sn(curve));
-		params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group, 0);
-		params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)bits, n);
-		params[2] = OSSL_PARAM_construct_end();
-		ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+		/* Copying a key that has the curve already is much cheaper than
+		 * setting the curve up again for every request (bulk). */
+		tmpl = curve_template(curve == NID_secp384r1);
+		pkey = tmpl ? EVP_PKEY_dup(tmpl) : NULL;
+		if (pkey != NULL && EVP_PKEY_set1_encoded_public_key(pkey, bits, n) != 1) {
+			EVP_PKEY_free(pkey);
+			pkey = NULL;
+		}
+		return pkey;
 	} else if (nid == NID_rsaEncryption) {
 		/* RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER } */
 		const unsigned char *q;
@@ -827,6 +852,34 @@ out:
 	X509_NAME_free(subject);
 	ASN1_INTEGER_free(serial);
 	return rc;
+}
+
+enum ck_err pki_der_to_pem(const uint8_t *der, size_t len, char **pem)
+{
+	static const char head[] = "-----BEGIN CERTIFICATE-----\n";
+	static const char tail[] = "-----END CERTIFICATE-----\n";
+	size_t lines = (len + 47) / 48, cap, off, i;
+	char *out;
+
+	if (len == 0 || len > INT32_MAX / 2)
+		return ck_fail(CK_EINVAL, "bad certificate length");
+	/* 48 octets make one line of 64 base64 characters (RFC 7468). */
+	cap = sizeof(head) + sizeof(tail) + lines * 66;
+	out = malloc(cap);
+	if (out == NULL)
+		return ck_fail(CK_ENOMEM, "out of memory");
+	memcpy(out, head, sizeof(head) - 1);
+	off = sizeof(head) - 1;
+	for (i = 0; i < len; i += 48) {
+		int n = EVP_EncodeBlock((unsigned char *)out + off, der + i,
+					(int)(len - i < 48 ? len - i : 48));
+
+		off += (size_t)n;
+		out[off++] = '\n';
+	}
+	memcpy(out + off, tail, sizeof(tail));
+	*pem = out;
+	return CK_OK;
 }
 
 /* ---- CRLs ---- */

@@ -106,6 +106,9 @@ struct pki_ca_issue {
 enum ck_err pki_ca_issue(struct pki_ca *ca, const struct pki_ca_issue *p, struct pki_cert **out,
 			 char sha1[PKI_THUMB_LEN + 1]);
 
+/* PEM of a certificate's DER, encoded directly (no parse, no re-encoding). */
+enum ck_err pki_der_to_pem(const uint8_t *der, size_t len, char **pem);
+
 /* ---- CRLs, streamed ---- */
 
 /* A CRL under construction. Entries must be added in increasing serial
