@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
@@ -109,23 +110,33 @@ static int der_next(const uint8_t **p, const uint8_t *end, struct der_elem *e)
 
 /* Domain parameters of P-256 (p384 false) or P-384, made once per process
  * (a few hundred bytes, kept for the process's life). */
+static EVP_PKEY *templates[2];
+static CRYPTO_ONCE templates_once = CRYPTO_ONCE_STATIC_INIT;
+
+static void templates_make(void)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+		OSSL_PARAM params[2];
+
+		params[0] = OSSL_PARAM_construct_utf8_string(
+			OSSL_PKEY_PARAM_GROUP_NAME, (char *)(i ? "secp384r1" : "prime256v1"), 0);
+		params[1] = OSSL_PARAM_construct_end();
+		if (ctx == NULL || EVP_PKEY_fromdata_init(ctx) <= 0 ||
+		    EVP_PKEY_fromdata(ctx, &templates[i], EVP_PKEY_KEY_PARAMETERS, params) <= 0)
+			templates[i] = NULL;
+		EVP_PKEY_CTX_free(ctx);
+	}
+}
+
+/* Requests may be read by several threads at once (bulk submission). */
 static EVP_PKEY *curve_template(bool p384)
 {
-	static EVP_PKEY *tmpl[2];
-	EVP_PKEY_CTX *ctx;
-	OSSL_PARAM params[2];
-
-	if (tmpl[p384] != NULL)
-		return tmpl[p384];
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
-						     (char *)(p384 ? "secp384r1" : "prime256v1"), 0);
-	params[1] = OSSL_PARAM_construct_end();
-	ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-	if (ctx == NULL || EVP_PKEY_fromdata_init(ctx) <= 0 ||
-	    EVP_PKEY_fromdata(ctx, &tmpl[p384], EVP_PKEY_KEY_PARAMETERS, params) <= 0)
-		tmpl[p384] = NULL;
-	EVP_PKEY_CTX_free(ctx);
-	return tmpl[p384];
+	if (!CRYPTO_THREAD_run_once(&templates_once, templates_make))
+		return NULL;
+	return templates[p384];
 }
 
 /* The public key from the SubjectPublicKeyInfo's parts, built from its

@@ -39,7 +39,8 @@ enum pki_crl_reason {
 struct pki_csr;
 
 /* Parses a PKCS#10 request, PEM or DER, and checks its signature against
- * its own public key (proof of possession). Garbage, truncation, trailing
+ * its own public key (proof of possession). Safe to call from several
+ * threads at once. Garbage, truncation, trailing
  * bytes after DER and a bad signature all fail with CK_EINVAL. */
 enum ck_err pki_csr_parse(const uint8_t *buf, size_t len, struct pki_csr **out);
 void pki_csr_free(struct pki_csr *csr);

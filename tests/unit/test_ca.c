@@ -432,6 +432,32 @@ static void test_bad_requests_change_nothing(void **state)
 	free(bad);
 }
 
+static void test_bulk_one_bad_refuses_all(void **state)
+{
+	struct fx *f = *state;
+	enum { N = 600, BAD = 437 };
+	struct ck_ca_input *in = calloc(N, sizeof(*in));
+	struct ck_ca_submit_opts o = { .requester = "bulk" };
+	size_t len, bad_len, i;
+	uint8_t *der = make_csr("ok.example.org", NULL, "ec", &len);
+	uint8_t *bad = make_csr("bad..example.org", NULL, "ec", &bad_len);
+	char names[N][16];
+
+	for (i = 0; i < N; i++) {
+		snprintf(names[i], sizeof(names[i]), "r%zu.csr", i);
+		in[i] = i == BAD ? (struct ck_ca_input){ names[i], bad, bad_len }
+				 : (struct ck_ca_input){ names[i], der, len };
+	}
+	/* Checked in parallel; the refused one is named, nothing recorded. */
+	assert_int_equal(ck_ca_submit(f->st, in, N, &o, NULL, NULL), CK_EINVAL);
+	assert_non_null(strstr(ck_errmsg(), "r437.csr"));
+	assert_int_equal(count_requests(f, NULL), 0);
+	assert_int_equal(count_events(f, CK_EV_CA_CERT_ISSUED), 0);
+	free(in);
+	free(der);
+	free(bad);
+}
+
 static void test_submitter_checked(void **state)
 {
 	struct fx *f = *state;
@@ -724,6 +750,7 @@ int main(void)
 		T(test_policy_decisions),
 		cmocka_unit_test(test_policy_names_normalised),
 		T(test_bad_requests_change_nothing),
+		T(test_bulk_one_bad_refuses_all),
 		T(test_submitter_checked),
 		T(test_approve_deny),
 		T(test_revocation_reasons_in_crl),
