@@ -24,6 +24,7 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/param_build.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
@@ -40,7 +41,8 @@ struct pki_csr {
 };
 
 struct pki_ca {
-	X509 *cert;
+	X509_NAME *subject; /* the issuer name of what it signs */
+	int64_t not_after;
 	EVP_PKEY *key;
 	/* Extensions every issued certificate carries, encoded once. */
 	X509_EXTENSION *bc, *ku_ec, *ku_rsa, *eku, *aki, *cdp;
@@ -662,30 +664,228 @@ bool pki_cert_is_ca(const struct pki_cert *cert)
 
 /* ---- the loaded CA ---- */
 
+/* What the CA needs of its certificate, read field by field (d2i_X509
+ * would decode the public key through OpenSSL 3.0's decoder framework, a
+ * large share of a one-certificate process): the subject, NotAfter, the
+ * subjectPublicKey bits and the subjectKeyIdentifier (SHA-1 of those bits
+ * when it has none). */
+struct ca_cert_fields {
+	X509_NAME *subject;
+	int64_t not_after;
+	const uint8_t *key_bits;
+	size_t key_bits_len;
+	ASN1_OCTET_STRING *skid;
+};
+
+static int ca_cert_read(const uint8_t *der, size_t len, struct ca_cert_fields *f)
+{
+	const uint8_t *p = der, *end = der + len, *tp, *tend, *vp, *vend, *kp, *kend;
+	struct der_elem cert, tbs, e, subj, validity, nb, na, spki, alg, bits;
+	const unsigned char *q;
+	ASN1_TIME *t = NULL;
+	struct tm tm;
+
+	if (!der_next(&p, end, &cert) || cert.tag != V_ASN1_SEQUENCE || p != end)
+		return 0;
+	p = cert.content;
+	if (!der_next(&p, cert.content + cert.len, &tbs) || tbs.tag != V_ASN1_SEQUENCE)
+		return 0;
+	tp = tbs.content;
+	tend = tbs.content + tbs.len;
+	if (!der_next(&tp, tend, &e))
+		return 0;
+	if (e.cls == V_ASN1_CONTEXT_SPECIFIC && e.tag == 0 && !der_next(&tp, tend, &e))
+		return 0; /* [0] version, then the serial */
+	/* signature, issuer, validity, subject, subjectPublicKeyInfo */
+	if (!der_next(&tp, tend, &e) || !der_next(&tp, tend, &e) ||
+	    !der_next(&tp, tend, &validity) || validity.tag != V_ASN1_SEQUENCE ||
+	    !der_next(&tp, tend, &subj) || !der_next(&tp, tend, &spki) ||
+	    spki.tag != V_ASN1_SEQUENCE)
+		return 0;
+	vp = validity.content;
+	vend = validity.content + validity.len;
+	kp = spki.content;
+	kend = spki.content + spki.len;
+	if (!der_next(&vp, vend, &nb) || !der_next(&vp, vend, &na) || !der_next(&kp, kend, &alg) ||
+	    !der_next(&kp, kend, &bits) || bits.tag != V_ASN1_BIT_STRING || bits.len < 2)
+		return 0;
+	q = na.start;
+	t = d2i_ASN1_TIME(NULL, &q, na.content + na.len - na.start);
+	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1) {
+		ASN1_TIME_free(t);
+		return 0;
+	}
+	ASN1_TIME_free(t);
+	f->not_after = (int64_t)timegm(&tm);
+	q = subj.start;
+	f->subject = d2i_X509_NAME(NULL, &q, subj.content + subj.len - subj.start);
+	f->key_bits = bits.content + 1;
+	f->key_bits_len = (size_t)bits.len - 1;
+	/* The extensions ([3]) for the subjectKeyIdentifier. */
+	while (f->subject != NULL && der_next(&tp, tend, &e)) {
+		STACK_OF(X509_EXTENSION) *exts;
+		const uint8_t *xp = e.content;
+		struct der_elem seq;
+		int i;
+
+		if (e.cls != V_ASN1_CONTEXT_SPECIFIC || e.tag != 3 ||
+		    !der_next(&xp, e.content + e.len, &seq))
+			continue;
+		q = seq.start;
+		exts = d2i_X509_EXTENSIONS(NULL, &q, seq.content + seq.len - seq.start);
+		i = X509v3_get_ext_by_NID(exts, NID_subject_key_identifier, -1);
+		if (i >= 0)
+			f->skid = X509V3_EXT_d2i(sk_X509_EXTENSION_value(exts, i));
+		sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	}
+	if (f->subject != NULL && f->skid == NULL) {
+		unsigned char md[SHA_DIGEST_LENGTH];
+		unsigned int mdlen = 0;
+
+		f->skid = ASN1_OCTET_STRING_new();
+		if (f->skid == NULL ||
+		    !EVP_Digest(f->key_bits, f->key_bits_len, md, &mdlen, EVP_sha1(), NULL) ||
+		    !ASN1_OCTET_STRING_set(f->skid, md, (int)mdlen)) {
+			ASN1_OCTET_STRING_free(f->skid);
+			f->skid = NULL;
+		}
+	}
+	ERR_clear_error();
+	return f->subject != NULL && f->skid != NULL;
+}
+
+/* The CA's EC key from its PKCS#8 file, built from its fields for the
+ * same reason (the decoder framework); NULL for anything else, which then
+ * takes the general path. */
+static EVP_PKEY *ca_key_fast(const uint8_t *pem, size_t len)
+{
+	BIO *bio = BIO_new_mem_buf(pem, (int)len);
+	unsigned char *der = NULL;
+	long n = 0;
+	const uint8_t *p, *end, *ep, *eend;
+	struct der_elem info, ver, alg, oct, ec, ecver, priv, e;
+	X509_ALGOR *algor = NULL;
+	const ASN1_OBJECT *aobj = NULL;
+	const void *pval = NULL;
+	const uint8_t *pub = NULL;
+	size_t pub_len = 0;
+	int ptype = 0, curve;
+	EVP_PKEY_CTX *ctx = NULL;
+	EVP_PKEY *pkey = NULL;
+	BIGNUM *d = NULL;
+	OSSL_PARAM_BLD *bld = NULL;
+	OSSL_PARAM *params = NULL;
+	const unsigned char *q;
+
+	if (bio == NULL || !PEM_bytes_read_bio(&der, &n, NULL, PEM_STRING_PKCS8INF, bio, NULL, NULL))
+		goto out;
+	p = der;
+	end = der + n;
+	if (!der_next(&p, end, &info) || info.tag != V_ASN1_SEQUENCE)
+		goto out;
+	p = info.content;
+	end = info.content + info.len;
+	if (!der_next(&p, end, &ver) || !der_next(&p, end, &alg) || !der_next(&p, end, &oct) ||
+	    oct.tag != V_ASN1_OCTET_STRING)
+		goto out;
+	q = alg.start;
+	algor = d2i_X509_ALGOR(NULL, &q, alg.content + alg.len - alg.start);
+	if (algor == NULL)
+		goto out;
+	X509_ALGOR_get0(&aobj, &ptype, &pval, algor);
+	if (OBJ_obj2nid(aobj) != NID_X9_62_id_ecPublicKey || ptype != V_ASN1_OBJECT)
+		goto out;
+	curve = OBJ_obj2nid(pval);
+	if (curve != NID_X9_62_prime256v1 && curve != NID_secp384r1)
+		goto out;
+	/* ECPrivateKey ::= SEQUENCE { 1, privateKey OCTET STRING,
+	 *   [0] parameters OPTIONAL, [1] publicKey BIT STRING OPTIONAL } */
+	ep = oct.content;
+	eend = oct.content + oct.len;
+	if (!der_next(&ep, eend, &ec) || ec.tag != V_ASN1_SEQUENCE)
+		goto out;
+	ep = ec.content;
+	eend = ec.content + ec.len;
+	if (!der_next(&ep, eend, &ecver) || !der_next(&ep, eend, &priv) ||
+	    priv.tag != V_ASN1_OCTET_STRING)
+		goto out;
+	while (der_next(&ep, eend, &e)) {
+		const uint8_t *bp = e.content;
+		struct der_elem b;
+
+		if (e.cls == V_ASN1_CONTEXT_SPECIFIC && e.tag == 1 &&
+		    der_next(&bp, e.content + e.len, &b) && b.tag == V_ASN1_BIT_STRING && b.len > 1) {
+			pub = b.content + 1;
+			pub_len = (size_t)b.len - 1;
+		}
+	}
+	if (pub == NULL)
+		goto out;
+	d = BN_secure_new();
+	bld = OSSL_PARAM_BLD_new();
+	if (d == NULL || bld == NULL || BN_bin2bn(priv.content, (int)priv.len, d) == NULL ||
+	    !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, OBJ_nid2sn(curve), 0) ||
+	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, d) ||
+	    !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pub, pub_len))
+		goto out;
+	params = OSSL_PARAM_BLD_to_param(bld);
+	ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+	if (params == NULL || ctx == NULL || EVP_PKEY_fromdata_init(ctx) <= 0 ||
+	    EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_KEYPAIR, params) <= 0)
+		pkey = NULL;
+out:
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	BN_clear_free(d);
+	EVP_PKEY_CTX_free(ctx);
+	X509_ALGOR_free(algor);
+	if (der)
+		OPENSSL_clear_free(der, (size_t)n);
+	BIO_free(bio);
+	ERR_clear_error();
+	return pkey;
+}
+
 enum ck_err pki_ca_open(const uint8_t *cert_der, size_t cert_len, const uint8_t *key_pem,
 			size_t key_len, const char *crl_url, struct pki_ca **out)
 {
 	struct pki_ca *ca = calloc(1, sizeof(*ca));
-	const unsigned char *p = cert_der;
-	struct pki_key *key = NULL;
+	struct ca_cert_fields f = { 0 };
+	AUTHORITY_KEYID *akid = NULL;
+	unsigned char *pub = NULL;
+	size_t pub_len;
 	enum ck_err rc;
 
 	if (ca == NULL)
 		return ck_fail(CK_ENOMEM, "out of memory");
-	ca->cert = d2i_X509(NULL, &p, (long)cert_len);
-	if (ca->cert == NULL) {
-		rc = pki_fail_ssl(CK_ECRYPTO, "the CA certificate is unreadable");
+	if (cert_len > INT32_MAX || !ca_cert_read(cert_der, cert_len, &f)) {
+		rc = ck_fail(CK_ECRYPTO, "the CA certificate is unreadable");
 		goto fail;
 	}
-	rc = pki_key_parse(key_pem, key_len, &key);
-	if (rc != CK_OK) {
-		ck_errmsg_prefix("the CA key");
-		goto fail;
+	ca->subject = f.subject;
+	f.subject = NULL;
+	ca->not_after = f.not_after;
+	ca->key = key_len < INT32_MAX ? ca_key_fast(key_pem, key_len) : NULL;
+	if (ca->key == NULL) {
+		struct pki_key *key = NULL;
+
+		rc = pki_key_parse(key_pem, key_len, &key);
+		if (rc != CK_OK) {
+			ck_errmsg_prefix("the CA key");
+			goto fail;
+		}
+		ca->key = key->pkey;
+		key->pkey = NULL;
+		pki_key_free(key);
 	}
-	ca->key = key->pkey;
-	key->pkey = NULL;
-	pki_key_free(key);
-	if (X509_check_private_key(ca->cert, ca->key) != 1) {
+	/* The key is the certificate's: the same public key bits. */
+	pub_len = EVP_PKEY_get1_encoded_public_key(ca->key, &pub);
+	if (pub == NULL) { /* RSA: the bits are the RSAPublicKey DER */
+		int n = i2d_PublicKey(ca->key, &pub);
+
+		pub_len = n > 0 ? (size_t)n : 0;
+	}
+	if (pub == NULL || pub_len != f.key_bits_len || memcmp(pub, f.key_bits, pub_len) != 0) {
 		ERR_clear_error();
 		rc = ck_fail(CK_ECRYPTO, "the CA key does not match the CA certificate");
 		goto fail;
@@ -695,7 +895,12 @@ enum ck_err pki_ca_open(const uint8_t *cert_der, size_t cert_len, const uint8_t 
 	ca->ku_rsa = conf_ext(NULL, NULL, NULL, NID_key_usage,
 			      "critical,digitalSignature,keyEncipherment");
 	ca->eku = conf_ext(NULL, NULL, NULL, NID_ext_key_usage, "serverAuth,clientAuth");
-	ca->aki = conf_ext(ca->cert, NULL, NULL, NID_authority_key_identifier, "keyid:always");
+	akid = AUTHORITY_KEYID_new();
+	if (akid != NULL) {
+		akid->keyid = f.skid;
+		f.skid = NULL;
+		ca->aki = X509V3_EXT_i2d(NID_authority_key_identifier, 0, akid);
+	}
 	if (crl_url != NULL && *crl_url != '\0') {
 		char value[1100];
 
@@ -711,9 +916,15 @@ enum ck_err pki_ca_open(const uint8_t *cert_der, size_t cert_len, const uint8_t 
 		rc = pki_fail_ssl(CK_ECRYPTO, "cannot prepare the certificate extensions");
 		goto fail;
 	}
+	AUTHORITY_KEYID_free(akid);
+	OPENSSL_free(pub);
 	*out = ca;
 	return CK_OK;
 fail:
+	AUTHORITY_KEYID_free(akid);
+	OPENSSL_free(pub);
+	X509_NAME_free(f.subject);
+	ASN1_OCTET_STRING_free(f.skid);
 	pki_ca_free(ca);
 	return rc;
 }
@@ -722,7 +933,7 @@ void pki_ca_free(struct pki_ca *ca)
 {
 	if (ca == NULL)
 		return;
-	X509_free(ca->cert);
+	X509_NAME_free(ca->subject);
 	EVP_PKEY_free(ca->key);
 	X509_EXTENSION_free(ca->bc);
 	X509_EXTENSION_free(ca->ku_ec);
@@ -735,11 +946,7 @@ void pki_ca_free(struct pki_ca *ca)
 
 int64_t pki_ca_not_after(const struct pki_ca *ca)
 {
-	struct tm tm;
-
-	if (ASN1_TIME_to_tm(X509_get0_notAfter(ca->cert), &tm) != 1)
-		return 0;
-	return (int64_t)timegm(&tm);
+	return ca->not_after;
 }
 
 /* subjectKeyIdentifier: SHA-1 of the subjectPublicKey bits (RFC 5280
@@ -833,7 +1040,7 @@ enum ck_err pki_ca_issue(struct pki_ca *ca, const struct pki_ca_issue *p, struct
 
 	if (x == NULL || subject == NULL || serial == NULL || !X509_set_version(x, X509_VERSION_3) ||
 	    !X509_set_serialNumber(x, serial) || !X509_set_subject_name(x, subject) ||
-	    !X509_set_issuer_name(x, X509_get_subject_name(ca->cert)) ||
+	    !X509_set_issuer_name(x, ca->subject) ||
 	    !ASN1_TIME_set(X509_getm_notBefore(x), (time_t)p->not_before) ||
 	    !ASN1_TIME_set(X509_getm_notAfter(x), (time_t)p->not_after) ||
 	    !copy_pubkey(x, p->csr) || !X509_add_ext(x, ca->bc, -1) ||
@@ -979,7 +1186,7 @@ enum ck_err pki_crl_begin(struct pki_ca *ca, int64_t number, int64_t this_update
 	 * signature also fixes the AlgorithmIdentifier for the key). */
 	ctx = ca_sign_ctx(ca->key);
 	if (ctx == NULL || !X509_CRL_set_version(crl, X509_CRL_VERSION_2) ||
-	    !X509_CRL_set_issuer_name(crl, X509_get_subject_name(ca->cert)) ||
+	    !X509_CRL_set_issuer_name(crl, ca->subject) ||
 	    !ASN1_TIME_set(t1, (time_t)this_update) || !ASN1_TIME_set(t2, (time_t)next_update) ||
 	    !X509_CRL_set1_lastUpdate(crl, t1) || !X509_CRL_set1_nextUpdate(crl, t2) ||
 	    !ASN1_INTEGER_set_int64(num, number) ||
@@ -987,19 +1194,9 @@ enum ck_err pki_crl_begin(struct pki_ca *ca, int64_t number, int64_t this_update
 		rc = pki_fail_ssl(CK_ECRYPTO, "cannot build the CRL");
 		goto out;
 	}
-	{
-		X509V3_CTX v3;
-		X509_EXTENSION *aki;
-
-		X509V3_set_ctx_nodb(&v3);
-		X509V3_set_ctx(&v3, ca->cert, NULL, NULL, crl, 0);
-		aki = X509V3_EXT_conf_nid(NULL, &v3, NID_authority_key_identifier, "keyid:always");
-		n = aki != NULL && X509_CRL_add_ext(crl, aki, -1);
-		X509_EXTENSION_free(aki);
-		if (!n || X509_CRL_sign_ctx(crl, ctx) <= 0) {
-			rc = pki_fail_ssl(CK_ECRYPTO, "cannot sign the CRL");
-			goto out;
-		}
+	if (!X509_CRL_add_ext(crl, ca->aki, -1) || X509_CRL_sign_ctx(crl, ctx) <= 0) {
+		rc = pki_fail_ssl(CK_ECRYPTO, "cannot sign the CRL");
+		goto out;
 	}
 	X509_CRL_get0_signature(crl, NULL, &alg);
 	c->alg = X509_ALGOR_dup(alg);

@@ -740,6 +740,31 @@ static void test_init_twice_and_key_file(void **state)
 	assert_int_equal(ck_ca_init(f->st, &o, &out), CK_EINVAL);
 }
 
+static void test_wrong_key_file_refused(void **state)
+{
+	struct fx *f = *state;
+	char path[PATH_MAX];
+	EVP_PKEY *other = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	FILE *fp;
+	size_t len;
+	uint8_t *der = make_csr("a.example.org", NULL, "ec", &len);
+	json_t *r;
+
+	/* Another key in ca.key: the CA refuses to sign with it. */
+	store_ca_key_path(f->st, path, sizeof(path));
+	assert_int_equal(unlink(path), 0);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	assert_true(PEM_write_PrivateKey(fp, other, NULL, NULL, 0, NULL, NULL));
+	fclose(fp);
+	r = submit(f, der, len, 0, CK_ECRYPTO);
+	assert_null(r);
+	assert_non_null(strstr(ck_errmsg(), "does not match"));
+	assert_int_equal(count_requests(f, NULL), 0);
+	EVP_PKEY_free(other);
+	free(der);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -758,6 +783,7 @@ int main(void)
 		T(test_crl_due),
 		T(test_service_events_and_syslog_cap),
 		T(test_init_twice_and_key_file),
+		T(test_wrong_key_file_refused),
 	};
 
 	return cmocka_run_group_tests_name("ca", tests, NULL, NULL);
