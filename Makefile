@@ -3,8 +3,8 @@
 #   make            build bin/certkeep (and build/libcertkeep.a)
 #   make check      install missing packages (as root), build, run every test
 #   make demo       walk through the lifecycle on a throwaway store
-#   make bench      store benchmark at 1,000,000 certificates (BENCH_N=...), and
-#                   mail delivery with a reused connection against one per mail
+#   make bench      store and CA benchmarks at 1,000,000 certificates (BENCH_N=...),
+#                   rebinding, and mail delivery with a reused connection against one per mail
 
 CC      ?= cc
 PKGS    := openssl sqlite3 jansson libcurl
@@ -110,14 +110,17 @@ build/bench/%: bench/%.c build/libcertkeep.a
 	$(Q)$(CC) $(CFLAGS) -o $@ $< build/libcertkeep.a $(PKG_LIBS)
 
 BENCH_N ?= 1000000
-bench: build/bench/bench_store build/bench/bench_mail bin/certkeep
+BENCH_CA_BULK ?= 20000
+bench: build/bench/bench_store build/bench/bench_ca build/bench/bench_mail bin/certkeep
 	build/bench/bench_store $(BENCH_N)
+	build/bench/bench_ca $(BENCH_N) $(BENCH_CA_BULK)
 	bash bench/bench_rebind.sh 1000
 	bash bench/bench_mail.sh
 
-bench-smoke: build/bench/bench_store bin/certkeep
+bench-smoke: build/bench/bench_store build/bench/bench_ca bin/certkeep
 	build/bench/bench_store 2000
 	bash bench/bench_rebind.sh 50
+	build/bench/bench_ca 2000 300
 
 # Fuzzing: each fuzz/fuzz_X.c is a libFuzzer harness. fuzz-replay runs the
 # corpus through it (sanitizers on, no libFuzzer needed) as part of check;

@@ -131,6 +131,7 @@ enum ck_err cmd_monitor(struct cli *c);
 enum ck_err cmd_autorenew(struct cli *c);
 enum ck_err cmd_daemon(struct cli *c);
 enum ck_err cmd_task(struct cli *c);
+enum ck_err cmd_ca(struct cli *c);
 enum ck_err cmd_help(struct cli *c);
 enum ck_err cmd_mail(struct cli *c);
 /* ca setreg | getreg | setsmtpinfo (the exit module's configuration). */

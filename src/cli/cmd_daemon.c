@@ -3,7 +3,9 @@
  * owed reloads) and the reactions (autorebind, tasks) every interval
  * (DESIGN.md §1, §7).
  *
- * Each pass ends with the mail sender (the outbox).
+ * The CA service starts with it (event 1106) and stops with it (1107);
+ * each pass makes the CA's CRL again when it is due, and ends with the
+ * mail sender (the outbox).
  * Nothing is kept between passes but the open store: each pass reads it
  * afresh, so a certificate another command replaced is seen. SIGTERM and
  * SIGINT end the loop after the current pass; SIGHUP starts a pass now.
@@ -18,6 +20,7 @@
 
 #include "cli.h"
 #include "core/bindings.h"
+#include "core/ca.h"
 #include "core/clock.h"
 #include "core/mail.h"
 #include "core/monitor.h"
@@ -76,6 +79,24 @@ static enum ck_err one_pass(struct cli *c)
 	json_decref(report);
 	if (rc == CK_OK)
 		rc = ck_reactions_run(c->st);
+	/* The CA's CRL is made again before its nextUpdate, revocations or not. */
+	if (rc == CK_OK) {
+		bool due = false;
+
+		rc = ck_ca_crl_due(c->st, &due);
+		if (rc == CK_OK && due) {
+			struct ck_ca_crl_opts o = { 0 };
+			json_t *crl = NULL;
+			char *pem = NULL;
+
+			rc = ck_ca_crl(c->st, &o, &crl, &pem);
+			if (rc == CK_OK)
+				fprintf(stderr, "certkeep daemon: CRL %lld issued\n",
+					(long long)json_integer_value(json_object_get(crl, "CRLNumber")));
+			json_decref(crl);
+			free(pem);
+		}
+	}
 	/* Mail last: it carries what this pass raised. A mail failure stays
 	 * on its outbox row and never fails the pass. */
 	if (rc == CK_OK) {
@@ -100,6 +121,9 @@ enum ck_err cmd_daemon(struct cli *c)
 	if (rc != CK_OK)
 		return rc;
 	catch_signals();
+	rc = ck_ca_service_start(c->st);
+	if (rc != CK_OK)
+		return rc;
 	fprintf(stderr, "certkeep daemon: started, a pass every %d s (store %s)\n", interval,
 		store_dir(c->st));
 	while (!stop_requested) {
@@ -111,7 +135,15 @@ enum ck_err cmd_daemon(struct cli *c)
 		ck_errmsg_clear();
 		wait_interval(interval);
 	}
+	/* The CA's Shutdown event, and one last delivery so that its mail
+	 * (and the last pass's) does not wait for the next start. */
+	rc = ck_ca_service_stop(c->st);
+	if (rc == CK_OK) {
+		struct ck_mail_flush_result m;
+
+		rc = ck_mail_flush(c->st, 0, &m);
+	}
 	fprintf(stderr, "certkeep daemon: stopped after %lu pass%s\n", passes,
 		passes == 1 ? "" : "es");
-	return CK_OK;
+	return rc;
 }

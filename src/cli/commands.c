@@ -155,6 +155,27 @@ static const struct opt_spec task_opts[] = {
 };
 
 static const struct opt_spec ca_opts[] = {
+	{ "--name", OPT_VALUE, "CN", "the CA's name, its certificate's CN (init)" },
+	{ "--days", OPT_VALUE, "N", "validity: of the CA (init; default 3650) or of certificates (submit; default 365, capped by policy)" },
+	{ "--key", OPT_VALUE, "TYPE", "the CA key: ec:P-256 (default), ec:P-384, rsa:2048, rsa:3072, rsa:4096 (init)" },
+	{ "--request-out", OPT_VALUE, "FILE", "make a request for a parent CA instead of a self-signed CA (init)" },
+	{ "--requester", OPT_VALUE, "NAME", "RequesterName of the request (submit; default: the user)" },
+	{ "--email", OPT_VALUE, "ADDR", "RequesterEmail: where the exit module mails the result (submit)" },
+	{ "--out", OPT_VALUE, "FILE", "write the certificates (submit, get) or the CRL (crl) to FILE, atomically" },
+	{ "--issued", OPT_FLAG, NULL, "only issued certificates (list)" },
+	{ "--revoked", OPT_FLAG, NULL, "only revoked certificates (list)" },
+	{ "--pending", OPT_FLAG, NULL, "only pending requests (list)" },
+	{ "--denied", OPT_FLAG, NULL, "only denied requests (list)" },
+	{ "--limit", OPT_VALUE, "N", "at most N rows (list, pending)" },
+	{ "--reason", OPT_VALUE, "R", "revoke: unspecified, keyCompromise, cACompromise, affiliationChanged, superseded, cessationOfOperation, certificateHold, privilegeWithdrawn, aACompromise; deny: a text" },
+	{ "--next-update", OPT_VALUE, "HOURS", "the CRL's nextUpdate from now (crl; default ca.crl_hours, 168)" },
+	{ "--allow-suffix", OPT_VALUE, "LIST", "allowed domain suffixes, comma-separated, or 'any' (policy)" },
+	{ "--key-types", OPT_VALUE, "LIST", "allowed keys: ec:P-256, ec:P-384, rsa, rsa:BITS (policy)" },
+	{ "--max-days", OPT_VALUE, "N", "longest validity issued; longer requests are capped (policy; default 825)" },
+	{ "--default", OPT_VALUE, "issue|pending", "the disposition of an acceptable request (policy; default issue)" },
+	{ "--crl-url", OPT_VALUE, "URL", "CRL distribution point put into issued certificates, '' for none (policy)" },
+	{ "--crl-path", OPT_VALUE, "FILE", "where 'ca crl' publishes without --out, '' for none (policy)" },
+	{ "--crl-hours", OPT_VALUE, "N", "default CRL validity in hours (policy)" },
 	{ "--password-stdin", OPT_FLAG, NULL, "read the SMTP password from stdin's first line (setsmtpinfo)" },
 	{ 0 },
 };
@@ -211,10 +232,12 @@ const struct cmd_spec cli_commands[] = {
 	  "Removes the given services. Event 1020 when something changed.",
 	  services_opts },
 	{ "clone", cmd_clone, 1, 1, CMD_STORE, "THUMBPRINT",
-	  "renew a self-signed certificate",
+	  "renew a self-signed certificate (or one the built-in CA issued)",
 	  "Makes a new self-signed certificate with the same subject, subject alternative names, "
 	  "services and key type, a new key and a new validity. The old one is kept, marked as "
-	  "replaced. Events 1006 and 1001 (old and new thumbprints).",
+	  "replaced. Events 1006 and 1001 (old and new thumbprints). A certificate issued by "
+	  "this store's CA ('ca') is renewed through the CA instead: a new key, the same names "
+	  "and services, the old validity length capped by the CA's policy (event 1101 too).",
 	  clone_opts },
 	{ "remove", cmd_remove, 1, 1, CMD_STORE, "THUMBPRINT",
 	  "remove a certificate or pending request",
@@ -322,8 +345,11 @@ const struct cmd_spec cli_commands[] = {
 	  autorenew_opts },
 	{ "daemon", cmd_daemon, 0, 0, CMD_STORE, "",
 	  "run the monitor pass and the reactions every interval",
-	  "Runs the monitor pass, then the reactions (autorebind, tasks), then the mail sender "
-	  "(mail flush), every --interval seconds, until SIGTERM or SIGINT (which end it after the current pass; exit status "
+	  "Runs the monitor pass, then the reactions (autorebind, tasks), the CA's CRL when it "
+	  "is due (before its nextUpdate), then the mail sender (mail flush), every --interval "
+	  "seconds. With a CA, it records the CA service's Startup (1106) when it starts and "
+	  "Shutdown (1107) when it stops, and delivers the mail once more before exiting. Runs "
+	  "until SIGTERM or SIGINT (which end it after the current pass; exit status "
 	  "0). SIGHUP starts a pass at once. What each pass did is logged on stderr, one JSON "
 	  "line per renewal, notice or reload; events also go to syslog. A failed pass is logged "
 	  "and the next one retries. For systemd: certkeep.service.",
@@ -338,9 +364,29 @@ const struct cmd_spec cli_commands[] = {
 	  "certkeep command, from a cursor: an event missed by a crash runs later, once. Events "
 	  "1060, 1061.",
 	  task_opts },
-	{ "ca", cmd_ca_registry, 1, 3, CMD_CREATE | CMD_DASH_ARGS,
-	  "setreg KEY VALUE | getreg [KEY] | setsmtpinfo USER",
-	  "the certificate authority's exit module: mail settings",
+	{ "ca", cmd_ca, 1, 1 + 100000, CMD_CREATE | CMD_DASH_ARGS,
+	  "init | install CERT | show | policy | submit CSR... | pending | approve ID | deny ID | "
+	  "list | get ID|SERIAL | revoke SERIAL | unrevoke SERIAL | crl | setreg KEY VALUE | "
+	  "getreg [KEY] | setsmtpinfo USER",
+	  "the built-in certificate authority and its exit module",
+	  "init makes the CA key (ca/ca.key, 0600) and a self-signed CA certificate (CA:TRUE, "
+	  "keyCertSign and cRLSign), or with --request-out a request for a parent CA, completed "
+	  "by install CERT; event 1110 (1108 for install). policy shows or sets what is issued: "
+	  "allowed domain suffixes, key types (RSA of 2048 bits or more, EC P-256 or P-384 "
+	  "always), the longest validity and the default disposition; config keys "
+	  "ca.policy.allowed_suffixes, ca.policy.key_types, ca.policy.max_days, "
+	  "ca.policy.default_disposition, ca.crl_url, ca.crl_path, ca.crl_hours. submit checks "
+	  "each request (PEM or DER): its signature, its names (DNS names only, valid, under an "
+	  "allowed suffix), its key; a request refused by the policy is reported (exit 1) and "
+	  "not recorded, and one refused request refuses the whole call. Otherwise it is issued "
+	  "(event 1101; the certificate to stdout as PEM or to --out) or left pending (1102). "
+	  "Many files in one call are issued in transactions of 1000. pending and list show "
+	  "requests (list --issued, --revoked, --pending, --denied; streamed). approve issues a "
+	  "pending request (1101), deny refuses it (1103). get prints a certificate by request "
+	  "id or serial. revoke records a revocation with its reason (1104; a certificateHold "
+	  "can later be made permanent), unrevoke takes a certificateHold back (1109). crl "
+	  "signs the next CRL (its number one higher; 1105) and writes it atomically to --out or "
+	  "ca.crl_path (DER when the name ends in .crl or .der, else PEM), or prints it. "
 	  "setreg sets a key of the exit module as certutil -setreg does, names case-insensitive "
 	  "with '\\' or '/' between parts (exit\\smtp\\SMTPServer, exit/smtp/Issued/To); an "
 	  "unknown name is refused with the nearest known one. Lists take +VALUE to add, -VALUE "

@@ -80,10 +80,13 @@ static int record(struct cli *c, const struct opt_spec *spec, const char *value)
  */
 static int parse(int argc, char **argv, struct cli *c, bool *help)
 {
-	static char *positional[64];
+	/* As many as argv holds: ca submit takes thousands of request files. */
+	char **positional = calloc((size_t)argc + 1, sizeof(*positional));
 	bool only_args = false;
 	int i;
 
+	if (positional == NULL)
+		return usage_error("out of memory");
 	c->args = positional;
 	for (i = 1; i < argc; i++) {
 		char *a = argv[i];
@@ -96,7 +99,7 @@ static int parse(int argc, char **argv, struct cli *c, bool *help)
 				c->cmd = find_command(a);
 				if (c->cmd == NULL)
 					return usage_error("unknown command '%s'", a);
-			} else if (c->nargs < 64) {
+			} else if (c->nargs < argc) {
 				positional[c->nargs++] = a;
 			} else {
 				return usage_error("too many arguments");

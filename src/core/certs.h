@@ -106,7 +106,8 @@ enum ck_err ck_services_change(struct store *st, const char *thumb, unsigned ser
 
 /* Renews a self-signed certificate: same subject, SANs, services and key
  * type, a new key, a validity of days (0: the old one's length) from now.
- * The old certificate stays, marked replaced. Events 1006 and 1001. */
+ * The old certificate stays, marked replaced. Events 1006 and 1001. A
+ * certificate the built-in CA issued is renewed through it (ck_ca_renew). */
 enum ck_err ck_clone(struct store *st, const char *thumb, int days, char new_thumb[41],
 		     char old_thumb[41]);
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ca.h"
 #include "clock.h"
 #include "events.h"
 #include "fileio.h"
@@ -314,6 +315,16 @@ enum ck_err ck_clone(struct store *st, const char *thumb, int days, char new_thu
 			     "certificate %s was already replaced by %s: clone that one instead",
 			     old.thumbprint, old.replaced_by);
 		goto out;
+	}
+	if (!old.self_signed && ck_ca_issued(st, old.thumbprint)) {
+		/* Issued by the built-in CA: renewed through it, in its own
+		 * transaction. */
+		char issued_by_ca[41];
+
+		snprintf(issued_by_ca, sizeof(issued_by_ca), "%s", old.thumbprint);
+		ck_rollback(st);
+		store_cert_clear(&old);
+		return ck_ca_renew(st, issued_by_ca, days, new_thumb, old_thumb);
 	}
 	if (!old.self_signed) {
 		rc = ck_fail(CK_EINVAL,

@@ -51,11 +51,12 @@ static const struct ck_event_kind catalogue[] = {
 	{ 12016, "StartTlsCertificateExpired", "warning" },
 };
 
-/* Messages of the open transaction, for syslog once it commits. */
-#define PENDING_MAX 16
-static char *pending[PENDING_MAX];
-static int pending_level[PENDING_MAX];
-static size_t n_pending;
+/* Messages of the open transaction, for syslog once it commits: the first
+ * CK_EVENT_SYSLOG_MAX in full, the rest only counted (by worst level). */
+static char *pending[CK_EVENT_SYSLOG_MAX];
+static int pending_level[CK_EVENT_SYSLOG_MAX];
+static size_t n_pending, n_more;
+static int more_level = LOG_INFO;
 
 static void forget_pending(void)
 {
@@ -63,7 +64,8 @@ static void forget_pending(void)
 
 	for (i = 0; i < n_pending; i++)
 		free(pending[i]);
-	n_pending = 0;
+	n_pending = n_more = 0;
+	more_level = LOG_INFO;
 }
 
 const struct ck_event_kind *ck_event_kind(int id)
@@ -114,16 +116,22 @@ enum ck_err ck_event_emit(struct store *st, int id, json_t *fields, const char *
 	if (rc == CK_OK)
 		rc = ck_exit_enqueue(st, seq, id, fields, message, ev.time);
 	json_decref(fields);
-	if (rc == CK_OK && n_pending < PENDING_MAX) {
+	if (rc == CK_OK) {
+		int level = strcmp(kind->level, "error") == 0	  ? LOG_ERR
+			    : strcmp(kind->level, "warning") == 0 ? LOG_WARNING
+								  : LOG_INFO;
 		char line[1100];
 
 		snprintf(line, sizeof(line), "event %d %s: %s", id, kind->name, message);
-		pending[n_pending] = strdup(line);
-		pending_level[n_pending] = strcmp(kind->level, "error") == 0	  ? LOG_ERR
-					   : strcmp(kind->level, "warning") == 0 ? LOG_WARNING
-										 : LOG_INFO;
-		if (pending[n_pending])
-			n_pending++;
+		if (n_pending < CK_EVENT_SYSLOG_MAX)
+			pending[n_pending] = strdup(line);
+		if (n_pending < CK_EVENT_SYSLOG_MAX && pending[n_pending] != NULL) {
+			pending_level[n_pending++] = level;
+		} else {
+			n_more++;
+			if (level < more_level) /* LOG_ERR < LOG_WARNING < LOG_INFO */
+				more_level = level;
+		}
 	}
 	return rc;
 }
@@ -136,6 +144,10 @@ enum ck_err ck_commit(struct store *st)
 	if (rc == CK_OK) {
 		for (i = 0; i < n_pending; i++)
 			syslog(LOG_DAEMON | pending_level[i], "%s", pending[i]);
+		if (n_more > 0)
+			syslog(LOG_DAEMON | more_level,
+			       "and %zu more events in the same transaction ('certkeep events' lists them)",
+			       n_more);
 	}
 	forget_pending();
 	return rc;

@@ -38,6 +38,7 @@ enum ck_event_id {
 	CK_EV_TASK_ADDED = 1060,
 	CK_EV_TASK_REMOVED = 1061,
 	CK_EV_RENEWAL_FAILED = 1070,
+	/* The certificate authority (DESIGN.md §8); the exit module mails these. */
 	CK_EV_CA_CERT_ISSUED = 1101,
 	CK_EV_CA_CERT_PENDING = 1102,
 	CK_EV_CA_CERT_DENIED = 1103,
@@ -67,8 +68,11 @@ const struct ck_event_kind *ck_event_kind(int id);
 enum ck_err ck_event_emit(struct store *st, int id, json_t *fields, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
-/* Commits the transaction, then sends the events it carried to syslog. On
- * failure everything, events included, is rolled back. */
+/* Commits the transaction, then sends the events it carried to syslog (the
+ * first CK_EVENT_SYSLOG_MAX one by one, then one line counting the rest, so
+ * a bulk transaction cannot flood the log). On failure everything, events
+ * included, is rolled back. */
+#define CK_EVENT_SYSLOG_MAX 16
 enum ck_err ck_commit(struct store *st);
 
 /* Rolls back and forgets events not yet committed. */

@@ -16,6 +16,7 @@
 #include <strings.h>
 #include <sys/random.h>
 
+#include "../store/store_ca.h"
 #include "../store/store_mail.h"
 #include "clock.h"
 #include "events.h"
@@ -425,8 +426,16 @@ enum ck_err ck_exit_enqueue(struct store *st, int64_t seq, int id, const json_t 
 	if (rc != CK_OK)
 		goto out;
 	ck_exit_fqdn(st, fqdn, sizeof(fqdn));
-	if (store_config_get(st, "ca.name", &ca_name) != CK_OK)
-		ck_errmsg_clear();
+	{
+		struct store_ca_state cas = { 0 };
+
+		/* The CA's name, for SanitizedCAName. */
+		if (store_ca_state_get(st, &cas) == CK_OK)
+			ca_name = strdup(cas.name);
+		else
+			ck_errmsg_clear();
+		store_ca_state_clear(&cas);
+	}
 	sys = (struct ck_exit_sys){ id, kind ? kind->name : g->event_name, message, when, seq,
 				    fqdn, ca_name };
 	m.event_seq = seq;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ca.h"
 #include "certs.h"
 #include "clock.h"
 #include "events.h"
@@ -136,11 +137,12 @@ static enum ck_err record_failure(struct store *st, const char *thumb, int64_t n
 	return rc;
 }
 
-/* Whether certkeep can renew it by itself: self-signed (clone). One issued
- * by an outside authority needs a new request; its expiry notices say so. */
-static bool renewable(const struct due *d)
+/* Whether certkeep can renew it by itself: self-signed, or issued by the
+ * built-in CA (clone does both). One issued by an outside authority needs
+ * a new request; its expiry notices say so. */
+static bool renewable(struct store *st, const struct due *d)
 {
-	return d->self_signed;
+	return d->self_signed || ck_ca_issued(st, d->thumbprint);
 }
 
 /* Renews one certificate; CK_OK with new_thumb set, or the failure. */
@@ -184,7 +186,7 @@ enum ck_err ck_renew_pass(struct store *st, int64_t now, bool record, json_t *re
 		 * every pass. */
 		if (now < d->not_before + (d->not_after - d->not_before) / 2)
 			continue;
-		if (!renewable(d)) {
+		if (!renewable(st, d)) {
 			json_array_append_new(report, json_pack("{s:s, s:s}", "Thumbprint",
 								d->thumbprint, "Renewal", "manual"));
 			continue;

@@ -208,8 +208,54 @@ static const char schema_v9[] =
 	"CREATE INDEX mail_outbox_queued ON mail_outbox(id) WHERE status = 'queued';"
 	"CREATE INDEX mail_outbox_failed ON mail_outbox(id) WHERE status = 'failed';";
 
+/* Version 10: the certificate authority (DESIGN.md §8). One row of CA state
+ * (its certificate, NULL while a parent CA has the request; the last CRL's
+ * number and dates); every request submitted, with its disposition; every
+ * certificate issued, by serial. Indexes serve what the commands read at
+ * 1,000,000 rows: listing by status, finding by serial or request, and the
+ * CRL's revoked serials in order (a partial index holding only them). */
+static const char schema_v10[] =
+	"CREATE TABLE ca_state("
+	" id INTEGER PRIMARY KEY CHECK(id = 1),"
+	" name TEXT NOT NULL,"
+	" key_type TEXT NOT NULL,"
+	" cert BLOB,"
+	" created INTEGER NOT NULL,"
+	" crl_number INTEGER NOT NULL DEFAULT 0,"
+	" crl_this_update INTEGER NOT NULL DEFAULT 0,"
+	" crl_next_update INTEGER NOT NULL DEFAULT 0"
+	") STRICT;"
+	"CREATE TABLE ca_requests("
+	" id INTEGER PRIMARY KEY,"
+	" status TEXT NOT NULL CHECK(status IN ('pending', 'issued', 'denied', 'revoked')),"
+	" requester TEXT NOT NULL,"
+	" email TEXT NOT NULL,"
+	" submitted INTEGER NOT NULL,"
+	" resolved INTEGER NOT NULL DEFAULT 0,"
+	" subject TEXT NOT NULL,"
+	" days INTEGER NOT NULL,"
+	" message TEXT NOT NULL DEFAULT '',"
+	" csr BLOB NOT NULL"
+	") STRICT;"
+	"CREATE INDEX ca_requests_status ON ca_requests(status, id);"
+	"CREATE TABLE ca_certs("
+	" id INTEGER PRIMARY KEY,"
+	" serial TEXT NOT NULL UNIQUE,"
+	" request_id INTEGER NOT NULL UNIQUE REFERENCES ca_requests(id),"
+	" not_before INTEGER NOT NULL,"
+	" not_after INTEGER NOT NULL,"
+	" sha1 TEXT NOT NULL,"
+	" der BLOB NOT NULL,"
+	" revoked_when INTEGER,"
+	" reason INTEGER"
+	") STRICT;"
+	"CREATE INDEX ca_certs_sha1 ON ca_certs(sha1);"
+	"CREATE INDEX ca_certs_revoked ON ca_certs(serial, revoked_when, reason)"
+	" WHERE revoked_when IS NOT NULL;";
+
 static const char *const migrations[] = { schema_v1, schema_v2, schema_v3, schema_v4, schema_v5,
-					  schema_v6, schema_v7, schema_v8, schema_v9 };
+					  schema_v6, schema_v7, schema_v8, schema_v9,
+					  schema_v10 };
 
 enum ck_err store_fail_db(struct store *st, const char *what)
 {

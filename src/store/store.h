@@ -22,7 +22,7 @@
 struct store;
 
 #define STORE_DB_NAME "certkeep.db"
-#define STORE_SCHEMA_VERSION 9
+#define STORE_SCHEMA_VERSION 10
 
 /* Resolves the store directory (DESIGN.md §2): explicit dir, else
  * $CERTKEEP_STORE, else /var/lib/certkeep for root, else

@@ -1,0 +1,462 @@
+/*
+ * cmd_ca.c - certkeep ca: the certificate authority's subcommands
+ * (DESIGN.md §8, §10). Each parses its arguments, calls the CA service
+ * and prints text or --json; the service does all checking and writing.
+ */
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "core/ca.h"
+#include "core/clock.h"
+#include "core/fileio.h"
+#include "core/strlist.h"
+
+#define USAGE_CA                                                                               \
+	"ca init | install CERT | show | policy | submit CSR... | pending | approve ID | "   \
+	"deny ID | list | get ID|SERIAL | revoke SERIAL | unrevoke SERIAL | crl | "         \
+	"setreg KEY VALUE | getreg [KEY] | setsmtpinfo USER"
+
+static enum ck_err print_obj(struct cli *c, json_t *o, const char *text_key)
+{
+	enum ck_err rc = CK_OK;
+
+	if (c->json)
+		return cli_print_json_new(o);
+	if (text_key && json_string_value(json_object_get(o, text_key)))
+		rc = fputs(json_string_value(json_object_get(o, text_key)), stdout) == EOF
+			     ? ck_fail_errno(CK_EIO, "cannot write output")
+			     : CK_OK;
+	json_decref(o);
+	return rc;
+}
+
+/* A request id: a positive decimal number. */
+static enum ck_err parse_id(const char *s, int64_t *id)
+{
+	char *end;
+	long long n = strtoll(s, &end, 10);
+
+	if (*s == '\0' || *end != '\0' || n < 1)
+		return ck_fail(CK_EUSAGE, "'%.40s' is not a request id (a positive number)", s);
+	*id = n;
+	return CK_OK;
+}
+
+static enum ck_err ca_init(struct cli *c)
+{
+	struct ck_ca_init_opts o = {
+		.name = cli_value(c, "--name"),
+		.key_type = cli_value(c, "--key"),
+		.request_out = cli_value(c, "--request-out"),
+	};
+	json_t *out = NULL;
+	enum ck_err rc;
+
+	if (o.name == NULL)
+		return ck_fail(CK_EUSAGE, "ca init --name CN");
+	rc = cli_int(c, "--days", 1, 36500, &o.days);
+	if (rc == CK_OK)
+		rc = ck_ca_init(c->st, &o, &out);
+	if (rc != CK_OK)
+		return rc;
+	if (!c->json) {
+		if (o.request_out)
+			printf("CA '%s' created; its request for the parent CA is in %s ('certkeep ca "
+			       "install CERT' when issued)\n",
+			       o.name, o.request_out);
+		else
+			printf("CA '%s' created: serial %s, valid until %s\n", o.name,
+			       json_string_value(json_object_get(out, "SerialNumber")),
+			       json_string_value(json_object_get(out, "NotAfter")));
+		json_decref(out);
+		return CK_OK;
+	}
+	return cli_print_json_new(out);
+}
+
+static enum ck_err ca_install(struct cli *c)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	json_t *out = NULL;
+	enum ck_err rc;
+
+	if (c->nargs != 2)
+		return ck_fail(CK_EUSAGE, "ca install CERT");
+	rc = ck_read_file(c->args[1], CK_INPUT_MAX, &buf, &len);
+	if (rc == CK_OK)
+		rc = ck_ca_install(c->st, buf, len, &out);
+	free(buf);
+	if (rc != CK_OK)
+		return rc;
+	if (c->json)
+		return cli_print_json_new(out);
+	printf("CA certificate installed: %s\n",
+	       json_string_value(json_object_get(out, "DistinguishedName")));
+	json_decref(out);
+	return CK_OK;
+}
+
+static enum ck_err ca_policy(struct cli *c)
+{
+	struct ck_ca_policy_opts o = {
+		.suffixes = cli_value(c, "--allow-suffix"),
+		.key_types = cli_value(c, "--key-types"),
+		.disposition = cli_value(c, "--default"),
+		.crl_url = cli_value(c, "--crl-url"),
+		.crl_path = cli_value(c, "--crl-path"),
+	};
+	json_t *out = NULL;
+	const char *k;
+	json_t *v;
+	enum ck_err rc = cli_int(c, "--max-days", 1, 36500, &o.max_days);
+
+	if (rc == CK_OK)
+		rc = cli_int(c, "--crl-hours", 1, 24 * 3660, &o.crl_hours);
+	if (rc == CK_OK && o.suffixes && strcmp(o.suffixes, "any") == 0)
+		o.suffixes = "";
+	if (rc == CK_OK && (o.suffixes || o.key_types || o.disposition || o.crl_url || o.crl_path ||
+			    o.max_days || o.crl_hours))
+		rc = ck_ca_policy_set(c->st, &o);
+	if (rc == CK_OK)
+		rc = ck_ca_policy_json(c->st, &out);
+	if (rc != CK_OK)
+		return rc;
+	if (c->json)
+		return cli_print_json_new(out);
+	json_object_foreach(out, k, v)
+		printf("%-32s %s\n", k, json_string_value(v));
+	json_decref(out);
+	return CK_OK;
+}
+
+static enum ck_err ca_show(struct cli *c)
+{
+	json_t *out = NULL;
+	enum ck_err rc = ck_ca_show(c->st, &out);
+
+	if (rc != CK_OK)
+		return rc;
+	if (c->json)
+		return cli_print_json_new(out);
+	printf("CA %s\n", json_string_value(json_object_get(out, "CAName")));
+	if (json_object_get(out, "SerialNumber"))
+		printf("  subject %s\n  serial %s\n  valid until %s\n  SHA-1 %s\n",
+		       json_string_value(json_object_get(out, "DistinguishedName")),
+		       json_string_value(json_object_get(out, "SerialNumber")),
+		       json_string_value(json_object_get(out, "NotAfter")),
+		       json_string_value(json_object_get(out, "CertificateHash")));
+	else
+		printf("  waiting for its certificate ('certkeep ca install CERT')\n");
+	printf("  key %s, last CRL number %lld\n",
+	       json_string_value(json_object_get(out, "KeyType")),
+	       (long long)json_integer_value(json_object_get(out, "CRLNumber")));
+	json_decref(out);
+	return CK_OK;
+}
+
+/* Output of submit: JSON array items, or PEM (to stdout or collected for
+ * --out) with one status line per request. */
+struct submit_out {
+	struct cli *c;
+	size_t count;
+	char *pem; /* for --out */
+	size_t len, cap;
+	bool to_file;
+};
+
+static int submit_result(json_t *res, void *arg)
+{
+	struct submit_out *s = arg;
+	const char *disp = json_string_value(json_object_get(res, "Disposition"));
+	const char *pem = json_string_value(json_object_get(res, "RawCertificate"));
+	long long id = (long long)json_integer_value(json_object_get(res, "RequestID"));
+	FILE *status = s->to_file ? stdout : stderr;
+
+	if (s->c->json)
+		return cli_json_array_item(res, s->count++);
+	s->count++;
+	if (pem == NULL) {
+		fprintf(status, "Request %lld: %s (%s)\n", id, disp,
+			json_string_value(json_object_get(res, "DispositionMessage")));
+		return 0;
+	}
+	fprintf(status, "Request %lld: %s, serial %s, %s\n", id, disp,
+		json_string_value(json_object_get(res, "SerialNumber")),
+		json_string_value(json_object_get(res, "DistinguishedName")));
+	if (!s->to_file)
+		return fputs(pem, stdout) == EOF ? CK_EIO : 0;
+	if (s->len + strlen(pem) + 1 > s->cap) {
+		size_t cap = (s->cap ? s->cap * 2 : 65536) + strlen(pem);
+		char *grown = realloc(s->pem, cap);
+
+		if (grown == NULL)
+			return CK_ENOMEM;
+		s->pem = grown;
+		s->cap = cap;
+	}
+	memcpy(s->pem + s->len, pem, strlen(pem) + 1);
+	s->len += strlen(pem);
+	return 0;
+}
+
+static enum ck_err ca_submit(struct cli *c)
+{
+	struct ck_ca_submit_opts o = { .requester = cli_value(c, "--requester"),
+				       .email = cli_value(c, "--email") };
+	struct submit_out out = { .c = c, .to_file = cli_value(c, "--out") != NULL };
+	struct ck_ca_input *in = NULL;
+	size_t n = (size_t)c->nargs - 1, i;
+	enum ck_err rc, wrc;
+
+	if (n == 0)
+		return ck_fail(CK_EUSAGE, "ca submit CSR...");
+	if (o.requester == NULL) {
+		/* The login name; the password database only when the
+		 * environment has none (it costs a one-certificate process). */
+		struct passwd *pw = NULL;
+
+		o.requester = getenv("LOGNAME");
+		if (o.requester == NULL || *o.requester == '\0')
+			o.requester = getenv("USER");
+		if (o.requester == NULL || *o.requester == '\0') {
+			pw = getpwuid(geteuid());
+			o.requester = pw ? pw->pw_name : "unknown";
+		}
+	}
+	rc = cli_int(c, "--days", 1, 36500, &o.days);
+	if (rc != CK_OK)
+		return rc;
+	in = calloc(n, sizeof(*in));
+	if (in == NULL)
+		return ck_fail(CK_ENOMEM, "out of memory");
+	for (i = 0; i < n && rc == CK_OK; i++) {
+		in[i].name = c->args[i + 1];
+		rc = ck_read_file(in[i].name, CK_INPUT_MAX, (uint8_t **)&in[i].buf, &in[i].len);
+		/* Held until all are checked: keep only what was read. */
+		if (rc == CK_OK) {
+			void *fit = realloc((void *)in[i].buf, in[i].len + 1);
+
+			if (fit)
+				in[i].buf = fit;
+		}
+	}
+	if (rc == CK_OK && c->json)
+		printf("[");
+	if (rc == CK_OK) {
+		rc = ck_ca_submit(c->st, in, n, &o, submit_result, &out);
+		if (rc == CK_EIO)
+			rc = ck_fail_errno(CK_EIO, "cannot write output");
+		if (c->json)
+			cli_json_array_end(out.count);
+	}
+	/* What was issued is written even when a later batch failed. */
+	if (out.to_file && out.len > 0) {
+		wrc = ck_write_atomic(cli_value(c, "--out"), out.pem, out.len, 0644);
+		if (rc == CK_OK)
+			rc = wrc;
+	}
+	for (i = 0; i < n; i++)
+		free((void *)in[i].buf);
+	free(in);
+	free(out.pem);
+	return rc;
+}
+
+static int list_row(const struct store_ca_request *r, void *arg)
+{
+	struct cli *c = arg;
+	char when[32];
+
+	if (c->json) {
+		json_t *o = ck_ca_request_json(r, NULL);
+		int stop = o ? cli_json_array_item(o, (size_t)c->nvals++) : CK_ENOMEM;
+
+		json_decref(o);
+		return stop;
+	}
+	when[0] = '\0';
+	if (r->not_after)
+		ck_time_format(r->not_after, when, sizeof(when));
+	if (printf("%-6lld %-8s %-32s %-20s %s\n", (long long)r->id, r->status,
+		   r->serial[0] ? r->serial : "-", when[0] ? when : "-", r->subject) < 0)
+		return CK_EIO;
+	return 0;
+}
+
+static enum ck_err ca_list(struct cli *c, const char *status)
+{
+	static const char *const flags[] = { "--issued", "--revoked", "--pending", "--denied" };
+	int limit = 0, nvals = c->nvals, i;
+	enum ck_err rc = cli_int(c, "--limit", 1, 2000000000, &limit);
+
+	for (i = 0; i < 4; i++) {
+		if (!cli_flag(c, flags[i]))
+			continue;
+		if (status)
+			return ck_fail(CK_EUSAGE, "give one of --issued, --revoked, --pending, --denied");
+		status = flags[i] + 2;
+	}
+	if (rc != CK_OK)
+		return rc;
+	/* nvals counts JSON items while streaming (no more options are read). */
+	c->nvals = 0;
+	if (c->json)
+		printf("[");
+	rc = ck_ca_list(c->st, status, limit, list_row, c);
+	if (rc == CK_EIO)
+		rc = ck_fail_errno(CK_EIO, "cannot write output");
+	if (c->json)
+		cli_json_array_end((size_t)c->nvals);
+	c->nvals = nvals;
+	return rc;
+}
+
+static enum ck_err ca_get(struct cli *c)
+{
+	json_t *out = NULL;
+	const char *pem, *file = cli_value(c, "--out");
+	enum ck_err rc;
+
+	if (c->nargs != 2)
+		return ck_fail(CK_EUSAGE, "ca get ID|SERIAL");
+	rc = ck_ca_get(c->st, c->args[1], &out);
+	if (rc != CK_OK)
+		return rc;
+	pem = json_string_value(json_object_get(out, "RawCertificate"));
+	if (file) {
+		rc = pem ? ck_write_atomic(file, pem, strlen(pem), 0644)
+			 : ck_fail(CK_EINVAL, "request %s has no certificate (%s)", c->args[1],
+				   json_string_value(json_object_get(out, "Disposition")));
+		if (rc != CK_OK) {
+			json_decref(out);
+			return rc;
+		}
+	}
+	if (!c->json && !file && pem == NULL) {
+		rc = ck_fail(CK_EINVAL, "request %s has no certificate (%s)", c->args[1],
+			     json_string_value(json_object_get(out, "Disposition")));
+		json_decref(out);
+		return rc;
+	}
+	return print_obj(c, out, file ? NULL : "RawCertificate");
+}
+
+static enum ck_err ca_resolve(struct cli *c, const char *sub)
+{
+	json_t *out = NULL;
+	int64_t id = 0;
+	enum ck_err rc;
+
+	if (c->nargs != 2)
+		return ck_fail(CK_EUSAGE, "ca %s ID", sub);
+	rc = parse_id(c->args[1], &id);
+	if (rc == CK_OK)
+		rc = sub[0] == 'a' ? ck_ca_approve(c->st, id, &out)
+				   : ck_ca_deny(c->st, id, cli_value(c, "--reason"), &out);
+	if (rc != CK_OK)
+		return rc;
+	if (c->json)
+		return cli_print_json_new(out);
+	printf("Request %lld: %s%s%s\n", (long long)id,
+	       json_string_value(json_object_get(out, "Disposition")),
+	       json_object_get(out, "SerialNumber") ? ", serial " : "",
+	       json_object_get(out, "SerialNumber")
+		       ? json_string_value(json_object_get(out, "SerialNumber"))
+		       : "");
+	json_decref(out);
+	return CK_OK;
+}
+
+static enum ck_err ca_revoke(struct cli *c, bool revoke)
+{
+	json_t *out = NULL;
+	enum ck_err rc;
+
+	if (c->nargs != 2)
+		return ck_fail(CK_EUSAGE, "ca %s SERIAL", revoke ? "revoke" : "unrevoke");
+	rc = revoke ? ck_ca_revoke(c->st, c->args[1],
+				   cli_value(c, "--reason") ? cli_value(c, "--reason")
+							    : "unspecified",
+				   &out)
+		    : ck_ca_unrevoke(c->st, c->args[1], &out);
+	if (rc != CK_OK)
+		return rc;
+	if (c->json)
+		return cli_print_json_new(out);
+	printf("Certificate %s: %s%s%s\n", json_string_value(json_object_get(out, "SerialNumber")),
+	       revoke ? "revoked (" : "no longer on hold",
+	       revoke ? json_string_value(json_object_get(out, "RevokedReason")) : "",
+	       revoke ? ")" : "");
+	json_decref(out);
+	return CK_OK;
+}
+
+static enum ck_err ca_crl(struct cli *c)
+{
+	struct ck_ca_crl_opts o = { .out = cli_value(c, "--out") };
+	json_t *out = NULL;
+	char *pem = NULL;
+	enum ck_err rc = cli_int(c, "--next-update", 1, 24 * 3660, &o.hours);
+
+	if (rc == CK_OK)
+		rc = ck_ca_crl(c->st, &o, &out, &pem);
+	if (rc != CK_OK)
+		return rc;
+	if (pem) {
+		if (c->json)
+			json_object_set_new(out, "CRL", json_string(pem));
+		else if (fputs(pem, stdout) == EOF)
+			rc = ck_fail_errno(CK_EIO, "cannot write output");
+		free(pem);
+	}
+	if (c->json)
+		return cli_print_json_new(out);
+	if (json_object_get(out, "Path"))
+		printf("CRL %lld (%lld revoked) written to %s; next update %s\n",
+		       (long long)json_integer_value(json_object_get(out, "CRLNumber")),
+		       (long long)json_integer_value(json_object_get(out, "RevokedCount")),
+		       json_string_value(json_object_get(out, "Path")),
+		       json_string_value(json_object_get(out, "NextUpdate")));
+	json_decref(out);
+	return rc;
+}
+
+enum ck_err cmd_ca(struct cli *c)
+{
+	const char *sub = c->args[0];
+
+	if (strcmp(sub, "submit") == 0)
+		return ca_submit(c);
+	/* The exit module's settings, as certutil -setreg / -setsmtpinfo. */
+	if (strcmp(sub, "setreg") == 0 || strcmp(sub, "getreg") == 0 ||
+	    strcmp(sub, "setsmtpinfo") == 0)
+		return cmd_ca_registry(c);
+	if (c->nargs > 2)
+		return ck_fail(CK_EUSAGE, "too many arguments for 'ca %.20s'", sub);
+	if (strcmp(sub, "init") == 0 && c->nargs == 1)
+		return ca_init(c);
+	if (strcmp(sub, "install") == 0)
+		return ca_install(c);
+	if (strcmp(sub, "show") == 0 && c->nargs == 1)
+		return ca_show(c);
+	if (strcmp(sub, "policy") == 0 && c->nargs == 1)
+		return ca_policy(c);
+	if (strcmp(sub, "pending") == 0 && c->nargs == 1)
+		return ca_list(c, "pending");
+	if (strcmp(sub, "list") == 0 && c->nargs == 1)
+		return ca_list(c, NULL);
+	if (strcmp(sub, "approve") == 0 || strcmp(sub, "deny") == 0)
+		return ca_resolve(c, sub);
+	if (strcmp(sub, "get") == 0)
+		return ca_get(c);
+	if (strcmp(sub, "revoke") == 0 || strcmp(sub, "unrevoke") == 0)
+		return ca_revoke(c, sub[0] == 'r');
+	if (strcmp(sub, "crl") == 0 && c->nargs == 1)
+		return ca_crl(c);
+	return ck_fail(CK_EUSAGE, USAGE_CA);
+}

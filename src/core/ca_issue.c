@@ -1,0 +1,606 @@
+/*
+ * ca_issue.c - requests to the CA: submit (one or many), approve, deny,
+ * and renewal of host certificates the CA issued (DESIGN.md §8, §3).
+ *
+ * Invariants: a request is checked in full (parse, signature, names, key,
+ * policy) before anything is written, so a refused request leaves no
+ * trace; each request is written with its event in one transaction, and a
+ * certificate is handed to the caller only after that transaction has
+ * committed (bulk submission groups CK_CA_BATCH requests per commit).
+ */
+#include "ca-int.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "certs-int.h"
+#include "clock.h"
+#include "events.h"
+
+#define SERIAL_TRIES 8
+
+enum ck_err (*ca_serial_fn)(char out[PKI_CA_SERIAL_HEX + 1]) = pki_ca_serial_new;
+
+enum ck_err ca_issue_one(struct store *st, struct pki_ca *ca, const struct pki_csr *csr,
+			 const struct ck_ca_decision *d, int64_t now, struct store_ca_request *r,
+			 char **pem, struct pki_cert **cert_out)
+{
+	struct pki_ca_issue p = {
+		.csr = csr,
+		.cn = d->cn,
+		.dns = (const char *const *)d->dns,
+		.n_dns = d->n_dns,
+		.not_before = now,
+		.not_after = now + (int64_t)d->days * 86400,
+	};
+	char serial[PKI_CA_SERIAL_HEX + 1], sha1[PKI_THUMB_LEN + 1];
+	int64_t ca_end = pki_ca_not_after(ca);
+	struct pki_cert *cert = NULL;
+	const uint8_t *der;
+	size_t der_len;
+	enum ck_err rc = CK_EEXIST;
+	int tries;
+
+	/* Nothing the CA issues may outlive the CA (RFC 5280 path validation
+	 * would reject it after the CA expires anyway). */
+	if (ca_end > 0 && p.not_after > ca_end)
+		p.not_after = ca_end;
+	if (p.not_after <= p.not_before)
+		return ck_fail(CK_EINVAL, "the CA certificate has expired: renew the CA first");
+	for (tries = 0; rc == CK_EEXIST && tries < SERIAL_TRIES; tries++) {
+		pki_cert_free(cert);
+		cert = NULL;
+		rc = ca_serial_fn(serial);
+		if (rc == CK_OK) {
+			p.serial = serial;
+			rc = pki_ca_issue(ca, &p, &cert, sha1);
+		}
+		if (rc != CK_OK)
+			break;
+		pki_cert_der(cert, &der, &der_len);
+		/* UNIQUE(serial) decides: a collision is retried with a new one. */
+		rc = store_ca_cert_insert(st, r->id, serial, p.not_before, p.not_after, sha1, der,
+					  der_len);
+	}
+	if (rc == CK_EEXIST)
+		rc = ck_fail(CK_ECRYPTO, "no unused serial number after %d tries", SERIAL_TRIES);
+	if (rc == CK_OK)
+		rc = pki_der_to_pem(der, der_len, pem);
+	if (rc == CK_OK) {
+		snprintf(r->serial, sizeof(r->serial), "%s", serial);
+		snprintf(r->sha1, sizeof(r->sha1), "%s", sha1);
+		r->not_before = p.not_before;
+		r->not_after = p.not_after;
+		/* A parsed copy: the built certificate carries its key only as
+		 * bytes (pki_ca_issue does not re-encode it), and readers of a
+		 * certificate want the decoded key. */
+		if (cert_out)
+			rc = pki_cert_parse(der, der_len, cert_out);
+	}
+	pki_cert_free(cert);
+	return rc;
+}
+
+/* Emits the event for r's current state, its properties as fields.
+ * *result (optional) receives the same properties. */
+static enum ck_err emit(struct store *st, const struct store_ca_request *r, const char *pem,
+			json_t **result)
+{
+	json_t *props = ck_ca_request_json(r, pem);
+	int id = strcmp(r->status, "issued") == 0    ? CK_EV_CA_CERT_ISSUED
+		 : strcmp(r->status, "pending") == 0 ? CK_EV_CA_CERT_PENDING
+						     : CK_EV_CA_CERT_DENIED;
+	enum ck_err rc;
+
+	if (props == NULL)
+		return ck_fail(CK_ENOMEM, "out of memory");
+	if (id == CK_EV_CA_CERT_ISSUED)
+		rc = ck_event_emit(st, id, json_incref(props),
+				   "Certificate issued for request %lld: serial %s, %s, valid until "
+				   "%s.",
+				   (long long)r->id, r->serial, r->subject,
+				   json_string_value(json_object_get(props, "NotAfter")));
+	else if (id == CK_EV_CA_CERT_PENDING)
+		rc = ck_event_emit(st, id, json_incref(props),
+				   "Certificate request %lld for %s is pending: %s.", (long long)r->id,
+				   r->subject, r->message);
+	else
+		rc = ck_event_emit(st, id, json_incref(props),
+				   "Certificate request %lld for %s was denied: %s.", (long long)r->id,
+				   r->subject, r->message);
+	if (rc == CK_OK && result)
+		*result = props;
+	else
+		json_decref(props);
+	return rc;
+}
+
+/* One checked request, waiting to be written. */
+struct item {
+	struct pki_csr *csr;
+	struct ck_ca_decision d;
+	enum ck_err rc;   /* of its check */
+	char *message;    /* the check's message when rc != CK_OK */
+};
+
+static void items_free(struct item *items, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		pki_csr_free(items[i].csr);
+		ck_ca_decision_clear(&items[i].d);
+		free(items[i].message);
+	}
+	free(items);
+}
+
+static enum ck_err check_one(const struct ck_ca_input *in, const struct ck_ca_policy *p,
+			     int days, struct item *it)
+{
+	struct pki_csr_info info;
+	enum ck_err rc = pki_csr_parse(in->buf, in->len, &it->csr);
+
+	if (rc == CK_OK) {
+		rc = pki_csr_info_get(it->csr, &info);
+		if (rc == CK_OK)
+			rc = ck_ca_policy_decide(p, &info, days, &it->d);
+		pki_csr_info_clear(&info);
+	}
+	if (rc != CK_OK)
+		ck_errmsg_prefix("%s", in->name);
+	return rc;
+}
+
+/* Checks run in parallel for bulk submissions: verifying a request's
+ * signature is the larger share of issuing it, and the requests are
+ * independent. Each thread takes every nth request; messages are
+ * per-thread, so each is kept with its request. */
+#define CHECK_THREADS_MAX 4
+#define CHECK_PARALLEL_MIN 256
+
+struct check_job {
+	const struct ck_ca_input *in;
+	const struct ck_ca_policy *p;
+	struct item *items;
+	size_t n, first, step;
+	int days;
+};
+
+static void *check_range(void *arg)
+{
+	struct check_job *j = arg;
+	size_t i;
+
+	for (i = j->first; i < j->n; i += j->step) {
+		j->items[i].rc = check_one(&j->in[i], j->p, j->days, &j->items[i]);
+		if (j->items[i].rc != CK_OK)
+			j->items[i].message = strdup(ck_errmsg());
+	}
+	return NULL;
+}
+
+/* Checks every request; the first refused one (in input order) decides
+ * the result and its message. */
+static enum ck_err check_all(const struct ck_ca_input *in, size_t n, const struct ck_ca_policy *p,
+			     int days, struct item *items)
+{
+	struct check_job jobs[CHECK_THREADS_MAX];
+	pthread_t tid[CHECK_THREADS_MAX];
+	bool started[CHECK_THREADS_MAX] = { false };
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t t, nt = n >= CHECK_PARALLEL_MIN && cpus > 1 ? (size_t)cpus : 1, i;
+
+	if (nt > CHECK_THREADS_MAX)
+		nt = CHECK_THREADS_MAX;
+	for (t = 0; t < nt; t++)
+		jobs[t] = (struct check_job){ in, p, items, n, t, nt, days };
+	/* Thread 0 is this one; a thread that cannot start leaves its share
+	 * to this one too. */
+	for (t = 1; t < nt; t++)
+		started[t] = pthread_create(&tid[t], NULL, check_range, &jobs[t]) == 0;
+	check_range(&jobs[0]);
+	for (t = 1; t < nt; t++) {
+		if (started[t])
+			pthread_join(tid[t], NULL);
+		else
+			check_range(&jobs[t]);
+	}
+	for (i = 0; i < n; i++)
+		if (items[i].rc != CK_OK)
+			return ck_fail(items[i].rc, "%s",
+				       items[i].message ? items[i].message : "request refused");
+	return CK_OK;
+}
+
+static enum ck_err check_submitter(const struct ck_ca_submit_opts *o)
+{
+	const char *e = o->email, *at;
+
+	if (o->requester && !ca_text_ok(o->requester, 128))
+		return ck_fail(CK_EINVAL, "--requester must be 1 to 128 characters without control "
+					  "characters (CR, LF, NUL ...)");
+	if (e == NULL)
+		return CK_OK;
+	at = strchr(e, '@');
+	/* It becomes a mail recipient: no spaces, brackets, commas or controls. */
+	if (!ca_text_ok(e, 254) || at == NULL || at == e || at[1] == '\0' ||
+	    strchr(at + 1, '@') || strpbrk(e, " <>,;\"()[]\\"))
+		return ck_fail(CK_EINVAL, "--email is not a plain address (user@domain, no spaces, "
+					  "brackets or control characters)");
+	return CK_OK;
+}
+
+enum ck_err ck_ca_submit(struct store *st, const struct ck_ca_input *in, size_t n,
+			 const struct ck_ca_submit_opts *o, int (*fn)(json_t *result, void *arg),
+			 void *arg)
+{
+	struct ck_ca_policy policy;
+	struct item *items = NULL;
+	struct pki_ca *ca = NULL;
+	json_t **results = NULL;
+	size_t i, start, done;
+	enum ck_err rc;
+
+	if (n == 0)
+		return ck_fail(CK_EUSAGE, "give at least one request file");
+	if (n > CK_CA_BULK_MAX)
+		return ck_fail(CK_EINVAL, "at most %d requests per submission", CK_CA_BULK_MAX);
+	if (o->days < 0 || o->days > 36500)
+		return ck_fail(CK_EINVAL, "--days must be between 1 and 36500");
+	rc = check_submitter(o);
+	if (rc != CK_OK)
+		return rc;
+	rc = ck_ca_policy_load(st, &policy);
+	if (rc != CK_OK)
+		return rc;
+	items = calloc(n, sizeof(*items));
+	results = calloc(n < CK_CA_BATCH ? n : CK_CA_BATCH, sizeof(*results));
+	if (items == NULL || results == NULL) {
+		rc = ck_fail(CK_ENOMEM, "out of memory");
+		goto out;
+	}
+	/* Everything is checked before anything is written. */
+	rc = check_all(in, n, &policy, o->days, items);
+	if (rc != CK_OK)
+		goto out;
+	if (!policy.pending) {
+		rc = ca_load(st, &ca);
+		if (rc != CK_OK)
+			goto out;
+	} else {
+		struct store_ca_state s;
+
+		rc = store_ca_state_get(st, &s); /* a pending request still needs a CA */
+		store_ca_state_clear(&s);
+		if (rc != CK_OK)
+			goto out;
+	}
+	for (start = 0; start < n && rc == CK_OK; start = done) {
+		size_t end = start + CK_CA_BATCH < n ? start + CK_CA_BATCH : n;
+		int64_t now = ck_now();
+
+		done = start;
+		rc = store_begin(st);
+		for (i = start; i < end && rc == CK_OK; i++) {
+			struct item *it = &items[i];
+			struct store_ca_request r;
+			char *pem = NULL;
+			const uint8_t *der;
+
+			memset(&r, 0, sizeof(r));
+			pki_csr_der(it->csr, &der, &r.csr_len);
+			r.csr = (uint8_t *)der;
+			snprintf(r.status, sizeof(r.status), "%s", it->d.pending ? "pending" : "issued");
+			r.requester = (char *)(o->requester ? o->requester : "");
+			r.email = (char *)(o->email ? o->email : "");
+			r.submitted = now;
+			r.resolved = it->d.pending ? 0 : now;
+			r.days = it->d.days;
+			r.message = it->d.message;
+			r.subject = NULL;
+			{
+				char subject[300];
+
+				snprintf(subject, sizeof(subject), "CN=%s", it->d.cn);
+				r.subject = subject;
+				rc = store_ca_request_insert(st, &r);
+				if (rc == CK_OK && !it->d.pending)
+					rc = ca_issue_one(st, ca, it->csr, &it->d, now, &r, &pem, NULL);
+				r.revoked_when = 0;
+				if (rc == CK_OK)
+					rc = emit(st, &r, pem, &results[i - start]);
+			}
+			free(pem);
+		}
+		if (rc == CK_OK)
+			rc = ck_commit(st);
+		else
+			ck_rollback(st);
+		/* Durable now (or rolled back): report, and release the batch. */
+		for (i = start; i < end; i++) {
+			json_t **res = &results[i - start];
+
+			if (rc == CK_OK && *res && fn) {
+				int stop = fn(*res, arg);
+
+				if (stop)
+					rc = (enum ck_err)stop;
+			}
+			json_decref(*res);
+			*res = NULL;
+			pki_csr_free(items[i].csr);
+			items[i].csr = NULL;
+		}
+		done = end;
+	}
+	if (rc == CK_OK)
+		store_defer_checkpoint(st);
+out:
+	free(results);
+	items_free(items, n);
+	pki_ca_free(ca);
+	ck_ca_policy_clear(&policy);
+	return rc;
+}
+
+/* Reads a request that must be pending, and its decision from the stored
+ * CSR (the policy decided at submission; approval overrides only the
+ * disposition). */
+static enum ck_err pending_request(struct store *st, int64_t id, struct store_ca_request *r)
+{
+	enum ck_err rc = store_ca_get_by_id(st, id, r);
+
+	if (rc == CK_OK && strcmp(r->status, "pending") != 0) {
+		rc = ck_fail(CK_EINVAL, "request %lld is %s, not pending", (long long)id, r->status);
+		store_ca_request_clear(r);
+	}
+	return rc;
+}
+
+enum ck_err ck_ca_approve(struct store *st, int64_t id, json_t **out)
+{
+	struct store_ca_request r;
+	struct ck_ca_policy policy;
+	struct ck_ca_decision d;
+	struct pki_csr_info info;
+	struct pki_csr *csr = NULL;
+	struct pki_ca *ca = NULL;
+	char *pem = NULL;
+	int64_t now = ck_now();
+	enum ck_err rc;
+
+	memset(&d, 0, sizeof(d));
+	memset(&r, 0, sizeof(r));
+	memset(&info, 0, sizeof(info));
+	rc = ck_ca_policy_load(st, &policy);
+	if (rc != CK_OK)
+		return rc;
+	rc = ca_load(st, &ca);
+	if (rc == CK_OK)
+		rc = store_begin(st);
+	if (rc != CK_OK)
+		goto out;
+	rc = pending_request(st, id, &r);
+	if (rc == CK_OK)
+		rc = pki_csr_parse(r.csr, r.csr_len, &csr);
+	if (rc == CK_OK)
+		rc = pki_csr_info_get(csr, &info);
+	if (rc == CK_OK)
+		rc = ck_ca_policy_decide(&policy, &info, r.days, &d);
+	if (rc == CK_OK) {
+		free(r.message);
+		r.message = strdup("Issued after approval");
+		snprintf(r.status, sizeof(r.status), "issued");
+		r.resolved = now;
+		rc = r.message ? store_ca_request_resolve(st, id, "issued", now, r.message)
+			       : ck_fail(CK_ENOMEM, "out of memory");
+	}
+	if (rc == CK_OK)
+		rc = ca_issue_one(st, ca, csr, &d, now, &r, &pem, NULL);
+	if (rc == CK_OK)
+		rc = emit(st, &r, pem, out);
+	if (rc == CK_OK)
+		rc = ck_commit(st);
+	else
+		ck_rollback(st);
+	if (rc != CK_OK && *out) {
+		json_decref(*out);
+		*out = NULL;
+	}
+out:
+	free(pem);
+	pki_csr_info_clear(&info);
+	ck_ca_decision_clear(&d);
+	pki_csr_free(csr);
+	pki_ca_free(ca);
+	store_ca_request_clear(&r);
+	ck_ca_policy_clear(&policy);
+	return rc;
+}
+
+enum ck_err ck_ca_deny(struct store *st, int64_t id, const char *reason, json_t **out)
+{
+	struct store_ca_request r;
+	char message[300];
+	enum ck_err rc;
+
+	memset(&r, 0, sizeof(r));
+	if (reason && !ca_text_ok(reason, 256))
+		return ck_fail(CK_EINVAL, "--reason must be 1 to 256 characters without control "
+					  "characters");
+	snprintf(message, sizeof(message), "Denied by the CA manager%s%s", reason ? ": " : "",
+		 reason ? reason : "");
+	rc = store_begin(st);
+	if (rc != CK_OK)
+		return rc;
+	rc = pending_request(st, id, &r);
+	if (rc == CK_OK)
+		rc = store_ca_request_resolve(st, id, "denied", ck_now(), message);
+	if (rc == CK_OK) {
+		free(r.message);
+		r.message = strdup(message);
+		snprintf(r.status, sizeof(r.status), "denied");
+		r.resolved = ck_now();
+		rc = r.message ? emit(st, &r, NULL, out) : ck_fail(CK_ENOMEM, "out of memory");
+	}
+	if (rc == CK_OK)
+		rc = ck_commit(st);
+	else
+		ck_rollback(st);
+	if (rc != CK_OK && *out) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	store_ca_request_clear(&r);
+	return rc;
+}
+
+bool ck_ca_issued(struct store *st, const char *thumb)
+{
+	struct store_ca_request r;
+	bool yes = store_ca_get_by_sha1(st, thumb, &r) == CK_OK;
+
+	if (yes)
+		store_ca_request_clear(&r);
+	ck_errmsg_clear();
+	return yes;
+}
+
+enum ck_err ck_ca_renew(struct store *st, const char *thumb, int days, char new_thumb[41],
+			char old_thumb[41])
+{
+	struct store_cert old, row;
+	struct store_ca_request r;
+	struct ck_ca_policy policy;
+	struct ck_ca_decision d;
+	struct pki_csr_info info;
+	struct pki_cert *tmpl = NULL, *cert = NULL;
+	struct pki_key *key = NULL;
+	struct pki_req *req = NULL;
+	struct pki_csr *csr = NULL;
+	struct pki_ca *ca = NULL;
+	struct pki_make_params params;
+	char *pem = NULL, subject[300];
+	const uint8_t *der;
+	size_t der_len;
+	int64_t now = ck_now();
+	enum ck_err rc;
+
+	memset(&old, 0, sizeof(old));
+	memset(&row, 0, sizeof(row));
+	memset(&r, 0, sizeof(r));
+	memset(&d, 0, sizeof(d));
+	memset(&info, 0, sizeof(info));
+	if (days < 0 || days > 36500)
+		return ck_fail(CK_EINVAL, "--days must be between 1 and 36500");
+	rc = ck_ca_policy_load(st, &policy);
+	if (rc != CK_OK)
+		return rc;
+	rc = ca_load(st, &ca);
+	if (rc == CK_OK)
+		rc = store_begin(st);
+	if (rc != CK_OK)
+		goto out;
+	rc = store_cert_find(st, thumb, &old);
+	if (rc != CK_OK)
+		goto done;
+	snprintf(old_thumb, 41, "%s", old.thumbprint);
+	if (old.replaced_by[0]) {
+		rc = ck_fail(CK_EINVAL, "certificate %s was already replaced by %s: renew that one",
+			     old.thumbprint, old.replaced_by);
+		goto done;
+	}
+	if (!ck_ca_issued(st, old.thumbprint)) {
+		rc = ck_fail(CK_EINVAL, "certificate %s was not issued by this store's CA",
+			     old.thumbprint);
+		goto done;
+	}
+	/* A request for the same names from a new key of the same type. */
+	rc = pki_cert_parse(old.der, old.der_len, &tmpl);
+	if (rc == CK_OK)
+		rc = pki_key_generate(old.key_type, &key);
+	if (rc != CK_OK)
+		goto done;
+	params = (struct pki_make_params){ .template_cert = tmpl };
+	rc = pki_req_make(&params, key, &req);
+	if (rc == CK_OK) {
+		pki_req_der(req, &der, &der_len);
+		rc = pki_csr_parse(der, der_len, &csr);
+	}
+	if (rc == CK_OK)
+		rc = pki_csr_info_get(csr, &info);
+	if (rc == CK_OK)
+		rc = ck_ca_policy_decide(&policy, &info,
+					 days ? days
+					      : (int)((old.not_after - old.not_before + 43200) / 86400),
+					 &d);
+	if (rc != CK_OK)
+		goto done;
+	/* Renewal of a certificate this CA issued is not re-submitted for
+	 * approval: the names were approved when it was first issued. */
+	snprintf(subject, sizeof(subject), "CN=%s", d.cn);
+	pki_csr_der(csr, &der, &r.csr_len);
+	r = (struct store_ca_request){ .csr = (uint8_t *)der, .csr_len = r.csr_len };
+	snprintf(r.status, sizeof(r.status), "issued");
+	r.requester = (char *)"certkeep renew";
+	r.email = (char *)"";
+	r.subject = subject;
+	r.submitted = r.resolved = now;
+	r.days = d.days;
+	r.message = (char *)"Renewal of a certificate issued by this CA";
+	r.reason = -1;
+	rc = store_ca_request_insert(st, &r);
+	if (rc == CK_OK)
+		rc = ca_issue_one(st, ca, csr, &d, now, &r, &pem, &cert);
+	if (rc == CK_OK)
+		rc = emit(st, &r, pem, NULL);
+	if (rc == CK_OK)
+		rc = certs_row_from_pki(cert, old.services, old.chain_pem, old.friendly_name, &row);
+	if (rc == CK_OK)
+		rc = certs_install(st, &row, key, "renew");
+	if (rc == CK_OK)
+		rc = store_cert_set_replaced_by(st, old.id, row.thumbprint);
+	if (rc == CK_OK)
+		rc = ck_event_emit(
+			st, CK_EV_CERT_REPLACED,
+			json_pack("{s:s, s:s, s:s, s:o}", "OldThumbprint", old.thumbprint,
+				  "NewThumbprint", row.thumbprint, "Action", "renew",
+				  "SubjectNames", certs_json_strings(row.domains, row.n_domains)),
+			"A certificate has been replaced (renew). Old: %s, new: %s, subject %s.",
+			old.thumbprint, row.thumbprint, row.subject);
+	if (rc == CK_OK) {
+		char *host = NULL;
+
+		if (store_config_get(st, "host.certificate", &host) == CK_OK &&
+		    strcmp(host, old.thumbprint) == 0)
+			rc = store_config_set(st, "host.certificate", row.thumbprint);
+		free(host);
+		if (rc == CK_OK)
+			ck_errmsg_clear();
+	}
+done:
+	if (rc == CK_OK)
+		rc = ck_commit(st);
+	else
+		ck_rollback(st);
+	if (rc == CK_OK)
+		snprintf(new_thumb, 41, "%s", row.thumbprint);
+out:
+	free(pem);
+	pki_csr_info_clear(&info);
+	ck_ca_decision_clear(&d);
+	pki_csr_free(csr);
+	pki_req_free(req);
+	pki_key_free(key);
+	pki_cert_free(tmpl);
+	pki_cert_free(cert);
+	pki_ca_free(ca);
+	store_cert_clear(&old);
+	store_cert_clear(&row);
+	ck_ca_policy_clear(&policy);
+	return rc;
+}

@@ -1,0 +1,258 @@
+# shellcheck shell=bash
+# The certificate authority (ca ...): OpenSSL accepts what it issues and
+# rejects what it revoked with the CRL it publishes; CRL numbers increase
+# and carry reason codes; events carry the request's properties; and every
+# bad input exits non-zero with one line on stderr and the store unchanged.
+
+# csr NAME SUBJ [SAN] [KEYSPEC]: a request NAME.csr (key NAME.key).
+csr() {
+	local name=$1 subj=$2 san=${3:-} key=${4:-ec:P-256}
+	local -a args=(-newkey ec -pkeyopt ec_paramgen_curve:P-256)
+	case $key in rsa:*) args=(-newkey "$key") ;; esac
+	[ -n "$san" ] && args+=(-addext "subjectAltName=$san")
+	openssl req -new "${args[@]}" -nodes -keyout "$name.key" -out "$name.csr" -subj "$subj" \
+		2> /dev/null || fail "openssl req for $name failed"
+}
+
+# ca_store: a CA allowing example.org, one issued certificate w.pem
+# (serial $SERIAL), the CA certificate in ca.pem.
+ca_store() {
+	must ck ca init --name "E2E Issuing CA"
+	must ck ca policy --allow-suffix example.org
+	csr w /CN=www.example.org DNS:www.example.org,DNS:api.example.org
+	must ck ca submit w.csr --out w.pem --email web@example.org
+	ck ca show --json | jq -r .RawCertificate > ca.pem
+	SERIAL=$(openssl x509 -in w.pem -noout -serial | cut -d= -f2)
+}
+
+ca_issue_verifies() {
+	ca_store
+	expect_exit 0 openssl verify -CAfile ca.pem w.pem
+	# The CA certificate's extensions, parsed.
+	expect_exit 0 openssl x509 -in ca.pem -noout -ext basicConstraints,keyUsage
+	grep -q 'critical' "$T/out" && grep -q 'CA:TRUE' "$T/out" || fail "CA basicConstraints"
+	grep -q 'Certificate Sign, CRL Sign' "$T/out" || fail "CA keyUsage"
+	assert_mode "$CERTKEEP_STORE/ca/ca.key" 600
+	assert_mode "$CERTKEEP_STORE/ca" 700
+	# The issued certificate: names from the request, EE extensions.
+	expect_exit 0 openssl x509 -in w.pem -noout -ext subjectAltName,extendedKeyUsage,basicConstraints,keyUsage
+	grep -q 'DNS:www.example.org, DNS:api.example.org' "$T/out" || fail "SAN"
+	grep -q 'TLS Web Server Authentication, TLS Web Client Authentication' "$T/out" || fail "EKU"
+	grep -q 'CA:FALSE' "$T/out" || fail "EE basicConstraints"
+	# --json get by serial and by id agree with the file.
+	must ck --json ca get "$SERIAL"
+	assert_json .SerialNumber "$SERIAL"
+	assert_json .CertificateHash "$(sha1_of w.pem)"
+	assert_json .Disposition Issued
+	must ck ca get 1
+	cmp -s "$T/out" w.pem || fail "ca get 1 differs from the issued certificate"
+	# 16 octets, positive.
+	[ ${#SERIAL} -eq 32 ] || fail "serial $SERIAL is not 16 octets"
+	case $SERIAL in [0-7]*) ;; *) fail "serial $SERIAL is not positive" ;; esac
+}
+
+ca_der_and_bulk() {
+	ca_store
+	csr a /CN=a.example.org
+	csr b /CN=b.example.org "" rsa:2048
+	csr c /CN=c.example.org DNS:c.example.org,DNS:*.c.example.org
+	openssl req -in a.csr -outform der -out a.der || fail "der"
+	must ck --json ca submit a.der b.csr c.csr --requester bulk --days 30
+	assert_jq 'length == 3 and all(.[]; .Disposition == "Issued" and .RequesterName == "bulk")'
+	assert_jq '[.[].SerialNumber] | unique | length == 3'
+	json_get '.[1].RawCertificate' > b.pem
+	jq '.[1]' "$T/out" > b.json
+	expect_exit 0 openssl verify -CAfile ca.pem b.pem
+	expect_exit 0 openssl x509 -in b.pem -noout -ext keyUsage
+	grep -q 'Key Encipherment' "$T/out" || fail "RSA keyUsage lacks keyEncipherment"
+	assert_validity_days b.json 30
+	must ck --json ca list --issued
+	assert_jq 'length == 4'
+}
+
+ca_revoke_crl() {
+	ca_store
+	csr k /CN=k.example.org
+	must ck ca submit k.csr --out k.pem
+	must ck ca crl --out crl1.pem
+	expect_exit 0 openssl verify -crl_check -CRLfile crl1.pem -CAfile ca.pem w.pem
+	must ck --json ca revoke "$SERIAL" --reason keyCompromise
+	assert_json .RevokedReason keyCompromise
+	must ck --json ca revoke "$(openssl x509 -in k.pem -noout -serial | cut -d= -f2)" --reason certificateHold
+	must ck --json ca crl --out crl2.pem --next-update 48
+	assert_json .CRLNumber 2
+	assert_json .RevokedCount 2
+	expect_exit 2 openssl verify -crl_check -CRLfile crl2.pem -CAfile ca.pem w.pem
+	grep -q 'certificate revoked' "$T/out" "$T/err" || fail "not rejected as revoked"
+	expect_exit 2 openssl verify -crl_check -CRLfile crl2.pem -CAfile ca.pem k.pem
+	n1=$(openssl crl -in crl1.pem -noout -crlnumber | cut -d= -f2)
+	n2=$(openssl crl -in crl2.pem -noout -crlnumber | cut -d= -f2)
+	[ $((n2)) -gt $((n1)) ] || fail "CRL number did not increase ($n1 -> $n2)"
+	openssl crl -in crl2.pem -noout -text > crl2.txt
+	grep -q 'Key Compromise' crl2.txt || fail "no keyCompromise reason in the CRL"
+	grep -q 'Certificate Hold' crl2.txt || fail "no certificateHold reason in the CRL"
+	# nextUpdate is 48 hours after thisUpdate.
+	tu=$(openssl crl -in crl2.pem -noout -lastupdate | cut -d= -f2)
+	nu=$(openssl crl -in crl2.pem -noout -nextupdate | cut -d= -f2)
+	[ $(($(date -d "$nu" +%s) - $(date -d "$tu" +%s))) -eq 172800 ] || fail "nextUpdate not +48h"
+	# The hold taken back: the next CRL accepts k.pem again.
+	must ck ca unrevoke "$(openssl x509 -in k.pem -noout -serial | cut -d= -f2)"
+	must ck ca policy --crl-path "$T/pub/ca.crl"
+	mkdir -p pub
+	must ck ca crl
+	openssl crl -inform der -in pub/ca.crl -out crl3.pem || fail "published CRL is not DER"
+	expect_exit 0 openssl verify -crl_check -CRLfile crl3.pem -CAfile ca.pem k.pem
+	[ "$(event_count 1105)" -eq 3 ] || fail "expected three 1105 events"
+	[ "$(event_count 1109)" -eq 1 ] || fail "expected one 1109 event"
+}
+
+ca_pending_approve_deny() {
+	ca_store
+	must ck ca policy --default pending
+	csr p /CN=p.example.org
+	csr q /CN=q.example.org
+	must ck --json ca submit p.csr q.csr --email p@example.org
+	assert_jq 'all(.[]; .Disposition == "Pending") and all(.[]; .RawCertificate == null)'
+	must ck --json ca pending
+	assert_jq 'length == 2'
+	must ck --json ca approve 2
+	assert_json .Disposition Issued
+	json_get .RawCertificate > p.pem
+	expect_exit 0 openssl verify -CAfile ca.pem p.pem
+	must ck --json ca deny 3 --reason "unknown host"
+	assert_json .Disposition Denied
+	must ck --json ca list --denied
+	assert_jq 'length == 1 and .[0].RequestID == 3'
+	must ck --json ca list --pending
+	assert_jq 'length == 0'
+}
+
+ca_events_properties() {
+	ca_store
+	must ck --json events --id 1101
+	assert_jq '.[0].Fields | .RequestID == 1 and .RequesterEmail == "web@example.org"
+		and .DistinguishedName == "CN=www.example.org" and .Disposition == "Issued"
+		and (.SerialNumber | test("^[0-9A-F]{32}$")) and (.CertificateHash | test("^[0-9A-F]{40}$"))
+		and (.RawCertificate | startswith("-----BEGIN CERTIFICATE-----"))
+		and (.NotBefore | test("Z$")) and (.NotAfter | test("Z$")) and (.SubmittedWhen | test("Z$"))
+		and (.ResolvedWhen | test("Z$")) and (.RequesterName | length > 0)'
+	must ck ca revoke "$SERIAL" --reason superseded
+	must ck --json events --id 1104
+	assert_jq '.[0].Fields | .RevokedReason == "superseded" and (.RevokedWhen | test("Z$"))
+		and .SerialNumber == "'"$SERIAL"'"'
+	must ck --json events --id 1110
+	assert_jq '.[0].Fields.CAName == "E2E Issuing CA"'
+}
+
+ca_subordinate_install() {
+	must ck ca init --name "Sub CA" --request-out sub.csr
+	expect_exit 1 ck ca submit sub.csr 2> /dev/null
+	# The parent signs it (openssl x509 -req as a stand-in parent CA).
+	printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\n' > sub.ext
+	openssl x509 -req -in sub.csr -CA "$FIX/ca.pem" -CAkey "$FIX/ca.key" -days 20 -extfile sub.ext -out sub.pem 2> /dev/null || fail "parent"
+	snapshot before
+	expect_exit 1 ck ca install "$FIX/i.pem" # not a CA certificate
+	assert_unchanged before
+	must ck ca install sub.pem
+	csr s /CN=s.example.org
+	must ck ca submit s.csr --out s.pem
+	cat "$FIX/ca.pem" > root.pem
+	expect_exit 0 openssl verify -CAfile root.pem -untrusted sub.pem s.pem
+	[ "$(event_count 1108)" -eq 1 ] || fail "expected event 1108"
+}
+
+ca_clone_renews() {
+	ca_store
+	must ck ca policy --allow-suffix any
+	must ck new --domain mx1.example.net --services SMTP,IMAP --request-out mx.csr
+	must ck ca submit mx.csr --out mx.pem --days 60
+	must ck import --cert mx.pem --chain ca.pem
+	old=$(sha1_of mx.pem)
+	must ck --json clone "$old"
+	must ck --json list
+	new=$(json_get '[.[] | select(.ReplacedBy == null and (.CertificateDomains | index("mx1.example.net")))][0].Thumbprint')
+	assert_ne "$old" "$new" "renewed thumbprint"
+	assert_json "[.[] | select(.Thumbprint == \"$old\")][0].ReplacedBy" "$new"
+	assert_json "[.[] | select(.Thumbprint == \"$new\")][0].Services" "I...S"
+	must ck export "$new" --out new.pem
+	expect_exit 0 openssl verify -CAfile ca.pem new.pem
+	assert_ne "$(pub_of_cert mx.pem)" "$(pub_of_cert new.pem)" "public key"
+	must ck --json events --id 1001
+	assert_jq '.[-1].Fields.OldThumbprint == "'"$old"'" and .[-1].Fields.NewThumbprint == "'"$new"'"'
+	must ck --json show "$new"
+	assert_validity_days "$T/out" 60
+}
+
+tcase "ca: issued certificates verify, CA and EE extensions" ca_issue_verifies
+tcase "ca: DER and bulk submission" ca_der_and_bulk
+tcase "ca: revoke, CRL numbers and reasons, openssl rejects revoked" ca_revoke_crl
+tcase "ca: pending, approve, deny" ca_pending_approve_deny
+tcase "ca: events carry the request's properties" ca_events_properties
+tcase "ca: a subordinate CA completed by install" ca_subordinate_install
+tcase "ca: clone renews a certificate the CA issued" ca_clone_renews
+
+# Bad input: exit status, text on stderr (one line), store unchanged.
+ca_bad_row() {
+	local want=$1 text=$2 args=$3
+	ca_store
+	must ck --json ca policy --default issue
+	csr rsa1024 /CN=weak.example.org "" rsa:1024
+	csr evil /CN=www.evil.test
+	csr ip /CN=ip.example.org IP:127.0.0.1
+	printf '[req]\ndistinguished_name=dn\nprompt=no\n[dn]\nCN=a\\nb.example.org\n' > nl.cnf
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null \
+		-config nl.cnf -out nl.csr 2> /dev/null || fail "nl.csr"
+	head -c 200 w.csr > trunc.csr
+	openssl req -in w.csr -outform der -out w.der
+	# Flip a byte inside the signature (the DER's last bytes).
+	cp w.der badsig.der
+	printf '\x01' | dd of=badsig.der bs=1 seek=$(($(stat -c %s w.der) - 6)) conv=notrunc 2> /dev/null
+	must ck ca policy --default pending
+	csr pend /CN=pend.example.org
+	must ck ca submit pend.csr
+	must ck ca deny 2
+	must ck ca policy --default issue
+	must ck ca revoke "$SERIAL" --reason keyCompromise
+	snapshot before
+	eval "set -- $args"
+	expect_exit "$want" ck "$@"
+	assert_err_one_line
+	assert_err_contains "$text"
+	assert_out_empty
+	assert_unchanged before
+}
+
+while IFS='|' read -r e_exit e_text e_args; do
+	case $e_exit in '' | '#'*) continue ;; esac
+	e_exit=${e_exit// /}
+	e_text=$(printf '%s' "$e_text" | sed 's/^ *//; s/ *$//')
+	tcase "ca: bad input: ${e_args# }" ca_bad_row "$e_exit" "$e_text" "$e_args"
+done <<'ROWS'
+1 | not a PKCS#10          | ca submit $FIX/random.der
+1 | not a PKCS#10          | ca submit trunc.csr
+1 | empty                  | ca submit $FIX/empty
+1 | not valid              | ca submit badsig.der
+1 | weak key               | ca submit rsa1024.csr
+1 | not under an allowed   | ca submit evil.csr
+1 | only DNS names         | ca submit ip.csr
+1 | CR or LF               | ca submit nl.csr
+1 | evil.csr               | ca submit w.csr evil.csr
+1 | --email                | ca submit w.csr --email $'a@example.org\r\nBcc: x@evil.test'
+1 | --requester            | ca submit w.csr --requester $'bob\nsmith'
+1 | no request 99          | ca approve 99
+1 | denied, not pending    | ca approve 2
+1 | revoked, not pending   | ca deny 1
+1 | already revoked        | ca revoke $SERIAL --reason keyCompromise
+1 | only a certificateHold | ca unrevoke $SERIAL
+1 | no certificate with    | ca revoke 0123456789ABCDEF0123456789ABCDEF
+1 | no certificate with    | ca get 0123456789ABCDEF0123456789ABCDEF
+1 | no request 42          | ca get 42
+1 | invalid serial         | ca revoke XYZ --reason keyCompromise
+1 | exists already         | ca init --name Again
+1 | has its certificate    | ca install w.pem
+2 | --reason takes         | ca revoke $SERIAL --reason removeFromCRL
+2 | ca init                | ca bogus
+2 | request id             | ca approve abc
+2 | --default takes        | ca policy --default maybe
+1 | suffix                 | ca policy --allow-suffix 'a..b'
+ROWS

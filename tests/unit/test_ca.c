@@ -1,0 +1,790 @@
+/*
+ * test_ca.c - unit tests for the certificate authority (src/core/ca.h,
+ * src/pki/pki_ca.h, src/store/store_ca.h; DESIGN.md §8).
+ *
+ * Each test runs on a fresh store in its own mkdtemp directory with the
+ * clock fixed at NOW. Requests are made with OpenSSL directly (a test
+ * stands in for the requester). Covered: serial numbers (positive, 16
+ * octets, unique, a collision retried, exhaustion changing nothing),
+ * policy decisions (suffixes, wildcards, key types and sizes, validity
+ * cap, default disposition, names that are not DNS names), bad requests
+ * (garbage, truncated, bad signature, trailing bytes) changing nothing,
+ * approve/deny state rules, revocation reasons and their CRL entries,
+ * CRL numbers increasing and CRLs verifying, ck_ca_crl_due, the syslog
+ * cap of a large transaction, and the service start/stop events.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "core/ca-int.h"
+#include "core/ca.h"
+#include "core/clock.h"
+#include "core/events.h"
+#include "pki/pki_ca.h"
+#include "store/store_ca.h"
+
+#define NOW INT64_C(1795000000) /* 2026-11-18T10:13:20Z */
+#define DAY INT64_C(86400)
+
+struct fx {
+	char base[64];
+	struct store *st;
+};
+
+static void rm_rf(const char *path)
+{
+	struct dirent *e;
+	struct stat sb;
+	DIR *d;
+
+	if (lstat(path, &sb) != 0)
+		return;
+	if (!S_ISDIR(sb.st_mode)) {
+		unlink(path);
+		return;
+	}
+	d = opendir(path);
+	while (d && (e = readdir(d)) != NULL) {
+		char sub[PATH_MAX];
+
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
+		rm_rf(sub);
+	}
+	if (d)
+		closedir(d);
+	rmdir(path);
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	char dir[PATH_MAX];
+	struct ck_ca_init_opts o = { .name = "Unit CA" };
+	json_t *out = NULL;
+
+	snprintf(f->base, sizeof(f->base), "/tmp/ck-ca-XXXXXX");
+	assert_non_null(mkdtemp(f->base));
+	snprintf(dir, sizeof(dir), "%s/store", f->base);
+	ck_clock_set(NOW);
+	assert_int_equal(store_open(dir, true, &f->st), CK_OK);
+	assert_int_equal(ck_ca_init(f->st, &o, &out), CK_OK);
+	json_decref(out);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	ca_serial_fn = pki_ca_serial_new;
+	store_close(f->st);
+	rm_rf(f->base);
+	free(f);
+	ck_clock_reset();
+	return 0;
+}
+
+/* ---- requests made by a test requester ---- */
+
+/* A DER CSR for cn (NULL: none) and SAN (openssl.cnf syntax, NULL: none)
+ * with a fresh key of type ("ec", "p384", "rsa1024", "rsa2048"). */
+static uint8_t *make_csr(const char *cn, const char *san, const char *type, size_t *len)
+{
+	EVP_PKEY *k = strcmp(type, "ec") == 0	     ? EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256")
+		      : strcmp(type, "p384") == 0    ? EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384")
+		      : strcmp(type, "rsa1024") == 0 ? EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024)
+						     : EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+	X509_REQ *req = X509_REQ_new();
+	X509_NAME *name = X509_NAME_new();
+	unsigned char *der = NULL;
+	uint8_t *copy;
+	int n;
+
+	assert_non_null(k);
+	if (cn)
+		assert_true(X509_NAME_add_entry_by_NID(name, NID_commonName, MBSTRING_UTF8,
+						       (const unsigned char *)cn, -1, -1, 0));
+	assert_true(X509_REQ_set_subject_name(req, name));
+	assert_true(X509_REQ_set_pubkey(req, k));
+	if (san) {
+		STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();
+		X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, NULL, NID_subject_alt_name, san);
+
+		assert_non_null(e);
+		sk_X509_EXTENSION_push(exts, e);
+		assert_true(X509_REQ_add_extensions(req, exts));
+		sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	}
+	assert_true(X509_REQ_sign(req, k, EVP_sha256()) > 0);
+	n = i2d_X509_REQ(req, &der);
+	assert_true(n > 0);
+	copy = malloc((size_t)n);
+	memcpy(copy, der, (size_t)n);
+	*len = (size_t)n;
+	OPENSSL_free(der);
+	X509_NAME_free(name);
+	X509_REQ_free(req);
+	EVP_PKEY_free(k);
+	return copy;
+}
+
+static int count_one(const struct store_event *ev, void *arg)
+{
+	(void)ev;
+	(*(int64_t *)arg)++;
+	return 0;
+}
+
+/* Events with id (0: all). */
+static int64_t count_events(struct fx *f, int id)
+{
+	struct store_event_filter flt = { .id = id };
+	int64_t n = 0;
+
+	assert_int_equal(store_event_each(f->st, &flt, count_one, &n), CK_OK);
+	return n;
+}
+
+static int64_t count_requests(struct fx *f, const char *status)
+{
+	int64_t n = -1;
+
+	assert_int_equal(store_ca_count(f->st, status, &n), CK_OK);
+	return n;
+}
+
+struct results {
+	json_t *items;
+};
+
+static int collect(json_t *res, void *arg)
+{
+	json_array_append(((struct results *)arg)->items, res);
+	return 0;
+}
+
+/* Submits one DER request; returns its result (new reference) or NULL. */
+static json_t *submit(struct fx *f, const uint8_t *der, size_t len, int days, enum ck_err want)
+{
+	struct ck_ca_input in = { .name = "req.csr", .buf = der, .len = len };
+	struct ck_ca_submit_opts o = { .requester = "alice", .email = "alice@example.org",
+				       .days = days };
+	struct results r = { json_array() };
+	json_t *one;
+
+	assert_int_equal(ck_ca_submit(f->st, &in, 1, &o, collect, &r), want);
+	one = json_array_get(r.items, 0);
+	json_incref(one);
+	json_decref(r.items);
+	return one;
+}
+
+static void set_policy(struct fx *f, const char *suffixes, const char *keys, const char *disp,
+		       int max_days)
+{
+	struct ck_ca_policy_opts o = { .suffixes = suffixes, .key_types = keys,
+				       .disposition = disp, .max_days = max_days };
+
+	assert_int_equal(ck_ca_policy_set(f->st, &o), CK_OK);
+}
+
+/* ---- serial numbers ---- */
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp((const char *)a, (const char *)b);
+}
+
+static void test_serials_positive_unique(void **state)
+{
+	enum { N = 20000 };
+	char (*s)[PKI_CA_SERIAL_HEX + 1] = calloc(N, sizeof(*s));
+	int i;
+
+	(void)state;
+	for (i = 0; i < N; i++) {
+		assert_int_equal(pki_ca_serial_new(s[i]), CK_OK);
+		assert_int_equal(strlen(s[i]), 32);
+		/* First octet 01..7F: positive and exactly 16 octets. */
+		assert_true(strncmp(s[i], "00", 2) != 0);
+		assert_true(s[i][0] >= '0' && s[i][0] <= '7');
+	}
+	qsort(s, N, sizeof(*s), cmp_str);
+	for (i = 1; i < N; i++)
+		assert_true(strcmp(s[i - 1], s[i]) != 0);
+	free(s);
+}
+
+static int fixed_calls;
+static enum ck_err fixed_serial(char out[PKI_CA_SERIAL_HEX + 1])
+{
+	/* The first two calls collide, then fresh ones. */
+	if (fixed_calls++ < 2) {
+		snprintf(out, PKI_CA_SERIAL_HEX + 1, "%s", "11111111111111111111111111111111");
+		return CK_OK;
+	}
+	return pki_ca_serial_new(out);
+}
+
+static enum ck_err stuck_serial(char out[PKI_CA_SERIAL_HEX + 1])
+{
+	snprintf(out, PKI_CA_SERIAL_HEX + 1, "%s", "11111111111111111111111111111111");
+	return CK_OK;
+}
+
+static void test_serial_collision_retried(void **state)
+{
+	struct fx *f = *state;
+	size_t len;
+	uint8_t *a = make_csr("a.example.org", NULL, "ec", &len);
+	json_t *r1, *r2, *r3;
+	int64_t events;
+
+	fixed_calls = 0;
+	ca_serial_fn = fixed_serial;
+	r1 = submit(f, a, len, 0, CK_OK);
+	r2 = submit(f, a, len, 0, CK_OK);
+	assert_string_equal(json_string_value(json_object_get(r1, "SerialNumber")),
+			    "11111111111111111111111111111111");
+	assert_string_not_equal(json_string_value(json_object_get(r2, "SerialNumber")),
+				"11111111111111111111111111111111");
+	assert_int_equal(fixed_calls, 3);
+	/* A generator that only collides: refused, nothing recorded. */
+	ca_serial_fn = stuck_serial;
+	events = count_events(f, 0);
+	r3 = submit(f, a, len, 0, CK_ECRYPTO);
+	assert_null(r3);
+	assert_int_equal(count_events(f, 0), events);
+	assert_int_equal(count_requests(f, NULL), 2);
+	json_decref(r1);
+	json_decref(r2);
+	free(a);
+}
+
+/* ---- policy ---- */
+
+static void test_policy_decisions(void **state)
+{
+	struct fx *f = *state;
+	struct {
+		const char *cn, *san, *key, *suffixes, *keys, *disp;
+		int max_days, days;
+		enum ck_err want;
+		const char *disposition; /* when issued/pending */
+		int want_days;
+	} rows[] = {
+		{ "www.example.org", "DNS:www.example.org,DNS:API.example.org", "ec", "example.org",
+		  NULL, "issue", 825, 0, CK_OK, "Issued", 365 },
+		{ "www.example.org", NULL, "ec", "example.com", NULL, "issue", 825, 0, CK_EINVAL, NULL, 0 },
+		{ "www.example.org", "DNS:evil.example.com", "ec", "example.org", NULL, "issue", 825,
+		  0, CK_EINVAL, NULL, 0 },
+		{ NULL, "DNS:*.web.example.org", "ec", "example.org", NULL, "issue", 825, 0, CK_OK,
+		  "Issued", 365 },
+		{ "notexample.org", NULL, "ec", "example.org", NULL, "issue", 825, 0, CK_EINVAL, NULL, 0 },
+		{ "a.example.org", NULL, "rsa1024", "", NULL, "issue", 825, 0, CK_EINVAL, NULL, 0 },
+		{ "a.example.org", NULL, "rsa2048", "", NULL, "issue", 825, 0, CK_OK, "Issued", 365 },
+		{ "a.example.org", NULL, "rsa2048", "", "rsa:3072,ec:P-256", "issue", 825, 0,
+		  CK_EINVAL, NULL, 0 },
+		{ "a.example.org", NULL, "p384", "", "ec:P-256", "issue", 825, 0, CK_EINVAL, NULL, 0 },
+		{ "a.example.org", NULL, "p384", "", NULL, "issue", 825, 0, CK_OK, "Issued", 365 },
+		{ "a.example.org", NULL, "ec", "", NULL, "issue", 90, 400, CK_OK, "Issued", 90 },
+		{ "a.example.org", NULL, "ec", "", NULL, "pending", 825, 30, CK_OK, "Pending", 0 },
+		{ "a.example.org", "IP:127.0.0.1", "ec", "", NULL, "issue", 825, 0, CK_EINVAL, NULL, 0 },
+		{ "a.example.org", "email:x@example.org", "ec", "", NULL, "issue", 825, 0, CK_EINVAL, NULL, 0 },
+		{ "a\nb.example.org", NULL, "ec", "", NULL, "issue", 825, 0, CK_EINVAL, NULL, 0 },
+		{ "a..example.org", NULL, "ec", "", NULL, "issue", 825, 0, CK_EINVAL, NULL, 0 },
+		{ "John Doe", NULL, "ec", "", NULL, "issue", 825, 0, CK_EINVAL, NULL, 0 },
+		{ NULL, NULL, "ec", "", NULL, "issue", 825, 0, CK_EINVAL, NULL, 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		size_t len;
+		uint8_t *der = make_csr(rows[i].cn, rows[i].san, rows[i].key, &len);
+		int64_t events, reqs;
+		json_t *r;
+
+		set_policy(f, rows[i].suffixes, rows[i].keys ? rows[i].keys : "ec:P-256,ec:P-384,rsa",
+			   rows[i].disp, rows[i].max_days);
+		events = count_events(f, 0);
+		reqs = count_requests(f, NULL);
+		r = submit(f, der, len, rows[i].days, rows[i].want);
+		if (rows[i].want != CK_OK) {
+			assert_null(r);
+			assert_int_equal(count_events(f, 0), events);
+			assert_int_equal(count_requests(f, NULL), reqs);
+		} else {
+			assert_non_null(r);
+			assert_string_equal(json_string_value(json_object_get(r, "Disposition")),
+					    rows[i].disposition);
+			assert_int_equal(count_events(f, 0), events + 1);
+			if (rows[i].want_days) {
+				int64_t nb, na;
+
+				assert_int_equal(ck_time_parse(json_string_value(json_object_get(
+								       r, "NotBefore")),
+							       &nb),
+						 CK_OK);
+				assert_int_equal(ck_time_parse(json_string_value(json_object_get(
+								       r, "NotAfter")),
+							       &na),
+						 CK_OK);
+				assert_int_equal((na - nb) / DAY, rows[i].want_days);
+			}
+		}
+		json_decref(r);
+		free(der);
+	}
+}
+
+static void test_policy_names_normalised(void **state)
+{
+	struct ck_ca_policy p = { .max_days = 825 };
+	struct pki_csr_info info = { 0 };
+	struct ck_ca_decision d;
+	char *dns[] = { (char *)"API.Example.ORG", (char *)"www.example.org" };
+	char *types[] = { (char *)"ec:P-256" };
+
+	(void)state;
+	p.key_types = types;
+	p.n_key_types = 1;
+	info.cn = (char *)"www.example.org";
+	info.dns = dns;
+	info.n_dns = 2;
+	snprintf(info.key_type, sizeof(info.key_type), "ec:P-256");
+	info.key_ec = true;
+	assert_int_equal(ck_ca_policy_decide(&p, &info, 0, &d), CK_OK);
+	/* CN first, lower case, the duplicate dropped. */
+	assert_int_equal(d.n_dns, 2);
+	assert_string_equal(d.dns[0], "www.example.org");
+	assert_string_equal(d.dns[1], "api.example.org");
+	assert_string_equal(d.cn, "www.example.org");
+	ck_ca_decision_clear(&d);
+	info.bad_string = true; /* a NUL inside a name */
+	assert_int_equal(ck_ca_policy_decide(&p, &info, 0, &d), CK_EINVAL);
+}
+
+/* ---- bad requests ---- */
+
+static void test_bad_requests_change_nothing(void **state)
+{
+	struct fx *f = *state;
+	size_t len, i;
+	uint8_t *good = make_csr("a.example.org", NULL, "ec", &len);
+	uint8_t *bad = malloc(len + 4);
+	int64_t events = count_events(f, 0);
+	struct {
+		size_t len;
+		int corrupt; /* 0 none, 1 last byte (signature), 2 trailing bytes */
+	} cases[] = { { 0, 0 }, { 10, 0 }, { 0, 1 }, { 0, 2 }, { 0, 3 } };
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t n = cases[i].len ? cases[i].len : len;
+		json_t *r;
+
+		memcpy(bad, good, len);
+		if (cases[i].corrupt == 1)
+			bad[len - 5] ^= 0x55; /* inside the signature value */
+		if (cases[i].corrupt == 2) {
+			memcpy(bad + len, "JUNK", 4);
+			n = len + 4;
+		}
+		if (cases[i].corrupt == 3)
+			memset(bad, 'A', len); /* garbage */
+		if (i == 0)
+			n = 0; /* empty */
+		r = submit(f, bad, n, 0, CK_EINVAL);
+		assert_null(r);
+	}
+	assert_int_equal(count_events(f, 0), events);
+	assert_int_equal(count_requests(f, NULL), 0);
+	/* One bad request among good ones refuses them all. */
+	{
+		struct ck_ca_input in[2] = { { "good.csr", good, len }, { "bad.csr", bad, 10 } };
+		struct ck_ca_submit_opts o = { .requester = "bob" };
+
+		assert_int_equal(ck_ca_submit(f->st, in, 2, &o, NULL, NULL), CK_EINVAL);
+		assert_non_null(strstr(ck_errmsg(), "bad.csr"));
+		assert_int_equal(count_requests(f, NULL), 0);
+	}
+	free(good);
+	free(bad);
+}
+
+static void test_bulk_one_bad_refuses_all(void **state)
+{
+	struct fx *f = *state;
+	enum { N = 600, BAD = 437 };
+	struct ck_ca_input *in = calloc(N, sizeof(*in));
+	struct ck_ca_submit_opts o = { .requester = "bulk" };
+	size_t len, bad_len, i;
+	uint8_t *der = make_csr("ok.example.org", NULL, "ec", &len);
+	uint8_t *bad = make_csr("bad..example.org", NULL, "ec", &bad_len);
+	char names[N][16];
+
+	for (i = 0; i < N; i++) {
+		snprintf(names[i], sizeof(names[i]), "r%zu.csr", i);
+		in[i] = i == BAD ? (struct ck_ca_input){ names[i], bad, bad_len }
+				 : (struct ck_ca_input){ names[i], der, len };
+	}
+	/* Checked in parallel; the refused one is named, nothing recorded. */
+	assert_int_equal(ck_ca_submit(f->st, in, N, &o, NULL, NULL), CK_EINVAL);
+	assert_non_null(strstr(ck_errmsg(), "r437.csr"));
+	assert_int_equal(count_requests(f, NULL), 0);
+	assert_int_equal(count_events(f, CK_EV_CA_CERT_ISSUED), 0);
+	free(in);
+	free(der);
+	free(bad);
+}
+
+static void test_submitter_checked(void **state)
+{
+	struct fx *f = *state;
+	size_t len;
+	uint8_t *der = make_csr("a.example.org", NULL, "ec", &len);
+	struct ck_ca_input in = { "a.csr", der, len };
+	struct ck_ca_submit_opts o = { .requester = "bob\r\nBcc: x@evil" };
+
+	assert_int_equal(ck_ca_submit(f->st, &in, 1, &o, NULL, NULL), CK_EINVAL);
+	o.requester = "bob";
+	o.email = "bob@example.org\r\nBcc: x@evil.example";
+	assert_int_equal(ck_ca_submit(f->st, &in, 1, &o, NULL, NULL), CK_EINVAL);
+	o.email = "bob@example.org";
+	assert_int_equal(ck_ca_submit(f->st, &in, 1, &o, NULL, NULL), CK_OK);
+	assert_int_equal(count_requests(f, NULL), 1);
+	free(der);
+}
+
+/* ---- approve, deny ---- */
+
+static void test_approve_deny(void **state)
+{
+	struct fx *f = *state;
+	size_t len;
+	uint8_t *der = make_csr("p.example.org", NULL, "ec", &len);
+	json_t *r1, *r2, *out = NULL;
+	int64_t id1, id2;
+
+	set_policy(f, NULL, NULL, "pending", 0);
+	r1 = submit(f, der, len, 0, CK_OK);
+	r2 = submit(f, der, len, 0, CK_OK);
+	id1 = json_integer_value(json_object_get(r1, "RequestID"));
+	id2 = json_integer_value(json_object_get(r2, "RequestID"));
+	assert_int_equal(count_requests(f, "pending"), 2);
+	assert_int_equal(count_events(f, CK_EV_CA_CERT_PENDING), 2);
+	assert_int_equal(ck_ca_approve(f->st, id1, &out), CK_OK);
+	assert_string_equal(json_string_value(json_object_get(out, "Disposition")), "Issued");
+	assert_non_null(json_object_get(out, "RawCertificate"));
+	json_decref(out);
+	out = NULL;
+	assert_int_equal(ck_ca_deny(f->st, id2, "no such host", &out), CK_OK);
+	assert_non_null(strstr(json_string_value(json_object_get(out, "DispositionMessage")),
+			       "no such host"));
+	json_decref(out);
+	out = NULL;
+	/* Approving a denied or an issued request, or an unknown one: refused. */
+	assert_int_equal(ck_ca_approve(f->st, id2, &out), CK_EINVAL);
+	assert_int_equal(ck_ca_approve(f->st, id1, &out), CK_EINVAL);
+	assert_int_equal(ck_ca_deny(f->st, id1, NULL, &out), CK_EINVAL);
+	assert_int_equal(ck_ca_approve(f->st, 999, &out), CK_ENOTFOUND);
+	assert_null(out);
+	assert_int_equal(count_events(f, CK_EV_CA_CERT_ISSUED), 1);
+	assert_int_equal(count_events(f, CK_EV_CA_CERT_DENIED), 1);
+	json_decref(r1);
+	json_decref(r2);
+	free(der);
+}
+
+/* ---- revocation and CRLs ---- */
+
+static X509_CRL *make_crl(struct fx *f, int64_t *number)
+{
+	struct ck_ca_crl_opts o = { 0 };
+	json_t *out = NULL;
+	char *pem = NULL;
+	BIO *bio;
+	X509_CRL *crl;
+
+	assert_int_equal(ck_ca_crl(f->st, &o, &out, &pem), CK_OK);
+	*number = json_integer_value(json_object_get(out, "CRLNumber"));
+	json_decref(out);
+	bio = BIO_new_mem_buf(pem, -1);
+	crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL);
+	assert_non_null(crl);
+	BIO_free(bio);
+	free(pem);
+	return crl;
+}
+
+static EVP_PKEY *ca_pubkey(struct fx *f)
+{
+	struct store_ca_state s;
+	const unsigned char *p;
+	X509 *x;
+	EVP_PKEY *k;
+
+	assert_int_equal(store_ca_state_get(f->st, &s), CK_OK);
+	p = s.cert;
+	x = d2i_X509(NULL, &p, (long)s.cert_len);
+	assert_non_null(x);
+	k = X509_get_pubkey(x);
+	X509_free(x);
+	store_ca_state_clear(&s);
+	return k;
+}
+
+static void test_revocation_reasons_in_crl(void **state)
+{
+	struct fx *f = *state;
+	static const char *const names[] = { "unspecified",	   "keyCompromise",
+					     "cACompromise",	   "affiliationChanged",
+					     "superseded",	   "cessationOfOperation",
+					     "certificateHold",	   "privilegeWithdrawn",
+					     "aACompromise" };
+	static const int codes[] = { 0, 1, 2, 3, 4, 5, 6, 9, 10 };
+	char serials[9][41];
+	EVP_PKEY *pub = ca_pubkey(f);
+	X509_CRL *crl;
+	int64_t number, events;
+	size_t len, i;
+	uint8_t *der = make_csr("r.example.org", NULL, "ec", &len);
+	json_t *out = NULL;
+
+	for (i = 0; i < 9; i++) {
+		json_t *r = submit(f, der, len, 0, CK_OK);
+
+		snprintf(serials[i], sizeof(serials[i]), "%s",
+			 json_string_value(json_object_get(r, "SerialNumber")));
+		json_decref(r);
+		assert_int_equal(ck_ca_revoke(f->st, serials[i], names[i], &out), CK_OK);
+		assert_string_equal(json_string_value(json_object_get(out, "RevokedReason")), names[i]);
+		json_decref(out);
+		out = NULL;
+	}
+	assert_int_equal(count_requests(f, "revoked"), 9);
+	events = count_events(f, 0);
+	/* Refused, changing nothing: unknown reason, double revocation, an
+	 * unknown serial, unrevoking what is not on hold. */
+	assert_int_equal(ck_ca_revoke(f->st, serials[0], "removeFromCRL", &out), CK_EUSAGE);
+	assert_int_equal(ck_ca_revoke(f->st, serials[1], "keyCompromise", &out), CK_EINVAL);
+	assert_int_equal(ck_ca_revoke(f->st, serials[6], "certificateHold", &out), CK_EINVAL);
+	assert_int_equal(ck_ca_revoke(f->st, "DEADBEEF", "keyCompromise", &out), CK_ENOTFOUND);
+	assert_int_equal(ck_ca_unrevoke(f->st, serials[1], &out), CK_EINVAL);
+	assert_int_equal(ck_ca_unrevoke(f->st, "zz", &out), CK_EINVAL);
+	assert_null(out);
+	assert_int_equal(count_events(f, 0), events);
+
+	crl = make_crl(f, &number);
+	assert_int_equal(number, 1);
+	assert_int_equal(X509_CRL_verify(crl, pub), 1);
+	assert_int_equal(sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)), 9);
+	for (i = 0; i < 9; i++) {
+		X509_REVOKED *rv = NULL;
+		ASN1_INTEGER *sn = NULL;
+		BIGNUM *bn = NULL;
+		ASN1_ENUMERATED *reason;
+
+		assert_true(BN_hex2bn(&bn, serials[i]) > 0);
+		sn = BN_to_ASN1_INTEGER(bn, NULL);
+		assert_int_equal(X509_CRL_get0_by_serial(crl, &rv, sn), 1);
+		reason = X509_REVOKED_get_ext_d2i(rv, NID_crl_reason, NULL, NULL);
+		if (codes[i] == 0) {
+			assert_null(reason); /* RFC 5280: omitted for unspecified */
+		} else {
+			assert_non_null(reason);
+			assert_int_equal(ASN1_ENUMERATED_get(reason), codes[i]);
+		}
+		ASN1_ENUMERATED_free(reason);
+		ASN1_INTEGER_free(sn);
+		BN_free(bn);
+	}
+	X509_CRL_free(crl);
+
+	/* A hold taken back leaves the next CRL; one made permanent stays. */
+	assert_int_equal(ck_ca_unrevoke(f->st, serials[6], &out), CK_OK);
+	json_decref(out);
+	out = NULL;
+	assert_int_equal(count_events(f, CK_EV_CA_CERT_UNREVOKED), 1);
+	crl = make_crl(f, &number);
+	assert_int_equal(number, 2);
+	assert_int_equal(sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)), 8);
+	X509_CRL_free(crl);
+	assert_int_equal(ck_ca_revoke(f->st, serials[6], "certificateHold", &out), CK_OK);
+	json_decref(out);
+	out = NULL;
+	assert_int_equal(ck_ca_revoke(f->st, serials[6], "keyCompromise", &out), CK_OK);
+	json_decref(out);
+	assert_int_equal(count_events(f, CK_EV_CA_CRL_ISSUED), 2);
+	EVP_PKEY_free(pub);
+	free(der);
+}
+
+static void test_crl_large_sorted_and_numbers_increase(void **state)
+{
+	struct fx *f = *state;
+	enum { N = 1500 };
+	EVP_PKEY *pub = ca_pubkey(f);
+	struct ck_ca_input *in = calloc(N, sizeof(*in));
+	struct ck_ca_submit_opts o = { .requester = "bulk" };
+	struct results r = { json_array() };
+	size_t len, i;
+	uint8_t *der = make_csr("bulk.example.org", NULL, "ec", &len);
+	int64_t number = 0, prev = 0;
+	X509_CRL *crl;
+
+	for (i = 0; i < N; i++)
+		in[i] = (struct ck_ca_input){ "bulk.csr", der, len };
+	assert_int_equal(ck_ca_submit(f->st, in, N, &o, collect, &r), CK_OK);
+	assert_int_equal(json_array_size(r.items), N);
+	for (i = 0; i < N; i += 2) {
+		json_t *out = NULL;
+
+		assert_int_equal(ck_ca_revoke(f->st,
+					      json_string_value(json_object_get(
+						      json_array_get(r.items, i), "SerialNumber")),
+					      "superseded", &out),
+				 CK_OK);
+		json_decref(out);
+	}
+	for (i = 0; i < 3; i++) {
+		crl = make_crl(f, &number);
+		assert_true(number > prev);
+		prev = number;
+		assert_int_equal(X509_CRL_verify(crl, pub), 1);
+		assert_int_equal(sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)), N / 2);
+		X509_CRL_free(crl);
+	}
+	json_decref(r.items);
+	free(in);
+	free(der);
+	EVP_PKEY_free(pub);
+}
+
+static void test_crl_due(void **state)
+{
+	struct fx *f = *state;
+	struct ck_ca_crl_opts o = { .hours = 100 };
+	json_t *out = NULL;
+	char *pem = NULL;
+	bool due = false;
+
+	assert_int_equal(ck_ca_crl_due(f->st, &due), CK_OK);
+	assert_true(due); /* no CRL yet */
+	assert_int_equal(ck_ca_crl(f->st, &o, &out, &pem), CK_OK);
+	json_decref(out);
+	free(pem);
+	assert_int_equal(ck_ca_crl_due(f->st, &due), CK_OK);
+	assert_false(due);
+	ck_clock_set(NOW + 89 * 3600); /* 11 h before nextUpdate; margin is 10 h */
+	assert_int_equal(ck_ca_crl_due(f->st, &due), CK_OK);
+	assert_false(due);
+	ck_clock_set(NOW + 91 * 3600);
+	assert_int_equal(ck_ca_crl_due(f->st, &due), CK_OK);
+	assert_true(due);
+}
+
+static void test_service_events_and_syslog_cap(void **state)
+{
+	struct fx *f = *state;
+	int i;
+
+	assert_int_equal(ck_ca_service_start(f->st), CK_OK);
+	assert_int_equal(ck_ca_service_stop(f->st), CK_OK);
+	assert_int_equal(count_events(f, CK_EV_CA_STARTUP), 1);
+	assert_int_equal(count_events(f, CK_EV_CA_SHUTDOWN), 1);
+	/* More events in one transaction than syslog copies are kept for. */
+	assert_int_equal(store_begin(f->st), CK_OK);
+	for (i = 0; i < 3 * CK_EVENT_SYSLOG_MAX; i++)
+		assert_int_equal(ck_event_emit(f->st, CK_EV_CA_STARTUP, NULL, "burst %d", i), CK_OK);
+	assert_int_equal(ck_commit(f->st), CK_OK);
+	assert_int_equal(count_events(f, CK_EV_CA_STARTUP), 1 + 3 * CK_EVENT_SYSLOG_MAX);
+	assert_string_equal(ck_event_kind(1105)->name, "CRLIssued");
+	assert_string_equal(ck_event_kind(1110)->name, "CAInitialized");
+}
+
+static void test_init_twice_and_key_file(void **state)
+{
+	struct fx *f = *state;
+	struct ck_ca_init_opts o = { .name = "Second" };
+	char path[PATH_MAX];
+	struct stat sb;
+	json_t *out = NULL;
+
+	assert_int_equal(ck_ca_init(f->st, &o, &out), CK_EEXIST);
+	assert_null(out);
+	store_ca_key_path(f->st, path, sizeof(path));
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	o.name = "bad\nname";
+	assert_int_equal(ck_ca_init(f->st, &o, &out), CK_EINVAL);
+}
+
+static void test_wrong_key_file_refused(void **state)
+{
+	struct fx *f = *state;
+	char path[PATH_MAX];
+	EVP_PKEY *other = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	FILE *fp;
+	size_t len;
+	uint8_t *der = make_csr("a.example.org", NULL, "ec", &len);
+	json_t *r;
+
+	/* Another key in ca.key: the CA refuses to sign with it. */
+	store_ca_key_path(f->st, path, sizeof(path));
+	assert_int_equal(unlink(path), 0);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	assert_true(PEM_write_PrivateKey(fp, other, NULL, NULL, 0, NULL, NULL));
+	fclose(fp);
+	r = submit(f, der, len, 0, CK_ECRYPTO);
+	assert_null(r);
+	assert_non_null(strstr(ck_errmsg(), "does not match"));
+	assert_int_equal(count_requests(f, NULL), 0);
+	EVP_PKEY_free(other);
+	free(der);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_serials_positive_unique),
+		T(test_serial_collision_retried),
+		T(test_policy_decisions),
+		cmocka_unit_test(test_policy_names_normalised),
+		T(test_bad_requests_change_nothing),
+		T(test_bulk_one_bad_refuses_all),
+		T(test_submitter_checked),
+		T(test_approve_deny),
+		T(test_revocation_reasons_in_crl),
+		T(test_crl_large_sorted_and_numbers_increase),
+		T(test_crl_due),
+		T(test_service_events_and_syslog_cap),
+		T(test_init_twice_and_key_file),
+		T(test_wrong_key_file_refused),
+	};
+
+	return cmocka_run_group_tests_name("ca", tests, NULL, NULL);
+}
