@@ -263,3 +263,28 @@ lifecycle_daemon() {
 	grep -q 'stopped after 2 passes' "$T/daemon.err" || fail "no clean stop: $(tail -1 "$T/daemon.err")"
 }
 tcase "lifecycle: daemon renews each pass, SIGHUP runs a pass, SIGTERM stops it" lifecycle_daemon
+
+lifecycle_renew_through_ca() {
+	local t t2 when
+	must ck ca init --name "Lifecycle CA"
+	must ck new --domain ca-issued.test.example --services IIS --request-out "$T/h.csr"
+	must ck ca submit "$T/h.csr" --out "$T/h.pem"
+	must ck import --cert "$T/h.pem" --json
+	t=$(json_get .Thumbprint)
+	must ck autorenew on --renew-days 200
+	when=$(date -u -d '+200 days' +%Y-%m-%dT%H:%M:%SZ)
+	must ck monitor --at "$when" --json
+	assert_jq "map(select(.Thumbprint == \"$t\" and .Renewal)) | .[0].Renewal == \"would renew\""
+	must ck monitor --at "$when" --apply --json
+	t2=$(jq -r ".[] | select(.Thumbprint == \"$t\" and .Renewal == \"renewed\") | .NewThumbprint" "$T/out")
+	[ -n "$t2" ] && [ "$t2" != null ] || fail "not renewed through the CA"
+	must ck show "$t2" --json
+	assert_json .Issuer "CN=Lifecycle CA"
+	assert_json .HasPrivateKey true
+	assert_json '.CertificateDomains | join(",")' ca-issued.test.example
+	assert_eq 2 "$(event_count 1101)" "certificates the CA issued"
+	must ck events --id 1001 --json
+	assert_jq "length == 1 and .[0].Fields.OldThumbprint == \"$t\" and .[0].Fields.NewThumbprint == \"$t2\""
+}
+tcase "lifecycle: a certificate the built-in CA issued is renewed through it by the monitor" \
+	lifecycle_renew_through_ca
