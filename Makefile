@@ -7,8 +7,10 @@
 #                   rebinding, and mail delivery with a reused connection against one per mail
 
 CC      ?= cc
-PKGS    := openssl sqlite3 jansson libcurl
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKGS    := openssl sqlite3 jansson
+# libcurl: headers at build time; the library is loaded by src/mail when a
+# mail is sent (dlopen), so that other commands do not pay for loading it.
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libcurl 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
