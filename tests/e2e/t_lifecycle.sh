@@ -288,3 +288,29 @@ lifecycle_renew_through_ca() {
 }
 tcase "lifecycle: a certificate the built-in CA issued is renewed through it by the monitor" \
 	lifecycle_renew_through_ca
+
+lifecycle_daemon_ca() {
+	local pid i n
+	must ck ca init --name "Daemon CA"
+	# A CRL valid for an hour is due again at once (within its last hour):
+	# the daemon makes a new one each pass, with nothing revoked.
+	must ck ca policy --crl-path "$T/ca.crl" --crl-hours 1
+	"$CK" daemon --interval 1 2> "$T/daemon.err" &
+	pid=$!
+	for i in $(seq 1 100); do
+		[ "$(event_count 1105)" -ge 2 ] && break
+		sleep 0.1
+	done
+	kill -TERM "$pid"
+	wait "$pid" || fail "daemon exit $?"
+	n=$(event_count 1105)
+	[ "$n" -ge 2 ] || fail "CRLs made by the daemon: $n"
+	openssl crl -in "$T/ca.crl" -inform DER -noout -text > "$T/crl.txt" 2>&1 ||
+		fail "the published CRL does not parse"
+	grep -A1 "X509v3 CRL Number" "$T/crl.txt" | grep -qx " *$n" ||
+		fail "CRL number is not $n: $(grep -A1 'CRL Number' "$T/crl.txt")"
+	assert_eq 1 "$(event_count 1106)" "CA startup events"
+	assert_eq 1 "$(event_count 1107)" "CA shutdown events"
+}
+tcase "lifecycle: the daemon starts and stops the CA service and remakes the CRL before nextUpdate" \
+	lifecycle_daemon_ca
