@@ -65,12 +65,12 @@ bin/certkeep: $(CLI_OBJ) build/libcertkeep.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) build/libcertkeep.a $(PKG_LIBS)
 
-build/unit/%: tests/unit/%.c build/libcertkeep.a
+build/unit/%: tests/unit/%.c tests/unit/unit_util.h build/libcertkeep.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) -Wno-missing-prototypes -o $@ $< build/libcertkeep.a $(PKG_LIBS) -lcmocka
 
-build/unit-san/%: tests/unit/%.c build/libcertkeep-san.a
+build/unit-san/%: tests/unit/%.c tests/unit/unit_util.h build/libcertkeep-san.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(SAN) -Wno-missing-prototypes -o $@ $< build/libcertkeep-san.a $(PKG_LIBS) -lcmocka

@@ -13,9 +13,14 @@ static void print_entry(const json_t *e, bool what_if)
 {
 	const char *renewal = json_string_value(json_object_get(e, "Renewal"));
 	const char *reload = json_string_value(json_object_get(e, "Reload"));
+	const char *site = json_string_value(json_object_get(e, "Site"));
+	const char *error = json_string_value(json_object_get(e, "Error"));
 	const char *thumb = json_string_value(json_object_get(e, "Thumbprint"));
 
-	if (renewal)
+	if (site) /* a binding moved off a replaced certificate */
+		printf("rebind %s %s%s%s\n", site, json_string_value(json_object_get(e, "Result")),
+		       error ? ": " : "", error ? error : "");
+	else if (renewal)
 		printf("renewal %s %s%s%s\n", thumb, renewal,
 		       json_object_get(e, "NewThumbprint") ? " -> " : "",
 		       json_object_get(e, "NewThumbprint")

@@ -46,22 +46,6 @@ static enum ck_err split(const char *s, char ***lst, size_t *n)
 	return CK_OK;
 }
 
-static int config_int(struct store *st, const char *key, int dflt)
-{
-	char *v = NULL;
-	long n = dflt;
-
-	if (store_config_get(st, key, &v) == CK_OK) {
-		char *end;
-
-		n = strtol(v, &end, 10);
-		if (*v == '\0' || *end != '\0' || n < 1 || n > 1000000)
-			n = dflt;
-	}
-	free(v);
-	return (int)n;
-}
-
 enum ck_err ck_ca_policy_load(struct store *st, struct ck_ca_policy *p)
 {
 	char *v = NULL;
@@ -78,7 +62,7 @@ enum ck_err ck_ca_policy_load(struct store *st, struct ck_ca_policy *p)
 			   &p->key_types, &p->n_key_types);
 	free(v);
 	v = NULL;
-	p->max_days = config_int(st, CK_CA_KEY_MAX_DAYS, CK_CA_DEFAULT_MAX_DAYS);
+	p->max_days = store_config_int(st, CK_CA_KEY_MAX_DAYS, 1, 1000000, CK_CA_DEFAULT_MAX_DAYS);
 	if (store_config_get(st, CK_CA_KEY_DISPOSITION, &v) == CK_OK)
 		p->pending = strcmp(v, "pending") == 0;
 	free(v);

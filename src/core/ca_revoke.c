@@ -176,7 +176,7 @@ enum ck_err ck_ca_crl(struct store *st, const struct ck_ca_crl_opts *o, json_t *
 	struct store_ca_state s;
 	struct pki_ca *ca = NULL;
 	struct crl_fill fill = { 0 };
-	char *path = NULL, *hours_cfg = NULL, t1[32], t2[32];
+	char *path = NULL, t1[32], t2[32];
 	uint8_t *data = NULL;
 	size_t len = 0;
 	int hours = o->hours;
@@ -186,9 +186,9 @@ enum ck_err ck_ca_crl(struct store *st, const struct ck_ca_crl_opts *o, json_t *
 
 	memset(&s, 0, sizeof(s));
 	*out = NULL;
-	if (hours == 0 && store_config_get(st, CK_CA_KEY_CRL_HOURS, &hours_cfg) == CK_OK)
-		hours = (int)strtol(hours_cfg, NULL, 10);
-	free(hours_cfg);
+	if (hours == 0)
+		hours = store_config_int(st, CK_CA_KEY_CRL_HOURS, 1, 24 * 3660,
+					 CK_CA_DEFAULT_CRL_HOURS);
 	if (hours <= 0 || hours > 24 * 3660)
 		hours = CK_CA_DEFAULT_CRL_HOURS;
 	next = now + (int64_t)hours * 3600;

@@ -23,21 +23,6 @@
 #define BACKOFF_FIRST 3600
 #define BACKOFF_MAX DAY
 
-static int config_int(struct store *st, const char *key, int fallback)
-{
-	char *v = NULL, *end;
-	long n = fallback;
-
-	if (store_config_get(st, key, &v) == CK_OK) {
-		n = strtol(v, &end, 10);
-		if (*v == '\0' || *end != '\0' || n < 0 || n > 100000)
-			n = fallback;
-	}
-	free(v);
-	ck_errmsg_clear();
-	return (int)n;
-}
-
 enum ck_err ck_autorenew_set(struct store *st, bool on, int days)
 {
 	char buf[16];
@@ -64,7 +49,7 @@ bool ck_autorenew_get(struct store *st, int *days)
 	free(v);
 	ck_errmsg_clear();
 	if (days)
-		*days = config_int(st, "renew.days", 0);
+		*days = store_config_int(st, "renew.days", 0, 100000, 0);
 	return on;
 }
 
@@ -156,7 +141,8 @@ static enum ck_err renew_one(struct store *st, const struct due *d, char new_thu
 enum ck_err ck_renew_pass(struct store *st, int64_t now, bool record, json_t *report)
 {
 	struct dues l = { NULL, 0 };
-	int days = 0, max = config_int(st, "renew.max_per_pass", CK_RENEW_MAX_PER_PASS);
+	int days = 0, max = store_config_int(st, "renew.max_per_pass", 0, 100000,
+							    CK_RENEW_MAX_PER_PASS);
 	int renewed = 0;
 	enum ck_err rc;
 	size_t i;

@@ -294,5 +294,7 @@ enum ck_err store_task_run_each(struct store *st, int64_t limit,
 /* *value is malloc'ed, or NULL with CK_ENOTFOUND. */
 enum ck_err store_config_get(struct store *st, const char *key, char **value);
 enum ck_err store_config_set(struct store *st, const char *key, const char *value);
+/* An integer key in [min, max]; fallback if it is unset or anything else. */
+int store_config_int(struct store *st, const char *key, long min, long max, int fallback);
 
 #endif

@@ -140,6 +140,20 @@ enum ck_err store_config_get(struct store *st, const char *key, char **value)
 	return rc;
 }
 
+int store_config_int(struct store *st, const char *key, long min, long max, int fallback)
+{
+	char *v = NULL, *end;
+	long n = fallback;
+
+	if (store_config_get(st, key, &v) == CK_OK) {
+		n = strtol(v, &end, 10);
+		if (*v == '\0' || *end != '\0' || n < min || n > max)
+			n = fallback;
+	}
+	free(v);
+	return (int)n;
+}
+
 enum ck_err store_config_set(struct store *st, const char *key, const char *value)
 {
 	sqlite3_stmt *stmt;

@@ -164,8 +164,8 @@ lifecycle_check_restores() {
 	assert_eq "$t1" "$(sha1_of "$d/c.crt")" "c.crt while the check fails"
 	# ...and once the check passes, the binding catches up.
 	rm "$T/break"
-	must ck monitor --once --json
-	assert_jq "map(select(.Site == \"site\" and .Result == \"moved\")) | length == 1"
+	must ck monitor --once
+	grep -qx "rebind site moved" "$T/out" || fail "monitor did not report the move: $(cat "$T/out")"
 	assert_eq "$t2" "$(sha1_of "$d/c.crt")" "c.crt after"
 	assert_pair "$d/c.pem" "$d/c.pem"
 	assert_file "$T/reloaded"

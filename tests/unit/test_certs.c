@@ -48,6 +48,7 @@
 #include "core/names.h"
 #include "pki/pki.h"
 #include "store/store.h"
+#include "unit_util.h"
 
 #define NOW INT64_C(1795000000) /* 2026-11-18T10:13:20Z */
 #define DAY INT64_C(86400)
@@ -61,32 +62,6 @@ struct fx {
 };
 
 /* ---- helpers: files and store ---- */
-
-static void rm_rf(const char *path)
-{
-	struct dirent *e;
-	struct stat sb;
-	DIR *d;
-
-	if (lstat(path, &sb) != 0)
-		return;
-	if (!S_ISDIR(sb.st_mode)) {
-		unlink(path);
-		return;
-	}
-	d = opendir(path);
-	while (d && (e = readdir(d)) != NULL) {
-		char sub[PATH_MAX];
-
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
-		rm_rf(sub);
-	}
-	if (d)
-		closedir(d);
-	rmdir(path);
-}
 
 static int setup(void **state)
 {

@@ -35,40 +35,13 @@
 #include <unistd.h>
 
 #include "core/fileio.h"
+#include "unit_util.h"
 
 struct fixture {
 	char dir[64];
 };
 
 /* ---- helpers ---- */
-
-static void rm_rf(const char *path)
-{
-	struct stat st;
-	DIR *d;
-	struct dirent *e;
-
-	if (lstat(path, &st) != 0)
-		return;
-	if (!S_ISDIR(st.st_mode)) {
-		unlink(path);
-		return;
-	}
-	chmod(path, 0700);
-	d = opendir(path);
-	if (d != NULL) {
-		while ((e = readdir(d)) != NULL) {
-			char sub[PATH_MAX];
-
-			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-				continue;
-			snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
-			rm_rf(sub);
-		}
-		closedir(d);
-	}
-	rmdir(path);
-}
 
 static int setup(void **state)
 {

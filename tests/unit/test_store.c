@@ -37,6 +37,7 @@
 
 #include "core/fileio.h"
 #include "store/store.h"
+#include "unit_util.h"
 
 #define KEY_A "AAAA000000000000000000000000000000000000000000000000000000000001"
 #define KEY_B "BBBB000000000000000000000000000000000000000000000000000000000002"
@@ -49,33 +50,6 @@ struct fx {
 };
 
 /* ---- helpers ---- */
-
-/* rm -r path: the test's own temporary tree (no symlinks are followed). */
-static void rm_rf(const char *path)
-{
-	struct dirent *e;
-	struct stat sb;
-	DIR *d;
-
-	if (lstat(path, &sb) != 0)
-		return;
-	if (!S_ISDIR(sb.st_mode)) {
-		unlink(path);
-		return;
-	}
-	d = opendir(path);
-	while (d && (e = readdir(d)) != NULL) {
-		char sub[PATH_MAX];
-
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
-		rm_rf(sub);
-	}
-	if (d)
-		closedir(d);
-	rmdir(path);
-}
 
 static int setup(void **state)
 {
