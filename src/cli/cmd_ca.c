@@ -4,6 +4,7 @@
  * and prints text or --json; the service does all checking and writing.
  */
 #include <pwd.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,55 +161,93 @@ static enum ck_err ca_show(struct cli *c)
 }
 
 /* Output of submit: JSON array items, or PEM (to stdout or collected for
- * --out) with one status line per request. */
+ * --out) with one status line per request. Status lines for stderr are
+ * held until their batch is reported when stderr is not a terminal (one
+ * write per batch, not per request). */
 struct submit_out {
 	struct cli *c;
 	size_t count;
 	char *pem; /* for --out */
 	size_t len, cap;
-	bool to_file;
+	char *lines; /* held status lines */
+	size_t lines_len, lines_cap;
+	bool to_file, hold_lines;
 };
+
+static int grow_add(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
+{
+	if (*len + n + 1 > *cap) {
+		size_t want = (*cap ? *cap * 2 : 65536) + n;
+		char *grown = realloc(*buf, want);
+
+		if (grown == NULL)
+			return CK_ENOMEM;
+		*buf = grown;
+		*cap = want;
+	}
+	memcpy(*buf + *len, s, n);
+	*len += n;
+	(*buf)[*len] = '\0';
+	return 0;
+}
+
+static int status_line(struct submit_out *s, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return CK_EIO;
+	if ((size_t)n >= sizeof(line))
+		n = sizeof(line) - 1;
+	if (s->hold_lines)
+		return grow_add(&s->lines, &s->lines_len, &s->lines_cap, line, (size_t)n);
+	return fputs(line, s->to_file ? stdout : stderr) == EOF ? CK_EIO : 0;
+}
 
 static int submit_result(json_t *res, void *arg)
 {
 	struct submit_out *s = arg;
-	const char *disp = json_string_value(json_object_get(res, "Disposition"));
-	const char *pem = json_string_value(json_object_get(res, "RawCertificate"));
-	long long id = (long long)json_integer_value(json_object_get(res, "RequestID"));
-	FILE *status = s->to_file ? stdout : stderr;
+	const char *disp, *pem;
+	long long id;
+	int rc;
 
+	if (res == NULL) { /* the end of a batch */
+		if (s->lines_len > 0 && fwrite(s->lines, 1, s->lines_len, stderr) != s->lines_len)
+			return CK_EIO;
+		s->lines_len = 0;
+		return fflush(stdout) == EOF ? CK_EIO : 0;
+	}
 	if (s->c->json)
 		return cli_json_array_item(res, s->count++);
+	disp = json_string_value(json_object_get(res, "Disposition"));
+	pem = json_string_value(json_object_get(res, "RawCertificate"));
+	id = (long long)json_integer_value(json_object_get(res, "RequestID"));
 	s->count++;
-	if (pem == NULL) {
-		fprintf(status, "Request %lld: %s (%s)\n", id, disp,
-			json_string_value(json_object_get(res, "DispositionMessage")));
-		return 0;
-	}
-	fprintf(status, "Request %lld: %s, serial %s, %s\n", id, disp,
-		json_string_value(json_object_get(res, "SerialNumber")),
-		json_string_value(json_object_get(res, "DistinguishedName")));
+	if (pem == NULL)
+		return status_line(s, "Request %lld: %s (%s)\n", id, disp,
+				   json_string_value(json_object_get(res, "DispositionMessage")));
+	rc = status_line(s, "Request %lld: %s, serial %s, %s\n", id, disp,
+			 json_string_value(json_object_get(res, "SerialNumber")),
+			 json_string_value(json_object_get(res, "DistinguishedName")));
+	if (rc != 0)
+		return rc;
 	if (!s->to_file)
 		return fputs(pem, stdout) == EOF ? CK_EIO : 0;
-	if (s->len + strlen(pem) + 1 > s->cap) {
-		size_t cap = (s->cap ? s->cap * 2 : 65536) + strlen(pem);
-		char *grown = realloc(s->pem, cap);
-
-		if (grown == NULL)
-			return CK_ENOMEM;
-		s->pem = grown;
-		s->cap = cap;
-	}
-	memcpy(s->pem + s->len, pem, strlen(pem) + 1);
-	s->len += strlen(pem);
-	return 0;
+	return grow_add(&s->pem, &s->len, &s->cap, pem, strlen(pem));
 }
 
 static enum ck_err ca_submit(struct cli *c)
 {
 	struct ck_ca_submit_opts o = { .requester = cli_value(c, "--requester"),
 				       .email = cli_value(c, "--email") };
-	struct submit_out out = { .c = c, .to_file = cli_value(c, "--out") != NULL };
+	struct submit_out out = { .c = c,
+				  .to_file = cli_value(c, "--out") != NULL,
+				  .hold_lines = !cli_value(c, "--out") && !isatty(STDERR_FILENO) };
 	struct ck_ca_input *in = NULL;
 	size_t n = (size_t)c->nargs - 1, i;
 	enum ck_err rc, wrc;
@@ -264,6 +303,7 @@ static enum ck_err ca_submit(struct cli *c)
 		free((void *)in[i].buf);
 	free(in);
 	free(out.pem);
+	free(out.lines);
 	return rc;
 }
 

@@ -127,7 +127,8 @@ struct ck_ca_submit_opts {
  * the policy first: one refused refuses all, and nothing is recorded. Then
  * they are issued or left pending in transactions of CK_CA_BATCH; fn
  * receives each result (the event's properties, RawCertificate when
- * issued) only after its transaction is durable. */
+ * issued) only after its transaction is durable, then NULL once the
+ * batch's results are all given. All requests share one submission time. */
 enum ck_err ck_ca_submit(struct store *st, const struct ck_ca_input *in, size_t n,
 			 const struct ck_ca_submit_opts *o, int (*fn)(json_t *result, void *arg),
 			 void *arg);

@@ -24,9 +24,26 @@
 
 enum ck_err (*ca_serial_fn)(char out[PKI_CA_SERIAL_HEX + 1]) = pki_ca_serial_new;
 
-enum ck_err ca_issue_one(struct store *st, struct pki_ca *ca, const struct pki_csr *csr,
-			 const struct ck_ca_decision *d, int64_t now, struct store_ca_request *r,
-			 char **pem, struct pki_cert **cert_out)
+/* A certificate built and signed, not yet stored. */
+struct made {
+	uint8_t *der; /* NULL: not made */
+	size_t der_len;
+	char *pem;
+	char serial[PKI_CA_SERIAL_HEX + 1], sha1[PKI_THUMB_LEN + 1];
+	int64_t not_before, not_after;
+};
+
+static void made_clear(struct made *m)
+{
+	free(m->der);
+	free(m->pem);
+	memset(m, 0, sizeof(*m));
+}
+
+/* Builds and signs the certificate for a checked request under a fresh
+ * serial. It touches no store, so bulk submission runs it in threads. */
+static enum ck_err cert_make(struct pki_ca *ca, const struct pki_csr *csr,
+			     const struct ck_ca_decision *d, int64_t now, struct made *m)
 {
 	struct pki_ca_issue p = {
 		.csr = csr,
@@ -36,13 +53,8 @@ enum ck_err ca_issue_one(struct store *st, struct pki_ca *ca, const struct pki_c
 		.not_before = now,
 		.not_after = now + (int64_t)d->days * 86400,
 	};
-	char serial[PKI_CA_SERIAL_HEX + 1], sha1[PKI_THUMB_LEN + 1];
 	int64_t ca_end = pki_ca_not_after(ca);
-	struct pki_cert *cert = NULL;
-	const uint8_t *der;
-	size_t der_len;
-	enum ck_err rc = CK_EEXIST;
-	int tries;
+	enum ck_err rc;
 
 	/* Nothing the CA issues may outlive the CA (RFC 5280 path validation
 	 * would reject it after the CA expires anyway). */
@@ -50,37 +62,65 @@ enum ck_err ca_issue_one(struct store *st, struct pki_ca *ca, const struct pki_c
 		p.not_after = ca_end;
 	if (p.not_after <= p.not_before)
 		return ck_fail(CK_EINVAL, "the CA certificate has expired: renew the CA first");
+	rc = ca_serial_fn(m->serial);
+	if (rc == CK_OK) {
+		p.serial = m->serial;
+		rc = pki_ca_issue(ca, &p, &m->der, &m->der_len, m->sha1);
+	}
+	if (rc == CK_OK)
+		rc = pki_der_to_pem(m->der, m->der_len, &m->pem);
+	m->not_before = p.not_before;
+	m->not_after = p.not_after;
+	if (rc != CK_OK)
+		made_clear(m);
+	return rc;
+}
+
+/* Stores m (made now, or earlier by a thread) for request r, inside the
+ * open transaction. UNIQUE(serial) decides: a collision is made again
+ * under a new serial. */
+static enum ck_err cert_store(struct store *st, struct pki_ca *ca, const struct pki_csr *csr,
+			      const struct ck_ca_decision *d, int64_t now, struct made *m,
+			      struct store_ca_request *r)
+{
+	enum ck_err rc = CK_EEXIST;
+	int tries;
+
 	for (tries = 0; rc == CK_EEXIST && tries < SERIAL_TRIES; tries++) {
-		pki_cert_free(cert);
-		cert = NULL;
-		rc = ca_serial_fn(serial);
-		if (rc == CK_OK) {
-			p.serial = serial;
-			rc = pki_ca_issue(ca, &p, &cert, sha1);
+		if (tries > 0 || m->der == NULL) {
+			made_clear(m);
+			rc = cert_make(ca, csr, d, now, m);
+			if (rc != CK_OK)
+				return rc;
 		}
-		if (rc != CK_OK)
-			break;
-		pki_cert_der(cert, &der, &der_len);
-		/* UNIQUE(serial) decides: a collision is retried with a new one. */
-		rc = store_ca_cert_insert(st, r->id, serial, p.not_before, p.not_after, sha1, der,
-					  der_len);
+		rc = store_ca_cert_insert(st, r->id, m->serial, m->not_before, m->not_after,
+					  m->sha1, m->der, m->der_len);
 	}
 	if (rc == CK_EEXIST)
-		rc = ck_fail(CK_ECRYPTO, "no unused serial number after %d tries", SERIAL_TRIES);
-	if (rc == CK_OK)
-		rc = pki_der_to_pem(der, der_len, pem);
+		return ck_fail(CK_ECRYPTO, "no unused serial number after %d tries", SERIAL_TRIES);
 	if (rc == CK_OK) {
-		snprintf(r->serial, sizeof(r->serial), "%s", serial);
-		snprintf(r->sha1, sizeof(r->sha1), "%s", sha1);
-		r->not_before = p.not_before;
-		r->not_after = p.not_after;
-		/* A parsed copy: the built certificate carries its key only as
-		 * bytes (pki_ca_issue does not re-encode it), and readers of a
-		 * certificate want the decoded key. */
-		if (cert_out)
-			rc = pki_cert_parse(der, der_len, cert_out);
+		snprintf(r->serial, sizeof(r->serial), "%s", m->serial);
+		snprintf(r->sha1, sizeof(r->sha1), "%s", m->sha1);
+		r->not_before = m->not_before;
+		r->not_after = m->not_after;
 	}
-	pki_cert_free(cert);
+	return rc;
+}
+
+enum ck_err ca_issue_one(struct store *st, struct pki_ca *ca, const struct pki_csr *csr,
+			 const struct ck_ca_decision *d, int64_t now, struct store_ca_request *r,
+			 char **pem, struct pki_cert **cert_out)
+{
+	struct made m = { 0 };
+	enum ck_err rc = cert_store(st, ca, csr, d, now, &m, r);
+
+	if (rc == CK_OK && cert_out)
+		rc = pki_cert_parse(m.der, m.der_len, cert_out);
+	if (rc == CK_OK) {
+		*pem = m.pem;
+		m.pem = NULL;
+	}
+	made_clear(&m);
 	return rc;
 }
 
@@ -122,8 +162,10 @@ static enum ck_err emit(struct store *st, const struct store_ca_request *r, cons
 struct item {
 	struct pki_csr *csr;
 	struct ck_ca_decision d;
-	enum ck_err rc;   /* of its check */
-	char *message;    /* the check's message when rc != CK_OK */
+	enum ck_err rc;   /* of its check, then of its signing by a thread */
+	char *message;    /* the failure's message when rc != CK_OK */
+	struct made made; /* signed ahead (bulk) */
+	bool ready;       /* made (or failed) by a signing thread */
 };
 
 static void items_free(struct item *items, size_t n)
@@ -134,6 +176,7 @@ static void items_free(struct item *items, size_t n)
 		pki_csr_free(items[i].csr);
 		ck_ca_decision_clear(&items[i].d);
 		free(items[i].message);
+		made_clear(&items[i].made);
 	}
 	free(items);
 }
@@ -216,6 +259,116 @@ static enum ck_err check_all(const struct ck_ca_input *in, size_t n, const struc
 	return CK_OK;
 }
 
+/*
+ * Bulk submission signs ahead of the writer: threads make the certificates
+ * in request order while this thread stores them, so signing (the larger
+ * share of the work after the checks) overlaps with storing. They stay at
+ * most SIGN_AHEAD requests ahead, which bounds the memory held.
+ */
+#define SIGN_AHEAD (2 * CK_CA_BATCH)
+
+struct signer {
+	struct pki_ca *ca;
+	struct item *items;
+	size_t n, next, written;
+	int64_t now;
+	bool stop;
+	pthread_mutex_t lock;
+	pthread_cond_t changed;
+	pthread_t tid[CHECK_THREADS_MAX];
+	size_t nt;
+};
+
+static void *sign_ahead(void *arg)
+{
+	struct signer *s = arg;
+
+	for (;;) {
+		struct item *it;
+		size_t i;
+
+		pthread_mutex_lock(&s->lock);
+		while (!s->stop && s->next < s->n && s->next >= s->written + SIGN_AHEAD)
+			pthread_cond_wait(&s->changed, &s->lock);
+		i = s->next++;
+		if (s->stop || i >= s->n) {
+			pthread_mutex_unlock(&s->lock);
+			return NULL;
+		}
+		pthread_mutex_unlock(&s->lock);
+		it = &s->items[i];
+		if (!it->d.pending) {
+			it->rc = cert_make(s->ca, it->csr, &it->d, s->now, &it->made);
+			if (it->rc != CK_OK)
+				it->message = strdup(ck_errmsg());
+		}
+		pthread_mutex_lock(&s->lock);
+		it->ready = true;
+		pthread_cond_broadcast(&s->changed);
+		pthread_mutex_unlock(&s->lock);
+	}
+}
+
+/* Starts the signing threads when the submission is large enough; with
+ * none (s->nt == 0), the writer signs each certificate itself. */
+static void signer_start(struct signer *s, struct pki_ca *ca, struct item *items, size_t n,
+			 int64_t now)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t t, want = ca && n >= CHECK_PARALLEL_MIN && cpus > 1 ? (size_t)cpus : 0;
+
+	memset(s, 0, sizeof(*s));
+	s->ca = ca;
+	s->items = items;
+	s->n = n;
+	s->now = now;
+	if (want > CHECK_THREADS_MAX)
+		want = CHECK_THREADS_MAX;
+	if (want == 0 || pthread_mutex_init(&s->lock, NULL) != 0)
+		return;
+	if (pthread_cond_init(&s->changed, NULL) != 0) {
+		pthread_mutex_destroy(&s->lock);
+		return;
+	}
+	for (t = 0; t < want; t++)
+		if (pthread_create(&s->tid[s->nt], NULL, sign_ahead, s) == 0)
+			s->nt++;
+	if (s->nt == 0) {
+		pthread_cond_destroy(&s->changed);
+		pthread_mutex_destroy(&s->lock);
+	}
+}
+
+/* Waits until item i is made; records that the writer has reached it. */
+static void signer_wait(struct signer *s, size_t i)
+{
+	if (s->nt == 0)
+		return;
+	pthread_mutex_lock(&s->lock);
+	while (!s->items[i].ready)
+		pthread_cond_wait(&s->changed, &s->lock);
+	s->written = i + 1;
+	pthread_cond_broadcast(&s->changed);
+	pthread_mutex_unlock(&s->lock);
+}
+
+static void signer_stop(struct signer *s)
+{
+	size_t t;
+
+	if (s->nt == 0)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->stop = true;
+	pthread_cond_broadcast(&s->changed);
+	pthread_mutex_unlock(&s->lock);
+	for (t = 0; t < s->nt; t++)
+		pthread_join(s->tid[t], NULL);
+	pthread_cond_destroy(&s->changed);
+	pthread_mutex_destroy(&s->lock);
+	s->nt = 0;
+}
+
 static enum ck_err check_submitter(const struct ck_ca_submit_opts *o)
 {
 	const char *e = o->email, *at;
@@ -234,6 +387,41 @@ static enum ck_err check_submitter(const struct ck_ca_submit_opts *o)
 	return CK_OK;
 }
 
+/* Writes request it (the i-th) with its certificate, if issued, and its
+ * event, inside the open transaction; *result receives its properties. */
+static enum ck_err submit_one(struct store *st, struct pki_ca *ca, struct signer *sg,
+			      struct item *it, size_t i, const struct ck_ca_submit_opts *o,
+			      int64_t now, json_t **result)
+{
+	struct store_ca_request r;
+	char subject[300];
+	const uint8_t *der;
+	enum ck_err rc;
+
+	memset(&r, 0, sizeof(r));
+	pki_csr_der(it->csr, &der, &r.csr_len);
+	r.csr = (uint8_t *)der;
+	snprintf(r.status, sizeof(r.status), "%s", it->d.pending ? "pending" : "issued");
+	r.requester = (char *)(o->requester ? o->requester : "");
+	r.email = (char *)(o->email ? o->email : "");
+	r.submitted = now;
+	r.resolved = it->d.pending ? 0 : now;
+	r.days = it->d.days;
+	r.message = it->d.message;
+	snprintf(subject, sizeof(subject), "CN=%s", it->d.cn);
+	r.subject = subject;
+	signer_wait(sg, i);
+	if (it->rc != CK_OK)
+		return ck_fail(it->rc, "%s", it->message ? it->message : "cannot sign");
+	rc = store_ca_request_insert(st, &r);
+	if (rc == CK_OK && !it->d.pending)
+		rc = cert_store(st, ca, it->csr, &it->d, now, &it->made, &r);
+	if (rc == CK_OK)
+		rc = emit(st, &r, it->made.pem, result);
+	made_clear(&it->made);
+	return rc;
+}
+
 enum ck_err ck_ca_submit(struct store *st, const struct ck_ca_input *in, size_t n,
 			 const struct ck_ca_submit_opts *o, int (*fn)(json_t *result, void *arg),
 			 void *arg)
@@ -241,8 +429,10 @@ enum ck_err ck_ca_submit(struct store *st, const struct ck_ca_input *in, size_t 
 	struct ck_ca_policy policy;
 	struct item *items = NULL;
 	struct pki_ca *ca = NULL;
+	struct signer sg = { 0 };
 	json_t **results = NULL;
 	size_t i, start, done;
+	int64_t now;
 	enum ck_err rc;
 
 	if (n == 0)
@@ -279,47 +469,22 @@ enum ck_err ck_ca_submit(struct store *st, const struct ck_ca_input *in, size_t 
 		if (rc != CK_OK)
 			goto out;
 	}
+	/* One time for the whole submission: when it passed its checks. */
+	now = ck_now();
+	signer_start(&sg, ca, items, n, now);
 	for (start = 0; start < n && rc == CK_OK; start = done) {
 		size_t end = start + CK_CA_BATCH < n ? start + CK_CA_BATCH : n;
-		int64_t now = ck_now();
 
 		done = start;
 		rc = store_begin(st);
-		for (i = start; i < end && rc == CK_OK; i++) {
-			struct item *it = &items[i];
-			struct store_ca_request r;
-			char *pem = NULL;
-			const uint8_t *der;
-
-			memset(&r, 0, sizeof(r));
-			pki_csr_der(it->csr, &der, &r.csr_len);
-			r.csr = (uint8_t *)der;
-			snprintf(r.status, sizeof(r.status), "%s", it->d.pending ? "pending" : "issued");
-			r.requester = (char *)(o->requester ? o->requester : "");
-			r.email = (char *)(o->email ? o->email : "");
-			r.submitted = now;
-			r.resolved = it->d.pending ? 0 : now;
-			r.days = it->d.days;
-			r.message = it->d.message;
-			r.subject = NULL;
-			{
-				char subject[300];
-
-				snprintf(subject, sizeof(subject), "CN=%s", it->d.cn);
-				r.subject = subject;
-				rc = store_ca_request_insert(st, &r);
-				if (rc == CK_OK && !it->d.pending)
-					rc = ca_issue_one(st, ca, it->csr, &it->d, now, &r, &pem, NULL);
-				r.revoked_when = 0;
-				if (rc == CK_OK)
-					rc = emit(st, &r, pem, &results[i - start]);
-			}
-			free(pem);
-		}
-		if (rc == CK_OK)
+		for (i = start; i < end && rc == CK_OK; i++)
+			rc = submit_one(st, ca, &sg, &items[i], i, o, now, &results[i - start]);
+		if (rc == CK_OK) {
 			rc = ck_commit(st);
-		else
+		} else {
 			ck_rollback(st);
+			signer_stop(&sg); /* before the batch's requests are freed */
+		}
 		/* Durable now (or rolled back): report, and release the batch. */
 		for (i = start; i < end; i++) {
 			json_t **res = &results[i - start];
@@ -335,10 +500,11 @@ enum ck_err ck_ca_submit(struct store *st, const struct ck_ca_input *in, size_t 
 			pki_csr_free(items[i].csr);
 			items[i].csr = NULL;
 		}
+		if (rc == CK_OK && fn)
+			rc = (enum ck_err)fn(NULL, arg); /* the batch is reported */
 		done = end;
 	}
-	if (rc == CK_OK)
-		store_defer_checkpoint(st);
+	signer_stop(&sg);
 out:
 	free(results);
 	items_free(items, n);

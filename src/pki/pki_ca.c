@@ -44,6 +44,10 @@ struct pki_ca {
 	X509_NAME *subject; /* the issuer name of what it signs */
 	int64_t not_after;
 	EVP_PKEY *key;
+	/* A signing context set up once and copied for each certificate
+	 * (setting one up costs a quarter of a signature; bulk submission
+	 * copies it from several threads, which only read it). */
+	EVP_MD_CTX *sign_once;
 	/* Extensions every issued certificate carries, encoded once. */
 	X509_EXTENSION *bc, *ku_ec, *ku_rsa, *eku, *aki, *cdp;
 };
@@ -911,8 +915,9 @@ enum ck_err pki_ca_open(const uint8_t *cert_der, size_t cert_len, const uint8_t 
 			goto fail;
 		}
 	}
+	ca->sign_once = ca_sign_ctx(ca->key);
 	if (ca->bc == NULL || ca->ku_ec == NULL || ca->ku_rsa == NULL || ca->eku == NULL ||
-	    ca->aki == NULL) {
+	    ca->aki == NULL || ca->sign_once == NULL) {
 		rc = pki_fail_ssl(CK_ECRYPTO, "cannot prepare the certificate extensions");
 		goto fail;
 	}
@@ -935,6 +940,7 @@ void pki_ca_free(struct pki_ca *ca)
 		return;
 	X509_NAME_free(ca->subject);
 	EVP_PKEY_free(ca->key);
+	EVP_MD_CTX_free(ca->sign_once);
 	X509_EXTENSION_free(ca->bc);
 	X509_EXTENSION_free(ca->ku_ec);
 	X509_EXTENSION_free(ca->ku_rsa);
@@ -1026,15 +1032,26 @@ static int add_sans(X509 *x, const char *const *dns, size_t n)
 	return ok;
 }
 
-enum ck_err pki_ca_issue(struct pki_ca *ca, const struct pki_ca_issue *p, struct pki_cert **out,
-			 char sha1[PKI_THUMB_LEN + 1])
+/* Signs an issued certificate with a copy of the CA's prepared context. */
+static enum ck_err sign_issued(X509 *x, const struct pki_ca *ca)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	int ok = ctx != NULL && EVP_MD_CTX_copy_ex(ctx, ca->sign_once) &&
+		 X509_sign_ctx(x, ctx) > 0;
+
+	EVP_MD_CTX_free(ctx);
+	return ok ? CK_OK : pki_fail_ssl(CK_ECRYPTO, "cannot sign the certificate");
+}
+
+enum ck_err pki_ca_issue(struct pki_ca *ca, const struct pki_ca_issue *p, uint8_t **der,
+			 size_t *der_len, char sha1[PKI_THUMB_LEN + 1])
 {
 	X509 *x = X509_new();
 	X509_NAME *subject = name_cn(p->cn);
 	ASN1_INTEGER *serial = serial_from_hex(p->serial);
-	struct pki_cert *cert = NULL;
-	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned char md[EVP_MAX_MD_SIZE], *enc = NULL;
 	unsigned int mdlen = 0;
+	int n;
 	bool rsa = EVP_PKEY_get_base_id(p->csr->pub) == EVP_PKEY_RSA;
 	enum ck_err rc;
 
@@ -1050,22 +1067,24 @@ enum ck_err pki_ca_issue(struct pki_ca *ca, const struct pki_ca_issue *p, struct
 		rc = pki_fail_ssl(CK_ECRYPTO, "cannot build the certificate");
 		goto out;
 	}
-	rc = sign_cert(x, ca->key);
+	rc = sign_issued(x, ca);
 	if (rc != CK_OK)
 		goto out;
-	rc = pki_cert_wrap(x, &cert);
-	x = NULL;
-	if (rc != CK_OK)
-		goto out;
-	if (!EVP_Digest(cert->der, cert->der_len, md, &mdlen, EVP_sha1(), NULL)) {
-		rc = pki_fail_ssl(CK_ECRYPTO, "cannot hash the certificate");
+	n = i2d_X509(x, &enc);
+	if (n <= 0 || !EVP_Digest(enc, (size_t)n, md, &mdlen, EVP_sha1(), NULL)) {
+		rc = pki_fail_ssl(CK_ECRYPTO, "cannot encode the certificate");
 		goto out;
 	}
 	pki_hex(md, mdlen, sha1);
-	*out = cert;
-	cert = NULL;
+	*der = malloc((size_t)n);
+	if (*der == NULL) {
+		rc = ck_fail(CK_ENOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(*der, enc, (size_t)n);
+	*der_len = (size_t)n;
 out:
-	pki_cert_free(cert);
+	OPENSSL_free(enc);
 	X509_free(x);
 	X509_NAME_free(subject);
 	ASN1_INTEGER_free(serial);

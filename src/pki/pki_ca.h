@@ -101,11 +101,11 @@ struct pki_ca_issue {
  * basicConstraints CA:FALSE, keyUsage digitalSignature (+keyEncipherment
  * for RSA), extendedKeyUsage serverAuth and clientAuth, subject and
  * authority key identifiers, the CRL distribution point if set. sha1
- * receives the certificate's SHA-1 (its thumbprint). *out is for its
- * encoding (DER, PEM): its key is copied as bytes, not decoded, so parse
- * the DER (pki_cert_parse) to inspect it. */
-enum ck_err pki_ca_issue(struct pki_ca *ca, const struct pki_ca_issue *p, struct pki_cert **out,
-			 char sha1[PKI_THUMB_LEN + 1]);
+ * receives the certificate's SHA-1 (its thumbprint), *der its DER
+ * (malloc'ed; pki_cert_parse reads it). Safe to call from several threads
+ * on one pki_ca. */
+enum ck_err pki_ca_issue(struct pki_ca *ca, const struct pki_ca_issue *p, uint8_t **der,
+			 size_t *der_len, char sha1[PKI_THUMB_LEN + 1]);
 
 /* PEM of a certificate's DER, encoded directly (no parse, no re-encoding). */
 enum ck_err pki_der_to_pem(const uint8_t *der, size_t len, char **pem);

@@ -19,6 +19,7 @@ enum store_stmt_slot {
 	STMT_EVENT_APPEND,
 	STMT_CA_REQ_INSERT,
 	STMT_CA_CERT_INSERT,
+	STMT_CONFIG_GET,
 	STMT_SLOTS
 };
 
@@ -27,6 +28,7 @@ struct store {
 	sqlite3_stmt *stmts[STMT_SLOTS];
 	char dir[PATH_MAX];
 	bool in_tx;
+	int wal_frames; /* frames in the write-ahead log after our last commit */
 	/* Key files written in the open transaction (removed on rollback) and
 	 * key files released by it (removed after commit). */
 	char **created_keys;

@@ -5,7 +5,13 @@
  * Invariants: the directory and keys/ are 0700 and owned by us; the
  * database runs in WAL mode with synchronous=FULL, so a committed
  * transaction survives kill -9 and power loss, and an interrupted one is
- * rolled back on the next open. Migrations run inside one transaction each
+ * rolled back on the next open.
+ *
+ * The log is not checkpointed at every close: a checkpoint costs two more
+ * syncs, and every open rebuilds the log's index by reading the whole log,
+ * so a command pays for the log's size twice. Instead the log is copied
+ * back and truncated once it holds STORE_LOG_FRAMES pages (see
+ * store_close), which keeps both costs small. Migrations run inside one transaction each
  * and bump PRAGMA user_version, so a half-applied migration cannot exist.
  */
 #include "store-int.h"
@@ -456,6 +462,23 @@ static enum ck_err migrate(struct store *st)
 	return CK_OK;
 }
 
+/* Pages the log may hold when a command ends before it is copied back and
+ * truncated (1 MiB: its index is rebuilt in well under a millisecond). */
+#define STORE_LOG_FRAMES 256
+/* A command that commits many times copies the log back as it goes, as
+ * SQLite's own auto-checkpoint would (this hook replaces it). */
+#define STORE_LOG_FRAMES_MAX 1000
+
+static int log_committed(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	struct store *st = arg;
+
+	st->wal_frames = frames;
+	if (frames >= STORE_LOG_FRAMES_MAX)
+		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	return SQLITE_OK;
+}
+
 enum ck_err store_open(const char *dir, bool create, struct store **out)
 {
 	struct store *st = NULL;
@@ -507,9 +530,12 @@ enum ck_err store_open(const char *dir, bool create, struct store **out)
 	}
 	sqlite3_extended_result_codes(st->db, 0);
 	sqlite3_busy_timeout(st->db, 5000);
+	sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	sqlite3_wal_hook(st->db, log_committed, st);
 	rc = exec_sql(st,
 		      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-		      " PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;",
+		      " PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;"
+		      " PRAGMA cache_size=-32768;",
 		      "cannot set up the database");
 	if (rc != CK_OK)
 		goto fail;
@@ -533,6 +559,12 @@ void store_close(struct store *st)
 	store_rollback(st);
 	for (i = 0; i < STMT_SLOTS; i++)
 		sqlite3_finalize(st->stmts[i]);
+	if (st->db != NULL && st->wal_frames >= STORE_LOG_FRAMES) {
+		/* Never wait here: if a reader holds the log, a later command
+		 * truncates it. */
+		sqlite3_busy_timeout(st->db, 0);
+		sqlite3_wal_checkpoint_v2(st->db, "main", SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	}
 	sqlite3_close_v2(st->db);
 	free(st);
 }

@@ -450,10 +450,3 @@ enum ck_err store_ca_count(struct store *st, const char *status, int64_t *n)
 	sqlite3_finalize(stmt);
 	return rc;
 }
-
-void store_defer_checkpoint(struct store *st)
-{
-	int on = 1;
-
-	sqlite3_file_control(st->db, "main", SQLITE_FCNTL_PERSIST_WAL, &on);
-}

@@ -94,13 +94,6 @@ enum ck_err store_ca_each_revoked(struct store *st,
 				  int (*fn)(const char *serial, int64_t when, int reason, void *arg),
 				  void *arg);
 
-/* Leaves the write-ahead log in place when this handle closes (no
- * checkpoint, no unlink, so no directory fsync when the next process
- * writes): for short processes that write, one after the other, such as
- * `ca submit` per certificate. Durability is unchanged: commits are synced
- * to the log; a later writer or reader checkpoints as usual. */
-void store_defer_checkpoint(struct store *st);
-
 /* Counts (for status output and tests). */
 enum ck_err store_ca_count(struct store *st, const char *status, int64_t *n);
 

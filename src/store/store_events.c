@@ -124,7 +124,9 @@ enum ck_err store_cursor_set(struct store *st, const char *consumer, int64_t seq
 enum ck_err store_config_get(struct store *st, const char *key, char **value)
 {
 	sqlite3_stmt *stmt;
-	enum ck_err rc = store_prepare(st, "SELECT value FROM config WHERE key = ?", &stmt);
+	/* Cached: the exit module reads its keys for every event. */
+	enum ck_err rc = store_cached(st, STMT_CONFIG_GET, "SELECT value FROM config WHERE key = ?",
+				      &stmt);
 
 	if (rc != CK_OK)
 		return rc;
@@ -136,7 +138,7 @@ enum ck_err store_config_get(struct store *st, const char *key, char **value)
 	} else {
 		rc = CK_ENOTFOUND;
 	}
-	sqlite3_finalize(stmt);
+	store_release(stmt);
 	return rc;
 }
 

@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <stdatomic.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,7 +156,8 @@ struct results {
 
 static int collect(json_t *res, void *arg)
 {
-	json_array_append(((struct results *)arg)->items, res);
+	if (res != NULL) /* NULL ends a batch */
+		json_array_append(((struct results *)arg)->items, res);
 	return 0;
 }
 
@@ -656,6 +658,86 @@ static void test_crl_large_sorted_and_numbers_increase(void **state)
 	EVP_PKEY_free(pub);
 }
 
+/* Every 50th serial repeats the first one: signing threads make those
+ * certificates ahead, the store refuses them, and the writer makes them
+ * again under a new serial. */
+static atomic_int bulk_calls;
+static enum ck_err every_50th_collides(char out[PKI_CA_SERIAL_HEX + 1])
+{
+	if (atomic_fetch_add(&bulk_calls, 1) % 50 == 0) {
+		snprintf(out, PKI_CA_SERIAL_HEX + 1, "%s", "22222222222222222222222222222222");
+		return CK_OK;
+	}
+	return pki_ca_serial_new(out);
+}
+
+static void test_bulk_signed_ahead_in_order(void **state)
+{
+	struct fx *f = *state;
+	enum { N = 700 };
+	EVP_PKEY *pub = ca_pubkey(f);
+	struct ck_ca_input *in = calloc(N, sizeof(*in));
+	struct ck_ca_submit_opts o = { .requester = "bulk" };
+	struct results r = { json_array() };
+	size_t len, i;
+	uint8_t *der = make_csr("ahead.example.org", NULL, "ec", &len);
+	json_int_t prev_id = 0;
+	const char *when = NULL;
+
+	for (i = 0; i < N; i++)
+		in[i] = (struct ck_ca_input){ "ahead.csr", der, len };
+	atomic_store(&bulk_calls, 0);
+	ca_serial_fn = every_50th_collides;
+	assert_int_equal(ck_ca_submit(f->st, in, N, &o, collect, &r), CK_OK);
+	assert_int_equal(json_array_size(r.items), N);
+	assert_int_equal(count_requests(f, "issued"), N);
+	/* Input order, one submission time, every certificate signed by the CA. */
+	for (i = 0; i < N; i++) {
+		json_t *it = json_array_get(r.items, i);
+		const char *pem = json_string_value(json_object_get(it, "RawCertificate"));
+		json_int_t id = json_integer_value(json_object_get(it, "RequestID"));
+		BIO *bio = BIO_new_mem_buf(pem, -1);
+		X509 *x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+
+		assert_true(id > prev_id);
+		prev_id = id;
+		if (when == NULL)
+			when = json_string_value(json_object_get(it, "SubmittedWhen"));
+		assert_string_equal(json_string_value(json_object_get(it, "SubmittedWhen")), when);
+		assert_non_null(x);
+		assert_int_equal(X509_verify(x, pub), 1);
+		X509_free(x);
+		BIO_free(bio);
+	}
+	/* The colliding serial was used once; the others were remade. */
+	assert_true(atomic_load(&bulk_calls) > N);
+	json_decref(r.items);
+	free(in);
+	free(der);
+	EVP_PKEY_free(pub);
+}
+
+/* A failure while signing ahead stops the threads and records nothing. */
+static void test_bulk_sign_failure_records_nothing(void **state)
+{
+	struct fx *f = *state;
+	enum { N = 400 };
+	struct ck_ca_input *in = calloc(N, sizeof(*in));
+	struct ck_ca_submit_opts o = { .requester = "bulk" };
+	size_t len, i;
+	uint8_t *der = make_csr("stuck.example.org", NULL, "ec", &len);
+	int64_t events = count_events(f, 0);
+
+	for (i = 0; i < N; i++)
+		in[i] = (struct ck_ca_input){ "stuck.csr", der, len };
+	ca_serial_fn = stuck_serial;
+	assert_int_equal(ck_ca_submit(f->st, in, N, &o, NULL, NULL), CK_ECRYPTO);
+	assert_int_equal(count_requests(f, NULL), 0);
+	assert_int_equal(count_events(f, 0), events);
+	free(in);
+	free(der);
+}
+
 static void test_crl_due(void **state)
 {
 	struct fx *f = *state;
@@ -755,6 +837,8 @@ int main(void)
 		T(test_approve_deny),
 		T(test_revocation_reasons_in_crl),
 		T(test_crl_large_sorted_and_numbers_increase),
+		T(test_bulk_signed_ahead_in_order),
+		T(test_bulk_sign_failure_records_nothing),
 		T(test_crl_due),
 		T(test_service_events_and_syslog_cap),
 		T(test_init_twice_and_key_file),
