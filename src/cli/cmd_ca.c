@@ -273,17 +273,8 @@ static enum ck_err ca_submit(struct cli *c)
 	in = calloc(n, sizeof(*in));
 	if (in == NULL)
 		return ck_fail(CK_ENOMEM, "out of memory");
-	for (i = 0; i < n && rc == CK_OK; i++) {
-		in[i].name = c->args[i + 1];
-		rc = ck_read_file(in[i].name, CK_INPUT_MAX, (uint8_t **)&in[i].buf, &in[i].len);
-		/* Held until all are checked: keep only what was read. */
-		if (rc == CK_OK) {
-			void *fit = realloc((void *)in[i].buf, in[i].len + 1);
-
-			if (fit)
-				in[i].buf = fit;
-		}
-	}
+	for (i = 0; i < n; i++)
+		in[i].name = c->args[i + 1]; /* read while they are checked */
 	if (rc == CK_OK && c->json)
 		printf("[");
 	if (rc == CK_OK) {
@@ -299,8 +290,6 @@ static enum ck_err ca_submit(struct cli *c)
 		if (rc == CK_OK)
 			rc = wrc;
 	}
-	for (i = 0; i < n; i++)
-		free((void *)in[i].buf);
 	free(in);
 	free(out.pem);
 	free(out.lines);

@@ -114,8 +114,8 @@ void ck_ca_decision_clear(struct ck_ca_decision *d);
 /* ---- requests ---- */
 
 struct ck_ca_input {
-	const char *name; /* file name, for messages */
-	const uint8_t *buf;
+	const char *name;   /* file name, for messages */
+	const uint8_t *buf; /* NULL: read the file name (at most CK_INPUT_MAX) */
 	size_t len;
 };
 struct ck_ca_submit_opts {

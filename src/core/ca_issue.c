@@ -19,6 +19,7 @@
 #include "certs-int.h"
 #include "clock.h"
 #include "events.h"
+#include "fileio.h"
 
 #define SERIAL_TRIES 8
 
@@ -185,8 +186,17 @@ static enum ck_err check_one(const struct ck_ca_input *in, const struct ck_ca_po
 			     int days, struct item *it)
 {
 	struct pki_csr_info info;
-	enum ck_err rc = pki_csr_parse(in->buf, in->len, &it->csr);
+	uint8_t *read = NULL;
+	size_t len = in->len;
+	enum ck_err rc;
 
+	if (in->buf == NULL) {
+		rc = ck_read_file(in->name, CK_INPUT_MAX, &read, &len);
+		if (rc != CK_OK)
+			return rc; /* the message names the file */
+	}
+	rc = pki_csr_parse(read ? read : in->buf, len, &it->csr);
+	free(read);
 	if (rc == CK_OK) {
 		rc = pki_csr_info_get(it->csr, &info);
 		if (rc == CK_OK)

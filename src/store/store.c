@@ -467,7 +467,7 @@ static enum ck_err migrate(struct store *st)
 #define STORE_LOG_FRAMES 256
 /* A command that commits many times copies the log back as it goes, as
  * SQLite's own auto-checkpoint would (this hook replaces it). */
-#define STORE_LOG_FRAMES_MAX 1000
+#define STORE_LOG_FRAMES_MAX 10000
 
 static int log_committed(void *arg, sqlite3 *db, const char *name, int frames)
 {
