@@ -3,6 +3,7 @@
  * (DESIGN.md §8, §10). Each parses its arguments, calls the CA service
  * and prints text or --json; the service does all checking and writing.
  */
+#include <errno.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -172,6 +173,7 @@ struct submit_out {
 	char *lines; /* held status lines */
 	size_t lines_len, lines_cap;
 	bool to_file, hold_lines;
+	int write_errno; /* set when output failed */
 };
 
 static int grow_add(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
@@ -209,9 +211,8 @@ static int status_line(struct submit_out *s, const char *fmt, ...)
 	return fputs(line, s->to_file ? stdout : stderr) == EOF ? CK_EIO : 0;
 }
 
-static int submit_result(json_t *res, void *arg)
+static int report_one(json_t *res, struct submit_out *s)
 {
-	struct submit_out *s = arg;
 	const char *disp, *pem;
 	long long id;
 	int rc;
@@ -239,6 +240,17 @@ static int submit_result(json_t *res, void *arg)
 	if (!s->to_file)
 		return fputs(pem, stdout) == EOF ? CK_EIO : 0;
 	return grow_add(&s->pem, &s->len, &s->cap, pem, strlen(pem));
+}
+
+/* Reports one result, or the end of a batch (res NULL). */
+static int submit_result(json_t *res, void *arg)
+{
+	struct submit_out *s = arg;
+	int rc = report_one(res, s);
+
+	if (rc != 0 && s->write_errno == 0)
+		s->write_errno = errno ? errno : EIO;
+	return rc;
 }
 
 static enum ck_err ca_submit(struct cli *c)
@@ -279,8 +291,10 @@ static enum ck_err ca_submit(struct cli *c)
 		printf("[");
 	if (rc == CK_OK) {
 		rc = ck_ca_submit(c->st, in, n, &o, submit_result, &out);
-		if (rc == CK_EIO)
+		if (out.write_errno) {
+			errno = out.write_errno;
 			rc = ck_fail_errno(CK_EIO, "cannot write output");
+		}
 		if (c->json)
 			cli_json_array_end(out.count);
 	}

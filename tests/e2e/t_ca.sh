@@ -237,6 +237,7 @@ done <<'ROWS'
 1 | only DNS names         | ca submit ip.csr
 1 | CR or LF               | ca submit nl.csr
 1 | evil.csr               | ca submit w.csr evil.csr
+1 | cannot open 'none.csr' | ca submit w.csr none.csr
 1 | --email                | ca submit w.csr --email $'a@example.org\r\nBcc: x@evil.test'
 1 | --requester            | ca submit w.csr --requester $'bob\nsmith'
 1 | no request 99          | ca approve 99
