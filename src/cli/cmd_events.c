@@ -64,7 +64,7 @@ enum ck_err cmd_events(struct cli *c)
 	f.limit = limit;
 	if (c->json)
 		printf("[");
-	rc = store_event_each(c->st, &f, print_event, &out);
+	rc = ck_event_each(c->st, &f, print_event, &out);
 	if (rc == CK_EIO)
 		return ck_fail_errno(CK_EIO, "cannot write output");
 	if (rc != CK_OK)

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <syslog.h>
 
+#include "../pki/pki_ca.h"
 #include "clock.h"
 #include "exitmod.h"
 
@@ -78,12 +79,24 @@ const struct ck_event_kind *ck_event_kind(int id)
 	return NULL;
 }
 
+/* A CA event's certificate is kept once, in ca_certs: the event stores its
+ * serial instead of its PEM, and ck_event_each puts the PEM back. Returns
+ * the serial when fields carry both (CA events only), else NULL. */
+static const char *stored_by_reference(int id, const json_t *fields)
+{
+	if (id < CK_EV_CA_CERT_ISSUED || id > CK_EV_CA_INITIALIZED ||
+	    !json_is_string(json_object_get(fields, "RawCertificate")))
+		return NULL;
+	return json_string_value(json_object_get(fields, "SerialNumber"));
+}
+
 enum ck_err ck_event_emit(struct store *st, int id, json_t *fields, const char *fmt, ...)
 {
 	const struct ck_event_kind *kind = ck_event_kind(id);
 	struct store_event ev;
 	char message[1024];
 	char *fields_text = NULL;
+	const char *cert_serial;
 	int64_t seq = 0;
 	enum ck_err rc;
 	va_list ap;
@@ -97,7 +110,17 @@ enum ck_err ck_event_emit(struct store *st, int id, json_t *fields, const char *
 	va_end(ap);
 	if (fields == NULL)
 		fields = json_object();
-	fields_text = json_dumps(fields, JSON_SORT_KEYS | JSON_COMPACT);
+	cert_serial = stored_by_reference(id, fields);
+	if (cert_serial) {
+		json_t *stored = json_copy(fields); /* shallow */
+
+		if (stored)
+			json_object_del(stored, "RawCertificate");
+		fields_text = stored ? json_dumps(stored, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
+		json_decref(stored);
+	} else {
+		fields_text = json_dumps(fields, JSON_SORT_KEYS | JSON_COMPACT);
+	}
 	if (fields_text == NULL) {
 		json_decref(fields);
 		return ck_fail(CK_ENOMEM, "out of memory");
@@ -109,6 +132,7 @@ enum ck_err ck_event_emit(struct store *st, int id, json_t *fields, const char *
 		.source = "certkeep",
 		.message = message,
 		.fields = fields_text,
+		.cert_serial = cert_serial,
 	};
 	rc = store_event_append(st, &ev, &seq);
 	free(fields_text);
@@ -157,4 +181,44 @@ void ck_rollback(struct store *st)
 {
 	store_rollback(st);
 	forget_pending();
+}
+
+struct each_arg {
+	int (*fn)(const struct store_event *ev, void *arg);
+	void *arg;
+};
+
+static int with_certificate(const struct store_event *ev, void *arg)
+{
+	struct each_arg *a = arg;
+	struct store_event full = *ev;
+	json_t *fields = NULL;
+	char *pem = NULL, *text = NULL;
+	int r;
+
+	if (ev->cert_der == NULL || ev->cert_der_len == 0)
+		return a->fn(ev, a->arg);
+	fields = json_loads(ev->fields, 0, NULL);
+	if (json_is_object(fields) && json_object_get(fields, "RawCertificate") == NULL &&
+	    pki_der_to_pem(ev->cert_der, ev->cert_der_len, &pem) == CK_OK &&
+	    json_object_set_new(fields, "RawCertificate", json_string(pem)) == 0)
+		text = json_dumps(fields, JSON_SORT_KEYS | JSON_COMPACT);
+	if (text == NULL)
+		ck_errmsg_clear();
+	full.fields = text ? text : ev->fields;
+	full.cert_der = NULL;
+	full.cert_der_len = 0;
+	r = a->fn(&full, a->arg);
+	free(text);
+	free(pem);
+	json_decref(fields);
+	return r;
+}
+
+enum ck_err ck_event_each(struct store *st, const struct store_event_filter *f,
+			  int (*fn)(const struct store_event *ev, void *arg), void *arg)
+{
+	struct each_arg a = { fn, arg };
+
+	return store_event_each(st, f, with_certificate, &a);
 }

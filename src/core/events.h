@@ -68,6 +68,11 @@ const struct ck_event_kind *ck_event_kind(int id);
 enum ck_err ck_event_emit(struct store *st, int id, json_t *fields, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/* Reads the log like store_event_each, with the RawCertificate of CA
+ * events put back into their fields (they are stored by reference). */
+enum ck_err ck_event_each(struct store *st, const struct store_event_filter *f,
+			  int (*fn)(const struct store_event *ev, void *arg), void *arg);
+
 /* Commits the transaction, then sends the events it carried to syslog (the
  * first CK_EVENT_SYSLOG_MAX one by one, then one line counting the rest, so
  * a bulk transaction cannot flood the log). On failure everything, events

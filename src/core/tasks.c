@@ -307,6 +307,7 @@ static int take_event(const struct store_event *ev, void *arg)
 	o->ev.source = o->source;
 	o->ev.message = o->message;
 	o->ev.fields = o->fields;
+	o->ev.cert_serial = NULL; /* the row's memory ends with the callback */
 	return 1;
 }
 
@@ -357,7 +358,7 @@ enum ck_err ck_tasks_run(struct store *st)
 			if (rc != CK_OK)
 				break;
 			f.after_seq = seq;
-			rc = store_event_each(st, &f, take_event, &o);
+			rc = ck_event_each(st, &f, take_event, &o);
 			if (rc == (enum ck_err)1)
 				rc = CK_OK;
 			if (rc != CK_OK || o.ev.seq == 0) {

@@ -259,9 +259,14 @@ static const char schema_v10[] =
 	"CREATE INDEX ca_certs_revoked ON ca_certs(serial, revoked_when, reason)"
 	" WHERE revoked_when IS NOT NULL;";
 
+/* Version 11: a CA event keeps its certificate by reference (the serial in
+ * ca_certs) rather than a copy of its PEM in fields; readers add it back
+ * as RawCertificate. The PEM was half of what issuing a certificate wrote. */
+static const char schema_v11[] = "ALTER TABLE events ADD COLUMN cert_serial TEXT;";
+
 static const char *const migrations[] = { schema_v1, schema_v2, schema_v3, schema_v4, schema_v5,
 					  schema_v6, schema_v7, schema_v8, schema_v9,
-					  schema_v10 };
+					  schema_v10, schema_v11 };
 
 enum ck_err store_fail_db(struct store *st, const char *what)
 {

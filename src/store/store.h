@@ -22,7 +22,7 @@
 struct store;
 
 #define STORE_DB_NAME "certkeep.db"
-#define STORE_SCHEMA_VERSION 10
+#define STORE_SCHEMA_VERSION 11
 
 /* Resolves the store directory (DESIGN.md §2): explicit dir, else
  * $CERTKEEP_STORE, else /var/lib/certkeep for root, else
@@ -152,6 +152,11 @@ struct store_event {
 	const char *source;  /* "certkeep", "certkeep-ca" ... */
 	const char *message;
 	const char *fields;  /* a JSON object, text */
+	/* Written: the serial of a CA certificate (ca_certs) the event is
+	 * about, stored instead of its PEM. Read: that certificate's DER. */
+	const char *cert_serial;
+	const uint8_t *cert_der;
+	size_t cert_der_len;
 };
 
 enum ck_err store_event_append(struct store *st, const struct store_event *ev, int64_t *seq);

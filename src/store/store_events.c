@@ -20,8 +20,8 @@ enum ck_err store_event_append(struct store *st, const struct store_event *ev, i
 	if (!st->in_tx)
 		return ck_fail(CK_ERROR, "an event must be written with its change");
 	rc = store_cached(st, STMT_EVENT_APPEND,
-			  "INSERT INTO events(time, id, level, source, message, fields)"
-			  " VALUES(?,?,?,?,?,?)",
+			  "INSERT INTO events(time, id, level, source, message, fields, cert_serial)"
+			  " VALUES(?,?,?,?,?,?,?)",
 			  &stmt);
 	if (rc != CK_OK)
 		return rc;
@@ -31,6 +31,8 @@ enum ck_err store_event_append(struct store *st, const struct store_event *ev, i
 	sqlite3_bind_text(stmt, 4, ev->source, -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 5, ev->message, -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 6, ev->fields ? ev->fields : "{}", -1, SQLITE_STATIC);
+	if (ev->cert_serial)
+		sqlite3_bind_text(stmt, 7, ev->cert_serial, -1, SQLITE_STATIC);
 	if (sqlite3_step(stmt) != SQLITE_DONE)
 		rc = store_fail_db(st, "cannot record the event");
 	store_release(stmt);
@@ -47,9 +49,11 @@ enum ck_err store_event_each(struct store *st, const struct store_event_filter *
 	int r;
 
 	rc = store_prepare(st,
-			   "SELECT seq, time, id, level, source, message, fields FROM events"
-			   " WHERE (?1 = 0 OR id = ?1) AND time >= ?2 AND seq > ?3"
-			   " ORDER BY seq LIMIT ?4",
+			   "SELECT e.seq, e.time, e.id, e.level, e.source, e.message, e.fields,"
+			   " e.cert_serial, c.der FROM events e"
+			   " LEFT JOIN ca_certs c ON c.serial = e.cert_serial"
+			   " WHERE (?1 = 0 OR e.id = ?1) AND e.time >= ?2 AND e.seq > ?3"
+			   " ORDER BY e.seq LIMIT ?4",
 			   &stmt);
 	if (rc != CK_OK)
 		return rc;
@@ -66,6 +70,9 @@ enum ck_err store_event_each(struct store *st, const struct store_event_filter *
 			.source = (const char *)sqlite3_column_text(stmt, 4),
 			.message = (const char *)sqlite3_column_text(stmt, 5),
 			.fields = (const char *)sqlite3_column_text(stmt, 6),
+			.cert_serial = (const char *)sqlite3_column_text(stmt, 7),
+			.cert_der = sqlite3_column_blob(stmt, 8),
+			.cert_der_len = (size_t)sqlite3_column_bytes(stmt, 8),
 		};
 		int stop = fn(&ev, arg);
 

@@ -136,6 +136,14 @@ ca_events_properties() {
 		and (.RawCertificate | startswith("-----BEGIN CERTIFICATE-----"))
 		and (.NotBefore | test("Z$")) and (.NotAfter | test("Z$")) and (.SubmittedWhen | test("Z$"))
 		and (.ResolvedWhen | test("Z$")) and (.RequesterName | length > 0)'
+	# The log keeps the certificate by reference; readers get the same PEM
+	# as the CA's own copy.
+	json_get '.[0].Fields.RawCertificate' > ev.pem
+	must ck ca get "$SERIAL"
+	[ "$(cat ev.pem)" = "$(cat "$T/out")" ] || fail "RawCertificate differs from ca get"
+	[ "$(sqlite3 "$CERTKEEP_STORE/certkeep.db" \
+		"SELECT count(*) FROM events WHERE id = 1101 AND cert_serial = '$SERIAL'
+		 AND fields NOT LIKE '%BEGIN CERTIFICATE%'")" = 1 ] || fail "PEM copied into the log"
 	must ck ca revoke "$SERIAL" --reason superseded
 	must ck --json events --id 1104
 	assert_jq '.[0].Fields | .RevokedReason == "superseded" and (.RevokedWhen | test("Z$"))
