@@ -42,7 +42,7 @@
 #define CK_CA_DEFAULT_DAYS 365     /* an issued certificate, unless --days */
 #define CK_CA_DEFAULT_MAX_DAYS 825
 #define CK_CA_DEFAULT_CRL_HOURS 168 /* a week, as AD CS's base CRL */
-#define CK_CA_BATCH 1000            /* requests per transaction in bulk */
+#define CK_CA_BATCH 2500            /* requests per transaction in bulk */
 #define CK_CA_BULK_MAX 100000       /* request files per submit */
 
 /* Config keys (the config table). */

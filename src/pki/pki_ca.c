@@ -114,33 +114,40 @@ static int der_next(const uint8_t **p, const uint8_t *end, struct der_elem *e)
 	return 1;
 }
 
-/* Domain parameters of P-256 (p384 false) or P-384, made once per process
- * (a few hundred bytes, kept for the process's life). */
+/* Domain parameters of P-256 (p384 false) or P-384, each made once per
+ * process when first needed (a few hundred bytes, kept for the process's
+ * life; a one-request process makes only its curve's). */
 static EVP_PKEY *templates[2];
-static CRYPTO_ONCE templates_once = CRYPTO_ONCE_STATIC_INIT;
+static CRYPTO_ONCE templates_once[2] = { CRYPTO_ONCE_STATIC_INIT, CRYPTO_ONCE_STATIC_INIT };
 
-static void templates_make(void)
+static void template_make(int i)
 {
-	int i;
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+	OSSL_PARAM params[2];
 
-	for (i = 0; i < 2; i++) {
-		EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-		OSSL_PARAM params[2];
+	params[0] = OSSL_PARAM_construct_utf8_string(
+		OSSL_PKEY_PARAM_GROUP_NAME, (char *)(i ? "secp384r1" : "prime256v1"), 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (ctx == NULL || EVP_PKEY_fromdata_init(ctx) <= 0 ||
+	    EVP_PKEY_fromdata(ctx, &templates[i], EVP_PKEY_KEY_PARAMETERS, params) <= 0)
+		templates[i] = NULL;
+	EVP_PKEY_CTX_free(ctx);
+}
 
-		params[0] = OSSL_PARAM_construct_utf8_string(
-			OSSL_PKEY_PARAM_GROUP_NAME, (char *)(i ? "secp384r1" : "prime256v1"), 0);
-		params[1] = OSSL_PARAM_construct_end();
-		if (ctx == NULL || EVP_PKEY_fromdata_init(ctx) <= 0 ||
-		    EVP_PKEY_fromdata(ctx, &templates[i], EVP_PKEY_KEY_PARAMETERS, params) <= 0)
-			templates[i] = NULL;
-		EVP_PKEY_CTX_free(ctx);
-	}
+static void template_p256(void)
+{
+	template_make(0);
+}
+
+static void template_p384(void)
+{
+	template_make(1);
 }
 
 /* Requests may be read by several threads at once (bulk submission). */
 static EVP_PKEY *curve_template(bool p384)
 {
-	if (!CRYPTO_THREAD_run_once(&templates_once, templates_make))
+	if (!CRYPTO_THREAD_run_once(&templates_once[p384], p384 ? template_p384 : template_p256))
 		return NULL;
 	return templates[p384];
 }
