@@ -319,13 +319,15 @@ static void *sign_ahead(void *arg)
 	}
 }
 
-/* Starts the signing threads when the submission is large enough; with
- * none (s->nt == 0), the writer signs each certificate itself. */
+/* Starts the signing threads when the submission is large enough: one per
+ * processor but the writer's (more only take processor time from the
+ * writer, which sets the pace). With none (s->nt == 0), the writer signs
+ * each certificate itself. */
 static void signer_start(struct signer *s, struct pki_ca *ca, struct item *items, size_t n,
 			 int64_t now)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t t, want = ca && n >= CHECK_PARALLEL_MIN && cpus > 1 ? (size_t)cpus : 0;
+	size_t t, want = ca && n >= CHECK_PARALLEL_MIN && cpus > 1 ? (size_t)cpus - 1 : 0;
 
 	memset(s, 0, sizeof(*s));
 	s->ca = ca;
