@@ -37,7 +37,11 @@ struct pki_csr {
 	X509_ALGOR *key_alg;            /* SubjectPublicKeyInfo.algorithm */
 	uint8_t *key_bits;              /* subjectPublicKey, without the unused-bits octet */
 	size_t key_bits_len;
-	EVP_PKEY *pub;
+	/* What the checks need of the public key, kept once the signature is
+	 * verified; the key itself is freed then (bulk submission holds many
+	 * requests, and a decoded key is most of a request's memory). */
+	int key_id, key_size;
+	char key_type[PKI_KEYTYPE_MAX];
 };
 
 struct pki_ca {
@@ -278,6 +282,7 @@ static int csr_decode(struct pki_csr *c)
 	const ASN1_OBJECT *sobj = NULL;
 	int md_nid = 0, pk_nid = 0, ok = 0;
 	EVP_MD_CTX *vctx = NULL;
+	EVP_PKEY *pub = NULL;
 
 	if (!der_next(&p, end, &outer) || outer.tag != V_ASN1_SEQUENCE || p != end)
 		return 0;
@@ -311,8 +316,8 @@ static int csr_decode(struct pki_csr *c)
 	c->key_bits = OPENSSL_memdup(bits.content + 1, c->key_bits_len);
 	if (c->key_bits == NULL || !read_attributes(c, attrs.content, attrs.content + attrs.len))
 		return 0;
-	c->pub = pubkey_build(c->key_alg, c->key_bits, c->key_bits_len);
-	if (c->pub == NULL)
+	pub = pubkey_build(c->key_alg, c->key_bits, c->key_bits_len);
+	if (pub == NULL)
 		return -2; /* a key type we do not certify */
 	/* The signature: its algorithm must fit the key (no RSA-PSS here). */
 	q = sigalg.start;
@@ -321,20 +326,28 @@ static int csr_decode(struct pki_csr *c)
 		X509_ALGOR_get0(&sobj, NULL, NULL, salg);
 	if (salg == NULL || !OBJ_find_sigid_algs(OBJ_obj2nid(sobj), &md_nid, &pk_nid) ||
 	    md_nid == NID_undef ||
-	    (pk_nid == NID_rsaEncryption) != (EVP_PKEY_get_base_id(c->pub) == EVP_PKEY_RSA)) {
+	    (pk_nid == NID_rsaEncryption) != (EVP_PKEY_get_base_id(pub) == EVP_PKEY_RSA)) {
 		ok = -1;
 		goto out;
 	}
 	vctx = EVP_MD_CTX_new();
 	ok = vctx != NULL &&
-	     EVP_DigestVerifyInit_ex(vctx, NULL, OBJ_nid2sn(md_nid), NULL, NULL, c->pub, NULL) == 1 &&
+	     EVP_DigestVerifyInit_ex(vctx, NULL, OBJ_nid2sn(md_nid), NULL, NULL, pub, NULL) == 1 &&
 	     EVP_DigestVerify(vctx, sig.content + 1, (size_t)sig.len - 1, info.start,
 			      (size_t)(info.content + info.len - info.start)) == 1
 		     ? 1
 		     : -1;
+	if (ok == 1) {
+		struct pki_key k = { .pkey = pub };
+
+		c->key_id = EVP_PKEY_get_base_id(pub);
+		c->key_size = EVP_PKEY_get_bits(pub);
+		pki_key_type(&k, c->key_type, sizeof(c->key_type));
+	}
 out:
 	EVP_MD_CTX_free(vctx);
 	X509_ALGOR_free(salg);
+	EVP_PKEY_free(pub);
 	return ok;
 }
 
@@ -398,7 +411,6 @@ void pki_csr_free(struct pki_csr *csr)
 	sk_X509_EXTENSION_pop_free(csr->exts, X509_EXTENSION_free);
 	X509_ALGOR_free(csr->key_alg);
 	OPENSSL_free(csr->key_bits);
-	EVP_PKEY_free(csr->pub);
 	free(csr);
 }
 
@@ -479,15 +491,11 @@ enum ck_err pki_csr_info_get(const struct pki_csr *csr, struct pki_csr_info *inf
 	GENERAL_NAMES_free(sans);
 	ERR_clear_error();
 
-	id = EVP_PKEY_get_base_id(csr->pub);
-	info->key_bits = EVP_PKEY_get_bits(csr->pub);
+	id = csr->key_id;
+	info->key_bits = csr->key_size;
 	info->key_rsa = id == EVP_PKEY_RSA;
 	info->key_ec = id == EVP_PKEY_EC;
-	{
-		struct pki_key k = { .pkey = csr->pub };
-
-		pki_key_type(&k, info->key_type, sizeof(info->key_type));
-	}
+	snprintf(info->key_type, sizeof(info->key_type), "%s", csr->key_type);
 	return CK_OK;
 }
 
@@ -1059,7 +1067,7 @@ enum ck_err pki_ca_issue(struct pki_ca *ca, const struct pki_ca_issue *p, uint8_
 	unsigned char md[EVP_MAX_MD_SIZE], *enc = NULL;
 	unsigned int mdlen = 0;
 	int n;
-	bool rsa = EVP_PKEY_get_base_id(p->csr->pub) == EVP_PKEY_RSA;
+	bool rsa = p->csr->key_id == EVP_PKEY_RSA;
 	enum ck_err rc;
 
 	if (x == NULL || subject == NULL || serial == NULL || !X509_set_version(x, X509_VERSION_3) ||
