@@ -32,7 +32,7 @@ UNIT_SAN := $(UNIT_SRC:tests/unit/%.c=build/unit-san/%)
 PREFIX  ?= /usr/local
 DEPS_APT := build-essential pkg-config libssl-dev libsqlite3-dev libjansson-dev \
             libcurl4-openssl-dev libcmocka-dev openssl sqlite3 jq fiu-utils postfix nginx-light iproute2 \
-            python3-aiosmtpd
+            python3-aiosmtpd eatmydata
 
 .PHONY: all check deps unit unit-san e2e demo bench bench-smoke install clean analyze lint fuzz fuzz-replay
 all: bin/certkeep docs/certkeep.1

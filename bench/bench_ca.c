@@ -8,7 +8,9 @@
  * 1. One certificate per process (`certkeep ca submit`, `openssl ca`, and
  *    a bare `openssl dgst -sign` loading the same CA key and signing) with 0,
  *    N_FILL/10 and N_FILL certificates already issued: the store filled
- *    by SQL, openssl ca's index.txt with lines of the same count.
+ *    by SQL, openssl ca's index.txt with lines of the same count. With
+ *    libeatmydata installed, certkeep also runs with its syncs turned off,
+ *    for comparison with openssl ca, which syncs nothing.
  * 2. Bulk: N_BULK requests in one `certkeep ca submit` process, and in
  *    one `openssl ca -infiles`, against `openssl speed ecdsap256`
  *    (1 / (1/sign + 1/verify): CSR verify + sign on one core).
@@ -22,6 +24,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,9 +55,21 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* libeatmydata (Debian: eatmydata), which turns fsync and fdatasync into
+ * no-ops: certkeep run with it shows what its durable commit costs, since
+ * openssl ca syncs nothing. NULL when it is not installed. */
+static const char *nosync_lib;
+
+static double run_with(char *const argv[], long *rss, const char *preload);
+
 /* Runs argv with stdout/stderr to /dev/null; returns seconds, peak RSS
  * (KiB) in *rss; counts a failure on a non-zero exit. */
 static double run(char *const argv[], long *rss)
+{
+	return run_with(argv, rss, NULL);
+}
+
+static double run_with(char *const argv[], long *rss, const char *preload)
 {
 	struct rusage ru;
 	double t0 = now_s();
@@ -67,6 +82,8 @@ static double run(char *const argv[], long *rss)
 		dup2(fd, 1);
 		if (!getenv("BENCH_VERBOSE"))
 			dup2(fd, 2);
+		if (preload)
+			setenv("LD_PRELOAD", preload, 1);
 		execvp(argv[0], argv);
 		_exit(127);
 	}
@@ -203,7 +220,7 @@ static void fill_index(int64_t from, int64_t to, bool revoked)
 static void per_process(int64_t filled, int slow)
 {
 	char store[128], cnf[128], key[128], csr[128];
-	double t_ck[RUNS], t_os[RUNS], t_bare[RUNS];
+	double t_ck[RUNS], t_os[RUNS], t_bare[RUNS], t_nosync[RUNS];
 	int i, runs_os = slow ? RUNS_SLOW : RUNS;
 	static int next_csr;
 
@@ -215,6 +232,8 @@ static void per_process(int64_t filled, int slow)
 		{
 			char *a[] = { (char *)ck_bin, "--store", store, "ca", "submit", csr, NULL };
 			t_ck[i] = run(a, NULL);
+			if (nosync_lib)
+				t_nosync[i] = run_with(a, NULL, nosync_lib);
 		}
 		{
 			/* The floor: a process that loads the EC key and signs. */
@@ -239,6 +258,14 @@ static void per_process(int64_t filled, int slow)
 		       os / ck);
 		printf("issue_one_at_%lld_ratio_certkeep_over_anchor: %.2f\n", (long long)filled,
 		       ck / bare);
+		if (nosync_lib) {
+			double ns = median(t_nosync, RUNS);
+
+			printf("issue_one_at_%lld_certkeep_without_syncs: %.1f ms\n", (long long)filled,
+			       ns * 1e3);
+			printf("issue_one_at_%lld_ratio_openssl_ca_over_certkeep_without_syncs: %.2f\n",
+			       (long long)filled, os / ns);
+		}
 	}
 	fflush(stdout);
 }
@@ -407,6 +434,13 @@ int main(int argc, char **argv)
 	int s;
 
 	ck_bin = getenv("CERTKEEP_BIN") ? getenv("CERTKEEP_BIN") : "bin/certkeep";
+	{
+		glob_t g;
+
+		if (glob("/usr/lib/*/libeatmydata.so", 0, NULL, &g) == 0 && g.gl_pathc > 0)
+			nosync_lib = strdup(g.gl_pathv[0]);
+		globfree(&g);
+	}
 	{
 		char abs[4096];
 
