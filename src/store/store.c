@@ -539,8 +539,7 @@ enum ck_err store_open(const char *dir, bool create, struct store **out)
 	sqlite3_wal_hook(st->db, log_committed, st);
 	rc = exec_sql(st,
 		      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-		      " PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;"
-		      " PRAGMA cache_size=-32768;",
+		      " PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;",
 		      "cannot set up the database");
 	if (rc != CK_OK)
 		goto fail;
