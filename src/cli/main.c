@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "core/bindings.h"
 #include "core/strlist.h"
+#include "pki/pki.h"
 
 #define CERTKEEP_VERSION "0.1.0"
 
@@ -210,6 +211,7 @@ int main(int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	setlocale(LC_ALL, "C");
 	umask(077);
+	pki_init();
 	openlog("certkeep", LOG_PID, LOG_DAEMON);
 	status = parse(argc, argv, &c, &help);
 	if (status != 0)

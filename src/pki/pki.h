@@ -27,6 +27,10 @@ struct pki_chain; /* a list of certificates (chain/intermediates) */
 #define PKI_SERIAL_MAX 80  /* 40 octets in hex */
 #define PKI_KEYTYPE_MAX 16 /* "ec:P-256", "rsa:4096" */
 
+/* Call first, before any other pki function: chooses OpenSSL's random
+ * generator (see pki_key.c). */
+void pki_init(void);
+
 /* ---- keys ---- */
 
 /* Generates a key. type: "ec:P-256" (also "ec", "ecdsa", "p256"),

@@ -32,6 +32,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -822,11 +823,24 @@ static void test_wrong_key_file_refused(void **state)
 	free(der);
 }
 
+/* pki_init (called first in main, as certkeep's main does) chose
+ * Hash_DRBG: no cipher is fetched to make random bytes. */
+static void test_random_generator(void **state)
+{
+	unsigned char b[16];
+
+	(void)state;
+	assert_int_equal(RAND_bytes(b, sizeof(b)), 1);
+	assert_string_equal(EVP_RAND_get0_name(EVP_RAND_CTX_get0_rand(RAND_get0_primary(NULL))),
+			    "HASH-DRBG");
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_random_generator),
 		cmocka_unit_test(test_serials_positive_unique),
 		T(test_serial_collision_retried),
 		T(test_policy_decisions),
@@ -845,5 +859,6 @@ int main(void)
 		T(test_wrong_key_file_refused),
 	};
 
+	pki_init();
 	return cmocka_run_group_tests_name("ca", tests, NULL, NULL);
 }
