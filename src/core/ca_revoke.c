@@ -261,10 +261,13 @@ enum ck_err ck_ca_crl_due(struct store *st, bool *due)
 	if (rc != CK_OK)
 		return rc;
 	if (s.cert != NULL) {
+		/* A tenth of the CRL's life, at least an hour, but at most half
+		 * of it: a CRL valid for an hour is remade every half hour, not
+		 * on every pass. */
 		period = s.crl_next_update - s.crl_this_update;
 		margin = period / 10 > 3600 ? period / 10 : 3600;
-		if (margin > period)
-			margin = period;
+		if (margin > period / 2)
+			margin = period / 2;
 		*due = s.crl_number == 0 || ck_now() >= s.crl_next_update - margin;
 	}
 	store_ca_state_clear(&s);

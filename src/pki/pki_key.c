@@ -74,7 +74,6 @@ enum ck_err pki_key_generate(const char *type, struct pki_key **out)
 	return CK_OK;
 }
 
-
 /*
  * OpenSSL's random generator defaults to CTR_DRBG over AES-256, and setting
  * it up makes a process fetch every cipher of the provider: about 0.7 ms

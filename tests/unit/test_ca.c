@@ -760,6 +760,20 @@ static void test_crl_due(void **state)
 	ck_clock_set(NOW + 91 * 3600);
 	assert_int_equal(ck_ca_crl_due(f->st, &due), CK_OK);
 	assert_true(due);
+	/* A CRL valid for an hour is not due again at once, but after half
+	 * an hour. */
+	o.hours = 1;
+	assert_int_equal(ck_ca_crl(f->st, &o, &out, &pem), CK_OK);
+	json_decref(out);
+	free(pem);
+	assert_int_equal(ck_ca_crl_due(f->st, &due), CK_OK);
+	assert_false(due);
+	ck_clock_set(NOW + 91 * 3600 + 1799);
+	assert_int_equal(ck_ca_crl_due(f->st, &due), CK_OK);
+	assert_false(due);
+	ck_clock_set(NOW + 91 * 3600 + 1800);
+	assert_int_equal(ck_ca_crl_due(f->st, &due), CK_OK);
+	assert_true(due);
 }
 
 static void test_service_events_and_syslog_cap(void **state)
