@@ -292,19 +292,30 @@ tcase "lifecycle: a certificate the built-in CA issued is renewed through it by 
 lifecycle_daemon_ca() {
 	local pid i n
 	must ck ca init --name "Daemon CA"
-	# A CRL valid for an hour is due again at once (within its last hour):
-	# the daemon makes a new one each pass, with nothing revoked.
 	must ck ca policy --crl-path "$T/ca.crl" --crl-hours 1
+	must ck ca crl
 	"$CK" daemon --interval 1 2> "$T/daemon.err" &
 	pid=$!
-	for i in $(seq 1 100); do
+	for i in $(seq 1 50); do
+		[ "$(event_count 1106)" -ge 1 ] && break
+		sleep 0.1
+	done
+	# A fresh CRL valid for an hour is not remade on every pass.
+	sleep 2.5
+	assert_eq 1 "$(event_count 1105)" "CRLs before the current one is due"
+	# Age it: 10 minutes left of its hour, so less than half is left.
+	sqlite3 "$CERTKEEP_STORE/certkeep.db" "UPDATE ca_state SET
+		crl_this_update = strftime('%s', 'now') - 3000,
+		crl_next_update = strftime('%s', 'now') + 600" || fail "cannot age the CRL"
+	for i in $(seq 1 50); do
 		[ "$(event_count 1105)" -ge 2 ] && break
 		sleep 0.1
 	done
+	sleep 2.5 # and the new one is not remade either
 	kill -TERM "$pid"
 	wait "$pid" || fail "daemon exit $?"
 	n=$(event_count 1105)
-	[ "$n" -ge 2 ] || fail "CRLs made by the daemon: $n"
+	assert_eq 2 "$n" "CRLs: one by ca crl, one by the daemon when it was due"
 	openssl crl -in "$T/ca.crl" -inform DER -noout -text > "$T/crl.txt" 2>&1 ||
 		fail "the published CRL does not parse"
 	grep -A1 "X509v3 CRL Number" "$T/crl.txt" | grep -qx " *$n" ||
