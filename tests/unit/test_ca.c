@@ -47,23 +47,12 @@
 #define NOW INT64_C(1795000000) /* 2026-11-18T10:13:20Z */
 #define DAY INT64_C(86400)
 
-struct fx {
-	char base[64];
-	struct store *st;
-};
-
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-	char dir[PATH_MAX];
+	struct fx *f = fx_new("ca", NOW);
 	struct ck_ca_init_opts o = { .name = "Unit CA" };
 	json_t *out = NULL;
 
-	snprintf(f->base, sizeof(f->base), "/tmp/ck-ca-XXXXXX");
-	assert_non_null(mkdtemp(f->base));
-	snprintf(dir, sizeof(dir), "%s/store", f->base);
-	ck_clock_set(NOW);
-	assert_int_equal(store_open(dir, true, &f->st), CK_OK);
 	assert_int_equal(ck_ca_init(f->st, &o, &out), CK_OK);
 	json_decref(out);
 	*state = f;
@@ -72,13 +61,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	struct fx *f = *state;
-
 	ca_serial_fn = pki_ca_serial_new;
-	store_close(f->st);
-	rm_rf(f->base);
-	free(f);
-	ck_clock_reset();
+	fx_free(*state);
 	return 0;
 }
 

@@ -55,37 +55,17 @@
 #define SVC_IPWS (CK_SVC_IMAP | CK_SVC_POP | CK_SVC_IIS | CK_SVC_SMTP)
 #define SVC_IPS (CK_SVC_IMAP | CK_SVC_POP | CK_SVC_SMTP)
 
-struct fx {
-	char base[64];      /* the mkdtemp directory: store and test files */
-	char dir[PATH_MAX]; /* the store: base/store */
-	struct store *st;
-};
-
 /* ---- helpers: files and store ---- */
 
 static int setup(void **state)
 {
-	struct fx *fx = calloc(1, sizeof(*fx));
-
-	assert_non_null(fx);
-	snprintf(fx->base, sizeof(fx->base), "/tmp/ck-test-certs-XXXXXX");
-	assert_non_null(mkdtemp(fx->base));
-	snprintf(fx->dir, sizeof(fx->dir), "%s/store", fx->base);
-	if (store_open(fx->dir, true, &fx->st) != CK_OK)
-		fail_msg("store_open: %s", ck_errmsg());
-	ck_clock_set(NOW);
-	*state = fx;
+	*state = fx_new("certs", NOW);
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct fx *fx = *state;
-
-	ck_clock_reset();
-	store_close(fx->st);
-	rm_rf(fx->base);
-	free(fx);
+	fx_free(*state);
 	return 0;
 }
 

@@ -32,23 +32,12 @@
 #include "core/mailaddr.h"
 #include "core/strlist.h"
 #include "store/store_mail.h"
-
-struct fx {
-	char base[64];
-	char dir[128];
-	struct store *st;
-};
+#include "unit_util.h"
 
 static int setup(void **state)
 {
-	struct fx *fx = calloc(1, sizeof(*fx));
+	struct fx *fx = fx_new("exitreg", 0);
 
-	assert_non_null(fx);
-	snprintf(fx->base, sizeof(fx->base), "/tmp/ck-test-exitreg-XXXXXX");
-	assert_non_null(mkdtemp(fx->base));
-	snprintf(fx->dir, sizeof(fx->dir), "%s/store", fx->base);
-	if (store_open(fx->dir, true, &fx->st) != CK_OK)
-		fail_msg("store_open: %s", ck_errmsg());
 	/* A fixed FQDN, so From and Message-IDs do not depend on the host. */
 	assert_int_equal(store_begin(fx->st), CK_OK);
 	assert_int_equal(store_config_set(fx->st, "host.fqdn", "ca.test.example"), CK_OK);
@@ -59,13 +48,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	struct fx *fx = *state;
-	char cmd[256];
-
-	store_close(fx->st);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->base);
-	assert_int_equal(system(cmd), 0);
-	free(fx);
+	fx_free(*state);
 	return 0;
 }
 
@@ -378,7 +361,7 @@ static void test_smtp_password(void **state)
 	assert_int_equal(ck_reg_smtp_password(fx->st, &pw), CK_OK);
 	assert_string_equal(pw, "s3cret");
 	free(pw);
-	snprintf(path, sizeof(path), "%s/smtp-password", fx->dir);
+	snprintf(path, sizeof(path), "%s/store/smtp-password", fx->base);
 	assert_int_equal(access(path, R_OK), 0);
 	assert_int_equal(ck_reg_get(fx->st, NULL, &all), CK_OK);
 	text = json_dumps(all, 0);

@@ -77,12 +77,6 @@
 #define NOW INT64_C(1795000000) /* 2026-11-18T11:06:40Z */
 #define DAY INT64_C(86400)
 
-struct fx {
-	char base[64];      /* the mkdtemp directory: store and test files */
-	char dir[PATH_MAX]; /* the store: base/store */
-	struct store *st;
-};
-
 /* The test CA: the only trust anchor of this process. */
 static EVP_PKEY *g_ca_key;
 static X509 *g_ca_cert;
@@ -92,27 +86,13 @@ static char g_ca_dir[64];
 
 static int setup(void **state)
 {
-	struct fx *fx = calloc(1, sizeof(*fx));
-
-	assert_non_null(fx);
-	snprintf(fx->base, sizeof(fx->base), "/tmp/ck-test-select-XXXXXX");
-	assert_non_null(mkdtemp(fx->base));
-	snprintf(fx->dir, sizeof(fx->dir), "%s/store", fx->base);
-	if (store_open(fx->dir, true, &fx->st) != CK_OK)
-		fail_msg("store_open: %s", ck_errmsg());
-	ck_clock_set(NOW);
-	*state = fx;
+	*state = fx_new("select", NOW);
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct fx *fx = *state;
-
-	ck_clock_reset();
-	store_close(fx->st);
-	rm_rf(fx->base);
-	free(fx);
+	fx_free(*state);
 	return 0;
 }
 

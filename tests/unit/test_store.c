@@ -43,35 +43,17 @@
 #define KEY_B "BBBB000000000000000000000000000000000000000000000000000000000002"
 #define THUMB_1 "0123456789ABCDEF0123456789ABCDEF01234567"
 
-struct fx {
-	char base[64];            /* the mkdtemp directory */
-	char dir[PATH_MAX];       /* the store: base/store */
-	struct store *st;
-};
-
 /* ---- helpers ---- */
 
 static int setup(void **state)
 {
-	struct fx *fx = calloc(1, sizeof(*fx));
-
-	assert_non_null(fx);
-	snprintf(fx->base, sizeof(fx->base), "/tmp/ck-test-store-XXXXXX");
-	assert_non_null(mkdtemp(fx->base));
-	snprintf(fx->dir, sizeof(fx->dir), "%s/store", fx->base);
-	if (store_open(fx->dir, true, &fx->st) != CK_OK)
-		fail_msg("store_open: %s", ck_errmsg());
-	*state = fx;
+	*state = fx_new("store", 0);
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct fx *fx = *state;
-
-	store_close(fx->st);
-	rm_rf(fx->base);
-	free(fx);
+	fx_free(*state);
 	return 0;
 }
 
