@@ -658,6 +658,15 @@ enum ck_err ck_bindings_catch_up(struct store *st, json_t *report)
 	if (rc != CK_OK)
 		return rc;
 	rc = catch_up_locked(st, report);
+	if (rc == CK_OK) {
+		struct blist l = { NULL, 0 };
+		size_t i;
+
+		rc = store_binding_each(st, NULL, gather_binding, &l);
+		for (i = 0; rc == CK_OK && i < l.n; i++)
+			ck_deploy_sweep(&l.b[i]);
+		free(l.b);
+	}
 	ck_deploy_unlock();
 	return rc;
 }

@@ -41,7 +41,9 @@ enum ck_err ck_reloads_owed(struct store *st, json_t *report);
 
 /* With autorebind on, moves every binding still on a certificate that a
  * newer one replaced to the end of its replacement chain: what a failed or
- * interrupted rebind left behind. Appends what moved to report. */
+ * interrupted rebind left behind. Appends what moved to report. Then
+ * removes the deployed generations an interrupted deployment left
+ * (ck_deploy_sweep), whether autorebind is on or not. */
 enum ck_err ck_bindings_catch_up(struct store *st, json_t *report);
 
 /* autorebind on|off (server level): every 1001 event rebinds. */

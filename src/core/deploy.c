@@ -336,11 +336,23 @@ enum ck_err ck_deploy_revert(const struct store_binding *b, const struct ck_depl
 	return rc;
 }
 
+/* Removes every generation of site in dir except keep. */
+static void remove_generations_but(const char *dir, const char *site, const char *keep)
+{
+	struct dirent *e;
+	DIR *d = opendir(dir);
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL)
+		if (is_generation_of(e->d_name, site) && strcmp(e->d_name, keep) != 0)
+			remove_generation(dir, e->d_name);
+	closedir(d);
+}
+
 void ck_deploy_finish(const struct store_binding *b, const struct ck_deployment *d)
 {
 	char backup[PATH_MAX];
-	struct dirent *e;
-	DIR *dir;
 	int i;
 
 	for (i = 0; i < CK_DEPLOY_FILES; i++)
@@ -349,13 +361,23 @@ void ck_deploy_finish(const struct store_binding *b, const struct ck_deployment 
 			unlink(backup);
 		}
 	/* Older generations, including those a crash left behind. */
-	dir = opendir(d->dir);
-	if (dir == NULL)
+	remove_generations_but(d->dir, b->site, d->gen);
+}
+
+void ck_deploy_sweep(const struct store_binding *b)
+{
+	char tmp[PATH_MAX], dir[PATH_MAX], link_path[PATH_MAX], current[NAME_MAX + 1];
+	ssize_t n;
+
+	snprintf(tmp, sizeof(tmp), "%s", b->cert_file);
+	snprintf(dir, sizeof(dir), "%s", dirname(tmp));
+	if (site_link(link_path, sizeof(link_path), dir, b->site) != 0)
 		return;
-	while ((e = readdir(dir)) != NULL)
-		if (is_generation_of(e->d_name, b->site) && strcmp(e->d_name, d->gen) != 0)
-			remove_generation(d->dir, e->d_name);
-	closedir(dir);
+	n = readlink(link_path, current, sizeof(current) - 1);
+	if (n <= 0)
+		return; /* no current generation: none is known to be stale */
+	current[n] = '\0';
+	remove_generations_but(dir, b->site, current);
 }
 
 static int lock_fd = -1;

@@ -46,6 +46,12 @@ enum ck_err ck_deploy_revert(const struct store_binding *b, const struct ck_depl
 /* The new files are accepted: older generations and kept files go. */
 void ck_deploy_finish(const struct store_binding *b, const struct ck_deployment *d);
 
+/* Removes the generations of b's site other than the current one: those
+ * left by a crash between the switch and ck_deploy_finish, when no later
+ * deployment of the site comes to remove them. Call under the deployment
+ * lock, so that a generation being written is never taken for stale. */
+void ck_deploy_sweep(const struct store_binding *b);
+
 /* Serialises deployments between processes (a daemon and a command both
  * reacting to one renewal): an exclusive lock on DIR/deploy.lock in the
  * store. Nests within a process; every ck_deploy_lock needs its unlock. */

@@ -121,3 +121,27 @@ bind_rebind_chain_and_errors() {
 }
 tcase "bind: rebind follows A->B->C; bad bindings change nothing; failed reload is 1053" \
 	bind_rebind_chain_and_errors
+
+bind_stale_generation_swept() {
+	local t d="$T/tls" cur
+	mkdir -p "$d"
+	must ck new --domain sweep.test.example --services IIS --json
+	t=$(json_get .Thumbprint)
+	must ck bind add s --endpoint 127.0.0.1:1 --service IIS --thumbprint "$t" \
+		--cert-file "$d/s.crt" --key-file "$d/s.key"
+	cur=$(readlink "$d/.certkeep+s")
+	# What a crash after the switch and before the clean-up leaves: an old
+	# generation of the site, while the binding is already up to date.
+	mkdir "$d/.certkeep+s+0123456789abcdef"
+	cp "$d/s.crt" "$d/.certkeep+s+0123456789abcdef/cert.pem"
+	# Another site's generation, named alike, is not this site's.
+	mkdir "$d/.certkeep+s2+0123456789abcdef"
+	must ck monitor
+	[ ! -e "$d/.certkeep+s+0123456789abcdef" ] || fail "the stale generation is still there"
+	[ -d "$d/$cur" ] || fail "the current generation was removed"
+	[ -d "$d/.certkeep+s2+0123456789abcdef" ] || fail "another site's generation was removed"
+	assert_eq "$cur" "$(readlink "$d/.certkeep+s")" "current generation"
+	expect_exit 0 openssl x509 -in "$d/s.crt" -noout
+}
+tcase "bind: a generation an interrupted deployment left is removed by the next monitor pass" \
+	bind_stale_generation_swept
