@@ -1189,6 +1189,44 @@ static void test_config(void **state)
 	assert_null(v);
 }
 
+/* The write-ahead log outlives a command (no copy back at every close), and
+ * is copied back and truncated once it holds 256 pages. */
+static off_t wal_size(const struct fx *fx)
+{
+	char path[PATH_MAX + 16];
+	struct stat sb;
+
+	snprintf(path, sizeof(path), "%s/" STORE_DB_NAME "-wal", fx->dir);
+	return stat(path, &sb) == 0 ? sb.st_size : -1;
+}
+
+static void test_log_kept_then_truncated(void **state)
+{
+	struct fx *fx = *state;
+	char big[3000], *v = NULL;
+	int i;
+
+	assert_int_equal(store_config_set(fx->st, "small", "1"), CK_OK);
+	store_close(fx->st);
+	assert_true(wal_size(fx) > 0);
+	assert_int_equal(store_open(fx->dir, false, &fx->st), CK_OK);
+	assert_int_equal(store_config_get(fx->st, "small", &v), CK_OK);
+	assert_string_equal(v, "1");
+	free(v);
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	for (i = 0; i < 300; i++) { /* a page or more each */
+		big[0] = (char)('a' + i % 26);
+		assert_int_equal(store_config_set(fx->st, "big", big), CK_OK);
+	}
+	store_close(fx->st);
+	assert_int_equal(wal_size(fx), 0);
+	assert_int_equal(store_open(fx->dir, false, &fx->st), CK_OK);
+	assert_int_equal(store_config_get(fx->st, "big", &v), CK_OK);
+	assert_int_equal(v[0], 'a' + 299 % 26);
+	free(v);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -1224,6 +1262,7 @@ int main(void)
 		T(test_event_each_filters),
 		T(test_cursors),
 		T(test_config),
+		T(test_log_kept_then_truncated),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
