@@ -741,25 +741,7 @@ enum ck_err ck_ca_renew(struct store *st, const char *thumb, int days, char new_
 	if (rc == CK_OK)
 		rc = certs_install(st, &row, key, "renew");
 	if (rc == CK_OK)
-		rc = store_cert_set_replaced_by(st, old.id, row.thumbprint);
-	if (rc == CK_OK)
-		rc = ck_event_emit(
-			st, CK_EV_CERT_REPLACED,
-			json_pack("{s:s, s:s, s:s, s:o}", "OldThumbprint", old.thumbprint,
-				  "NewThumbprint", row.thumbprint, "Action", "renew",
-				  "SubjectNames", certs_json_strings(row.domains, row.n_domains)),
-			"A certificate has been replaced (renew). Old: %s, new: %s, subject %s.",
-			old.thumbprint, row.thumbprint, row.subject);
-	if (rc == CK_OK) {
-		char *host = NULL;
-
-		if (store_config_get(st, "host.certificate", &host) == CK_OK &&
-		    strcmp(host, old.thumbprint) == 0)
-			rc = store_config_set(st, "host.certificate", row.thumbprint);
-		free(host);
-		if (rc == CK_OK)
-			ck_errmsg_clear();
-	}
+		rc = certs_replaced(st, &old, &row);
 done:
 	if (rc == CK_OK)
 		rc = ck_commit(st);

@@ -20,6 +20,12 @@ enum ck_err certs_row_from_pki(const struct pki_cert *cert, unsigned services,
 enum ck_err certs_install(struct store *st, struct store_cert *row, const struct pki_key *key,
 			  const char *action);
 
+/* Inside an open transaction: old is replaced by its renewal row (its
+ * replaced_by set, event 1001, and the host certificate moved to row if
+ * it was old). */
+enum ck_err certs_replaced(struct store *st, const struct store_cert *old,
+			   const struct store_cert *row);
+
 /* JSON array of strings. New reference. */
 json_t *certs_json_strings(char *const *list, size_t n);
 

@@ -116,6 +116,32 @@ enum ck_err certs_install(struct store *st, struct store_cert *row, const struct
 		join_domains(row->domains, row->n_domains, domains, sizeof(domains)), services);
 }
 
+enum ck_err certs_replaced(struct store *st, const struct store_cert *old,
+			   const struct store_cert *row)
+{
+	char *host = NULL;
+	enum ck_err rc = store_cert_set_replaced_by(st, old->id, row->thumbprint);
+
+	if (rc == CK_OK)
+		rc = ck_event_emit(
+			st, CK_EV_CERT_REPLACED,
+			json_pack("{s:s, s:s, s:s, s:o}", "OldThumbprint", old->thumbprint,
+				  "NewThumbprint", row->thumbprint, "Action", "renew",
+				  "SubjectNames", certs_json_strings(row->domains, row->n_domains)),
+			"A certificate has been replaced (renew). Old: %s, new: %s, subject %s.",
+			old->thumbprint, row->thumbprint, row->subject);
+	if (rc != CK_OK)
+		return rc;
+	/* The host's certificate moves to its renewal. */
+	if (store_config_get(st, "host.certificate", &host) == CK_OK &&
+	    strcmp(host, old->thumbprint) == 0)
+		rc = store_config_set(st, "host.certificate", row->thumbprint);
+	free(host);
+	if (rc == CK_OK)
+		ck_errmsg_clear(); /* no host certificate is not a failure */
+	return rc;
+}
+
 enum ck_err certs_domains_check(const char *const *in, size_t n, char ***out, size_t *n_out)
 {
 	char **list = NULL;

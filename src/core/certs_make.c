@@ -347,24 +347,7 @@ enum ck_err ck_clone(struct store *st, const char *thumb, int days, char new_thu
 	rc = make_selfsigned(st, &params, old.key_type, old.services, old.friendly_name, "clone",
 			     &row, NULL);
 	if (rc == CK_OK)
-		rc = store_cert_set_replaced_by(st, old.id, row.thumbprint);
-	if (rc == CK_OK)
-		rc = ck_event_emit(
-			st, CK_EV_CERT_REPLACED,
-			json_pack("{s:s, s:s, s:s, s:o}", "OldThumbprint", old.thumbprint,
-				  "NewThumbprint", row.thumbprint, "Action", "renew",
-				  "SubjectNames", certs_json_strings(row.domains, row.n_domains)),
-			"A certificate has been replaced (renew). Old: %s, new: %s, subject %s.",
-			old.thumbprint, row.thumbprint, row.subject);
-	if (rc == CK_OK) {
-		char *host = NULL;
-
-		/* The host's certificate moves to its renewal. */
-		if (store_config_get(st, "host.certificate", &host) == CK_OK &&
-		    strcmp(host, old.thumbprint) == 0)
-			rc = store_config_set(st, "host.certificate", row.thumbprint);
-		free(host);
-	}
+		rc = certs_replaced(st, &old, &row);
 out:
 	pki_cert_free(cert);
 	if (rc != CK_OK) {

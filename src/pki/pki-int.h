@@ -36,6 +36,9 @@ enum ck_err pki_fail_ssl(enum ck_err code, const char *what);
 /* Wraps an X509 (taking ownership) into a pki_cert with its cached DER. */
 enum ck_err pki_cert_wrap(X509 *x, struct pki_cert **out);
 
+/* Wraps an X509_REQ (taking ownership) into a pki_req with its DER. */
+enum ck_err pki_req_wrap(X509_REQ *req, struct pki_req **out);
+
 /* Copies a memory BIO's contents into a new NUL-terminated string
  * (len may be NULL). */
 enum ck_err pki_bio_string(BIO *bio, char **out, size_t *len);

@@ -172,10 +172,7 @@ enum ck_err pki_ca_make_request(const struct pki_key *key, const char *name,
 	X509_EXTENSION *bc = conf_ext(NULL, NULL, NULL, NID_basic_constraints, "critical,CA:TRUE");
 	X509_EXTENSION *ku = conf_ext(NULL, NULL, NULL, NID_key_usage, "critical,keyCertSign,cRLSign");
 	EVP_MD_CTX *ctx = NULL;
-	struct pki_req *r = NULL;
-	unsigned char *der = NULL;
 	enum ck_err rc = CK_ECRYPTO;
-	int n;
 
 	if (req == NULL || subject == NULL || exts == NULL || bc == NULL || ku == NULL ||
 	    !sk_X509_EXTENSION_push(exts, bc)) {
@@ -195,23 +192,9 @@ enum ck_err pki_ca_make_request(const struct pki_key *key, const char *name,
 		rc = pki_fail_ssl(CK_ECRYPTO, "cannot sign the CA request");
 		goto out;
 	}
-	n = i2d_X509_REQ(req, &der);
-	r = calloc(1, sizeof(*r));
-	if (n <= 0 || r == NULL) {
-		rc = ck_fail(CK_ENOMEM, "out of memory");
-		goto out;
-	}
-	r->req = req;
-	r->der = der;
-	r->der_len = (size_t)n;
-	*out = r;
+	rc = pki_req_wrap(req, out);
 	req = NULL;
-	der = NULL;
-	r = NULL;
-	rc = CK_OK;
 out:
-	free(r);
-	OPENSSL_free(der);
 	EVP_MD_CTX_free(ctx);
 	X509_REQ_free(req);
 	X509_NAME_free(subject);

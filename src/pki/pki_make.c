@@ -144,6 +144,24 @@ out:
 	return rc;
 }
 
+enum ck_err pki_req_wrap(X509_REQ *req, struct pki_req **out)
+{
+	struct pki_req *r = calloc(1, sizeof(*r));
+	unsigned char *der = NULL;
+	int n = r != NULL ? i2d_X509_REQ(req, &der) : 0;
+
+	if (n <= 0) {
+		free(r);
+		X509_REQ_free(req);
+		return ck_fail(CK_ENOMEM, "out of memory");
+	}
+	r->req = req;
+	r->der = der;
+	r->der_len = (size_t)n;
+	*out = r;
+	return CK_OK;
+}
+
 enum ck_err pki_req_make(const struct pki_make_params *p, const struct pki_key *key,
 			 struct pki_req **out)
 {
@@ -153,9 +171,6 @@ enum ck_err pki_req_make(const struct pki_make_params *p, const struct pki_key *
 	GENERAL_NAMES *sans = make_sans(p);
 	STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();
 	X509_EXTENSION *ext = NULL;
-	struct pki_req *r = NULL;
-	unsigned char *der = NULL;
-	int n;
 
 	if (req == NULL || name == NULL || sans == NULL || exts == NULL) {
 		rc = pki_fail_ssl(CK_ECRYPTO, "cannot build the request");
@@ -176,23 +191,9 @@ enum ck_err pki_req_make(const struct pki_make_params *p, const struct pki_key *
 		rc = pki_fail_ssl(CK_ECRYPTO, "cannot sign the request");
 		goto out;
 	}
-	n = i2d_X509_REQ(req, &der);
-	r = calloc(1, sizeof(*r));
-	if (n <= 0 || r == NULL) {
-		rc = ck_fail(CK_ENOMEM, "out of memory");
-		goto out;
-	}
-	r->req = req;
-	r->der = der;
-	r->der_len = (size_t)n;
+	rc = pki_req_wrap(req, out);
 	req = NULL;
-	der = NULL;
-	*out = r;
-	r = NULL;
-	rc = CK_OK;
 out:
-	free(r);
-	OPENSSL_free(der);
 	X509_REQ_free(req);
 	X509_NAME_free(name);
 	GENERAL_NAMES_free(sans);

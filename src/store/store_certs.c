@@ -193,6 +193,35 @@ enum ck_err store_cert_find(struct store *st, const char *thumb, struct store_ce
 	return rc;
 }
 
+/* Gives fn each row of stmt (certificate columns), then finalizes it; a
+ * non-zero return from fn stops and is returned. */
+static enum ck_err stream_certs(struct store *st, sqlite3_stmt *stmt,
+				int (*fn)(const struct store_cert *c, void *arg), void *arg,
+				const char *what)
+{
+	enum ck_err rc = CK_OK;
+	int r;
+
+	while ((r = sqlite3_step(stmt)) == SQLITE_ROW) {
+		struct store_cert c;
+		int stop;
+
+		rc = row_to_cert(st, stmt, &c);
+		if (rc != CK_OK)
+			break;
+		stop = fn(&c, arg);
+		store_cert_clear(&c);
+		if (stop) {
+			rc = (enum ck_err)stop;
+			break;
+		}
+	}
+	if (rc == CK_OK && r != SQLITE_DONE)
+		rc = store_fail_db(st, what);
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
 enum ck_err store_cert_each(struct store *st, const struct store_cert_filter *f,
 			    int (*fn)(const struct store_cert *c, void *arg), void *arg)
 {
@@ -200,7 +229,6 @@ enum ck_err store_cert_each(struct store *st, const struct store_cert_filter *f,
 	sqlite3_stmt *stmt;
 	enum ck_err rc;
 	size_t o, i;
-	int r;
 
 	if (f->n_domains > STORE_FILTER_DOMAINS)
 		return ck_fail(CK_EINVAL, "too many domain names in one lookup");
@@ -247,24 +275,7 @@ enum ck_err store_cert_each(struct store *st, const struct store_cert_filter *f,
 	if (f->key_id)
 		sqlite3_bind_text(stmt, sqlite3_bind_parameter_index(stmt, ":key"), f->key_id, -1,
 				  SQLITE_STATIC);
-	while ((r = sqlite3_step(stmt)) == SQLITE_ROW) {
-		struct store_cert c;
-		int stop;
-
-		rc = row_to_cert(st, stmt, &c);
-		if (rc != CK_OK)
-			break;
-		stop = fn(&c, arg);
-		store_cert_clear(&c);
-		if (stop) {
-			rc = (enum ck_err)stop;
-			break;
-		}
-	}
-	if (rc == CK_OK && r != SQLITE_DONE)
-		rc = store_fail_db(st, "cannot list certificates");
-	sqlite3_finalize(stmt);
-	return rc;
+	return stream_certs(st, stmt, fn, arg, "cannot list certificates");
 }
 
 static enum ck_err update_one(struct store *st, const char *sql, int64_t id,
@@ -332,29 +343,11 @@ static enum ck_err each_until(struct store *st, const char *sql, int64_t until,
 {
 	sqlite3_stmt *stmt;
 	enum ck_err rc = store_prepare(st, sql, &stmt);
-	int r;
 
 	if (rc != CK_OK)
 		return rc;
 	sqlite3_bind_int64(stmt, 1, until);
-	while ((r = sqlite3_step(stmt)) == SQLITE_ROW) {
-		struct store_cert c;
-		int stop;
-
-		rc = row_to_cert(st, stmt, &c);
-		if (rc != CK_OK)
-			break;
-		stop = fn(&c, arg);
-		store_cert_clear(&c);
-		if (stop) {
-			rc = (enum ck_err)stop;
-			break;
-		}
-	}
-	if (rc == CK_OK && r != SQLITE_DONE)
-		rc = store_fail_db(st, "cannot list certificates by date");
-	sqlite3_finalize(stmt);
-	return rc;
+	return stream_certs(st, stmt, fn, arg, "cannot list certificates by date");
 }
 
 enum ck_err store_cert_each_expiring(struct store *st, int64_t until,
