@@ -145,17 +145,23 @@ static int site_link(char *out, size_t n, const char *dir, const char *site)
 	return len < 0 || (size_t)len >= n ? -1 : 0;
 }
 
-/* Removes a generation directory and the files in it. */
+/* Removes a generation directory and everything in it: its files and the
+ * temporary file a crash while writing one left. */
 static void remove_generation(const char *dir, const char *gen)
 {
-	char path[PATH_MAX], file[PATH_MAX];
-	int i;
+	char path[PATH_MAX];
+	struct dirent *e;
+	DIR *d;
 
 	if (join(path, sizeof(path), dir, gen) != 0)
 		return;
-	for (i = 0; i < CK_DEPLOY_FILES; i++)
-		if (join(file, sizeof(file), path, file_names[i]) == 0)
-			unlink(file);
+	d = opendir(path);
+	if (d != NULL) {
+		while ((e = readdir(d)) != NULL)
+			if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+				unlinkat(dirfd(d), e->d_name, 0);
+		closedir(d);
+	}
 	rmdir(path);
 }
 

@@ -131,9 +131,11 @@ bind_stale_generation_swept() {
 		--cert-file "$d/s.crt" --key-file "$d/s.key"
 	cur=$(readlink "$d/.certkeep+s")
 	# What a crash after the switch and before the clean-up leaves: an old
-	# generation of the site, while the binding is already up to date.
+	# generation of the site, while the binding is already up to date,
+	# with the temporary file of a write the crash cut short.
 	mkdir "$d/.certkeep+s+0123456789abcdef"
 	cp "$d/s.crt" "$d/.certkeep+s+0123456789abcdef/cert.pem"
+	cp "$d/s.crt" "$d/.certkeep+s+0123456789abcdef/key.pem.ck-tmp.4242.0"
 	# Another site's generation, named alike, is not this site's.
 	mkdir "$d/.certkeep+s2+0123456789abcdef"
 	must ck monitor
