@@ -7,11 +7,14 @@
 #                   rebinding, and mail delivery with a reused connection against one per mail
 
 CC      ?= cc
-PKGS    := openssl sqlite3 jansson
-# libcurl: headers at build time; the library is loaded by src/mail when a
-# mail is sent (dlopen), so that other commands do not pay for loading it.
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libcurl 2>/dev/null)
+PKGS    := libcrypto sqlite3 jansson
+# libssl and libcurl: headers at build time; the libraries are loaded when a
+# probe or a mail first needs them (dlopen, src/pki/libssl.h and
+# src/mail/smtp.c), so that other commands do not pay for loading them.
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libssl libcurl 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# The TLS test servers in the unit tests use libssl directly.
+TEST_LIBS  := $(PKG_LIBS) $(shell pkg-config --libs libssl 2>/dev/null) -lcmocka
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
            -Wpointer-arith -Wformat=2
@@ -68,12 +71,12 @@ bin/certkeep: $(CLI_OBJ) build/libcertkeep.a
 build/unit/%: tests/unit/%.c tests/unit/unit_util.h build/libcertkeep.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS) -Wno-missing-prototypes -o $@ $< build/libcertkeep.a $(PKG_LIBS) -lcmocka
+	$(Q)$(CC) $(CFLAGS) -Wno-missing-prototypes -o $@ $< build/libcertkeep.a $(TEST_LIBS)
 
 build/unit-san/%: tests/unit/%.c tests/unit/unit_util.h build/libcertkeep-san.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS) $(SAN) -Wno-missing-prototypes -o $@ $< build/libcertkeep-san.a $(PKG_LIBS) -lcmocka
+	$(Q)$(CC) $(CFLAGS) $(SAN) -Wno-missing-prototypes -o $@ $< build/libcertkeep-san.a $(TEST_LIBS)
 
 docs/certkeep.1: docs/certkeep.1.in bin/certkeep
 	sh docs/mkman.sh bin/certkeep docs/certkeep.1.in > $@.tmp && mv $@.tmp $@

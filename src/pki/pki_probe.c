@@ -36,9 +36,9 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
-#include <openssl/ssl.h>
 
 #include "../core/names.h"
+#include "libssl.h"
 
 #define PROBE_MAX_ADDRS 8      /* addresses of a name we try, in order */
 #define PROBE_HOST_MAX 253
@@ -670,6 +670,9 @@ enum ck_err pki_probe(const struct pki_probe_opts *o, struct pki_probe_result *r
 	enum ck_err rc;
 
 	memset(r, 0, sizeof(*r));
+	rc = libssl_load();
+	if (rc != CK_OK)
+		return rc;
 	/* On the heap: the connection holds read buffers. */
 	c = calloc(1, sizeof(*c));
 	if (c == NULL)
