@@ -289,12 +289,25 @@ struct signer {
 	size_t nt;
 };
 
+/* Makes item it's certificate (outside the lock), then marks it ready. */
+static void sign_item(struct signer *s, struct item *it)
+{
+	if (!it->d.pending) {
+		it->rc = cert_make(s->ca, it->csr, &it->d, s->now, &it->made);
+		if (it->rc != CK_OK)
+			it->message = strdup(ck_errmsg());
+	}
+	pthread_mutex_lock(&s->lock);
+	it->ready = true;
+	pthread_cond_broadcast(&s->changed);
+	pthread_mutex_unlock(&s->lock);
+}
+
 static void *sign_ahead(void *arg)
 {
 	struct signer *s = arg;
 
 	for (;;) {
-		struct item *it;
 		size_t i;
 
 		pthread_mutex_lock(&s->lock);
@@ -306,16 +319,7 @@ static void *sign_ahead(void *arg)
 			return NULL;
 		}
 		pthread_mutex_unlock(&s->lock);
-		it = &s->items[i];
-		if (!it->d.pending) {
-			it->rc = cert_make(s->ca, it->csr, &it->d, s->now, &it->made);
-			if (it->rc != CK_OK)
-				it->message = strdup(ck_errmsg());
-		}
-		pthread_mutex_lock(&s->lock);
-		it->ready = true;
-		pthread_cond_broadcast(&s->changed);
-		pthread_mutex_unlock(&s->lock);
+		sign_item(s, &s->items[i]);
 	}
 }
 
@@ -351,12 +355,20 @@ static void signer_start(struct signer *s, struct pki_ca *ca, struct item *items
 	}
 }
 
-/* Waits until item i is made; records that the writer has reached it. */
+/* Waits until item i is made; records that the writer has reached it.
+ * When no thread has taken item i yet, the writer makes it itself: the
+ * signing threads are then behind, and the writer would only wait. */
 static void signer_wait(struct signer *s, size_t i)
 {
 	if (s->nt == 0)
 		return;
 	pthread_mutex_lock(&s->lock);
+	if (s->next == i) {
+		s->next++;
+		pthread_mutex_unlock(&s->lock);
+		sign_item(s, &s->items[i]);
+		pthread_mutex_lock(&s->lock);
+	}
 	while (!s->items[i].ready)
 		pthread_cond_wait(&s->changed, &s->lock);
 	s->written = i + 1;
