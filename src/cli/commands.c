@@ -9,7 +9,7 @@ static const struct opt_spec init_opts[] = {
 	{ "--hostname", OPT_VALUE, "NAME", "short host name (CN); default: this host's, or the first label of --fqdn" },
 	{ "--fqdn", OPT_VALUE, "FQDN", "fully qualified name (SAN); default: NAME in this host's domain" },
 	{ "--days", OPT_VALUE, "N", "validity in days (default 1826, five years)" },
-	{ "--key", OPT_VALUE, "TYPE", "ec:P-256 (default), ec:P-384, rsa:2048, rsa:3072, rsa:4096" },
+	{ "--key", OPT_VALUE, "TYPE", "ec:P-256 (default), ec:P-384, ec:P-521, rsa:BITS (2048 to 16384)" },
 	{ "--services", OPT_VALUE, "LIST", "services (default IMAP,POP,IIS,SMTP)" },
 	{ "--force", OPT_FLAG, NULL, "make another host certificate even if one exists" },
 	{ 0 },
@@ -26,7 +26,7 @@ static const struct opt_spec new_opts[] = {
 	{ "--domain", OPT_MULTI, "NAME", "a domain name; repeat or comma-separate; first is the CN" },
 	{ "--services", OPT_VALUE, "LIST", "services (default IMAP,POP,SMTP)" },
 	{ "--days", OPT_VALUE, "N", "validity in days (default 1826)" },
-	{ "--key", OPT_VALUE, "TYPE", "ec:P-256 (default), ec:P-384, rsa:2048, rsa:3072, rsa:4096" },
+	{ "--key", OPT_VALUE, "TYPE", "ec:P-256 (default), ec:P-384, ec:P-521, rsa:BITS (2048 to 16384)" },
 	{ "--friendly-name", OPT_VALUE, "TEXT", "a label shown by show" },
 	{ "--request-out", OPT_VALUE, "FILE", "write a PKCS#10 request instead; the key stays in the store" },
 	{ 0 },
@@ -157,7 +157,7 @@ static const struct opt_spec task_opts[] = {
 static const struct opt_spec ca_opts[] = {
 	{ "--name", OPT_VALUE, "CN", "the CA's name, its certificate's CN (init)" },
 	{ "--days", OPT_VALUE, "N", "validity: of the CA (init; default 3650) or of certificates (submit; default 365, capped by policy)" },
-	{ "--key", OPT_VALUE, "TYPE", "the CA key: ec:P-256 (default), ec:P-384, rsa:2048, rsa:3072, rsa:4096 (init)" },
+	{ "--key", OPT_VALUE, "TYPE", "the CA key: ec:P-256 (default), ec:P-384, ec:P-521, rsa:BITS (init)" },
 	{ "--request-out", OPT_VALUE, "FILE", "make a request for a parent CA instead of a self-signed CA (init)" },
 	{ "--requester", OPT_VALUE, "NAME", "RequesterName of the request (submit; default: the user)" },
 	{ "--email", OPT_VALUE, "ADDR", "RequesterEmail: where the exit module mails the result (submit)" },
@@ -380,7 +380,7 @@ const struct cmd_spec cli_commands[] = {
 	  "allowed suffix), its key; a request refused by the policy is reported (exit 1) and "
 	  "not recorded, and one refused request refuses the whole call. Otherwise it is issued "
 	  "(event 1101; the certificate to stdout as PEM or to --out) or left pending (1102). "
-	  "Many files in one call are issued in transactions of 1000. pending and list show "
+	  "Many files in one call are issued in transactions of 2500. pending and list show "
 	  "requests (list --issued, --revoked, --pending, --denied; streamed). approve issues a "
 	  "pending request (1101), deny refuses it (1103). get prints a certificate by request "
 	  "id or serial. revoke records a revocation with its reason (1104; a certificateHold "

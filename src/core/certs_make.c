@@ -290,9 +290,21 @@ out:
 	return rc;
 }
 
+/* The clone's key is made like the old one, except that an RSA key under
+ * 2048 bits (which certkeep never makes) becomes RSA 2048: a renewal must
+ * not fail, or stay weak, because the old certificate was. */
+static void clone_key_type(const char *old, char *out, size_t n)
+{
+	if (strncmp(old, "rsa:", 4) == 0 && strtol(old + 4, NULL, 10) < 2048)
+		snprintf(out, n, "rsa:2048");
+	else
+		snprintf(out, n, "%s", old);
+}
+
 enum ck_err ck_clone(struct store *st, const char *thumb, int days, char new_thumb[41],
 		     char old_thumb[41])
 {
+	char key_type[sizeof(((struct store_cert *)0)->key_type)];
 	struct store_cert old, row;
 	struct pki_cert *cert = NULL;
 	struct pki_make_params params;
@@ -344,8 +356,9 @@ enum ck_err ck_clone(struct store *st, const char *thumb, int days, char new_thu
 		.not_before = ck_now(),
 		.not_after = ck_now() + length,
 	};
-	rc = make_selfsigned(st, &params, old.key_type, old.services, old.friendly_name, "clone",
-			     &row, NULL);
+	clone_key_type(old.key_type, key_type, sizeof(key_type));
+	rc = make_selfsigned(st, &params, key_type, old.services, old.friendly_name, "clone", &row,
+			     NULL);
 	if (rc == CK_OK)
 		rc = certs_replaced(st, &old, &row);
 out:

@@ -40,6 +40,19 @@ void pki_hex(const uint8_t *bin, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
+/* "2048" to "16384", a multiple of 8: what OpenSSL makes and a TLS peer
+ * accepts; 0 for anything else. Smaller RSA keys are never made. */
+static size_t rsa_bits(const char *s)
+{
+	size_t len = strspn(s, "0123456789");
+	unsigned long bits;
+
+	if (len < 4 || len > 5 || s[len] != '\0')
+		return 0;
+	bits = strtoul(s, NULL, 10);
+	return bits >= 2048 && bits <= 16384 && bits % 8 == 0 ? (size_t)bits : 0;
+}
+
 enum ck_err pki_key_generate(const char *type, struct pki_key **out)
 {
 	EVP_PKEY *pkey = NULL;
@@ -51,15 +64,16 @@ enum ck_err pki_key_generate(const char *type, struct pki_key **out)
 		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
 	} else if (strcasecmp(type, "ec:P-384") == 0 || strcasecmp(type, "p384") == 0) {
 		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
-	} else if (strcasecmp(type, "rsa:2048") == 0 || strcasecmp(type, "rsa") == 0) {
+	} else if (strcasecmp(type, "ec:P-521") == 0 || strcasecmp(type, "ec:secp521r1") == 0) {
+		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-521");
+	} else if (strcasecmp(type, "rsa") == 0) {
 		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
-	} else if (strcasecmp(type, "rsa:3072") == 0) {
-		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)3072);
-	} else if (strcasecmp(type, "rsa:4096") == 0) {
-		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)4096);
+	} else if (strncasecmp(type, "rsa:", 4) == 0 && rsa_bits(type + 4) != 0) {
+		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", rsa_bits(type + 4));
 	} else {
 		return ck_fail(CK_EINVAL,
-			       "unknown key type '%.40s': use ec:P-256, ec:P-384, rsa:2048, rsa:3072 or rsa:4096",
+			       "unknown key type '%.40s': use ec:P-256, ec:P-384, ec:P-521 or rsa:BITS "
+			       "(2048 to 16384: rsa:2048, rsa:3072, rsa:4096 ...)",
 			       type);
 	}
 	if (pkey == NULL)
@@ -165,6 +179,8 @@ void pki_key_type(const struct pki_key *key, char *buf, size_t n)
 			snprintf(buf, n, "ec:P-256");
 		else if (strcmp(group, "secp384r1") == 0)
 			snprintf(buf, n, "ec:P-384");
+		else if (strcmp(group, "secp521r1") == 0)
+			snprintf(buf, n, "ec:P-521");
 		else
 			snprintf(buf, n, "ec:%.12s", group);
 	} else {

@@ -85,6 +85,9 @@ done <<'ROWS'
 1 | unknown service     | -    | new --domain x.example.com --services IMAP,,POP
 1 | FAX                 | -    | list --service FAX
 1 | rsa:1024            | -    | new --domain x.example.com --key rsa:1024
+1 | rsa:2049            | -    | new --domain x.example.com --key rsa:2049
+1 | rsa:20480           | -    | new --domain x.example.com --key rsa:20480
+1 | rsa:2048x           | -    | new --domain x.example.com --key rsa:2048x
 1 | dsa:2048            | -    | init --force --key dsa:2048
 # Usage: unknown command or option, missing value, bad numbers, wrong arguments.
 2 | frob                | -    | frob

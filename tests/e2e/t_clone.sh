@@ -65,6 +65,23 @@ clone_rsa() {
 }
 tcase "clone: an rsa:3072 certificate is cloned with a new rsa:3072 key" clone_rsa
 
+# A weak imported certificate still renews, with a key certkeep would make.
+clone_rsa_weak() {
+	must ck init --json
+	openssl req -x509 -newkey rsa:1024 -nodes -keyout weak.key -out weak.pem -days 30 \
+		-subj /CN=old.contoso.test -addext subjectAltName=DNS:old.contoso.test 2> /dev/null ||
+		fail "openssl req rsa:1024"
+	must ck import --cert weak.pem --key weak.key --services SMTP --json
+	assert_json .KeyType rsa:1024
+	must ck clone "$(json_get .Thumbprint)" --json
+	assert_json .KeyType rsa:2048
+	assert_json '.CertificateDomains | tojson' '["old.contoso.test"]'
+	assert_json .ServicesList SMTP
+	assert_eq 512 "$(openssl rsa -in "$(json_get .PrivateKeyFile)" -noout -modulus 2> /dev/null |
+		sed 's/^Modulus=//' | tr -d '\n' | wc -c)" "RSA modulus hex digits of the clone"
+}
+tcase "clone: an rsa:1024 certificate is cloned with a new rsa:2048 key" clone_rsa_weak
+
 clone_ca_issued() {
 	local t
 	use_store populated

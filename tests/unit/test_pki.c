@@ -237,7 +237,8 @@ static void test_key_generate_types(void **state)
 	} cases[] = {
 		{ "ec:P-256", "ec:P-256" }, { "ec", "ec:P-256" },      { "ecdsa", "ec:P-256" },
 		{ "p256", "ec:P-256" },     { "EC:p-256", "ec:P-256" }, { "ec:P-384", "ec:P-384" },
-		{ "rsa:2048", "rsa:2048" },
+		{ "rsa:2048", "rsa:2048" }, { "ec:P-521", "ec:P-521" }, { "ec:secp521r1", "ec:P-521" },
+		{ "RSA:2056", "rsa:2056" },
 	};
 	char first_id[PKI_SHA256_LEN + 1] = "";
 	size_t i;
@@ -264,7 +265,8 @@ static void test_key_generate_types(void **state)
 static void test_key_generate_unknown_type(void **state)
 {
 	static const char *const bad[] = {
-		"", "dsa", "ed25519", "rsa:1024", "rsa:2047", "ec:P-521", "rsa:2048x", "ec:",
+		"",	     "dsa",	  "ed25519",   "rsa:1024", "rsa:2047", "rsa:2050",
+		"rsa:16392", "rsa:020480", "rsa:2048x", "rsa:",	   "ec:P-192", "ec:",
 	};
 	size_t i;
 
