@@ -244,8 +244,8 @@ static enum ck_err check_all(const struct ck_ca_input *in, size_t n, const struc
 	struct check_job jobs[CHECK_THREADS_MAX];
 	pthread_t tid[CHECK_THREADS_MAX];
 	bool started[CHECK_THREADS_MAX] = { false };
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t t, nt = n >= CHECK_PARALLEL_MIN && cpus > 1 ? (size_t)cpus : 1, i;
+	long cpus = n >= CHECK_PARALLEL_MIN ? sysconf(_SC_NPROCESSORS_ONLN) : 1;
+	size_t t, nt = cpus > 1 ? (size_t)cpus : 1, i;
 
 	if (nt > CHECK_THREADS_MAX)
 		nt = CHECK_THREADS_MAX;
@@ -332,8 +332,8 @@ static void *sign_ahead(void *arg)
 static void signer_start(struct signer *s, struct pki_ca *ca, struct item *items, size_t n,
 			 int64_t now)
 {
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t t, want = ca && n >= CHECK_PARALLEL_MIN && cpus > 1 ? (size_t)cpus - 1 : 0;
+	long cpus = ca && n >= CHECK_PARALLEL_MIN ? sysconf(_SC_NPROCESSORS_ONLN) : 1;
+	size_t t, want = cpus > 1 ? (size_t)cpus - 1 : 0;
 
 	memset(s, 0, sizeof(*s));
 	s->ca = ca;
