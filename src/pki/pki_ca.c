@@ -589,7 +589,6 @@ enum ck_err pki_ca_issue(struct pki_ca *ca, const struct pki_ca_issue *p, uint8_
 			 size_t *der_len, char sha1[PKI_THUMB_LEN + 1])
 {
 	X509 *x = X509_new();
-	X509_NAME *subject = name_cn(p->cn);
 	ASN1_INTEGER *serial = serial_from_hex(p->serial);
 	unsigned char md[EVP_MAX_MD_SIZE], *enc = NULL;
 	unsigned int mdlen = 0;
@@ -597,8 +596,12 @@ enum ck_err pki_ca_issue(struct pki_ca *ca, const struct pki_ca_issue *p, uint8_
 	bool rsa = p->csr->key_id == EVP_PKEY_RSA;
 	enum ck_err rc;
 
-	if (x == NULL || subject == NULL || serial == NULL || !X509_set_version(x, X509_VERSION_3) ||
-	    !X509_set_serialNumber(x, serial) || !X509_set_subject_name(x, subject) ||
+	/* The CN goes straight into the certificate's own name: building a
+	 * name and setting it would copy it once more (an encode and a decode). */
+	if (x == NULL || serial == NULL || !X509_set_version(x, X509_VERSION_3) ||
+	    !X509_set_serialNumber(x, serial) ||
+	    !X509_NAME_add_entry_by_NID(X509_get_subject_name(x), NID_commonName, MBSTRING_UTF8,
+					(const unsigned char *)p->cn, -1, -1, 0) ||
 	    !X509_set_issuer_name(x, ca->subject) ||
 	    !ASN1_TIME_set(X509_getm_notBefore(x), (time_t)p->not_before) ||
 	    !ASN1_TIME_set(X509_getm_notAfter(x), (time_t)p->not_after) ||
@@ -628,7 +631,6 @@ enum ck_err pki_ca_issue(struct pki_ca *ca, const struct pki_ca_issue *p, uint8_
 out:
 	OPENSSL_free(enc);
 	X509_free(x);
-	X509_NAME_free(subject);
 	ASN1_INTEGER_free(serial);
 	return rc;
 }
