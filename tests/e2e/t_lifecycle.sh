@@ -87,9 +87,11 @@ tcase "lifecycle: monitor --at (inside the window) --apply renews; nginx and Pos
 
 lifecycle_renewal_backoff() {
 	local t
-	# An RSA-1024 certificate in the second half of its life.
+	# A brainpoolP256r1 certificate in the second half of its life: no
+	# key of that curve is made, so its renewal (a clone) fails.
 	cp -r "$FIX/cadb" "$T/" && cd "$T" &&
-		openssl req -new -newkey rsa:1024 -nodes -keyout weak.key -out weak.csr \
+		openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:brainpoolP256r1 -nodes \
+			-keyout weak.key -out weak.csr \
 			-subj /CN=weak.test.example -addext subjectAltName=DNS:weak.test.example 2> /dev/null &&
 		openssl ca -batch -config cadb/ca.cnf -selfsign -keyfile weak.key -in weak.csr \
 			-out weak.pem -startdate "$(date -u -d '-20 days' +%Y%m%d%H%M%SZ)" \
@@ -98,7 +100,7 @@ lifecycle_renewal_backoff() {
 	must ck import --cert weak.pem --key weak.key --json
 	t=$(json_get .Thumbprint)
 	must ck autorenew on
-	# Cloning an RSA-1024 certificate is refused: the renewal fails.
+	# Cloning it is refused: the renewal fails.
 	must ck monitor --once --json
 	assert_jq "map(select(.Thumbprint == \"$t\" and .Renewal == \"failed\")) | length == 1"
 	must ck events --id 1070 --json
