@@ -394,6 +394,40 @@ static void test_bad_requests_change_nothing(void **state)
 	free(bad);
 }
 
+/* A thread verifies request after request with one key per curve whose
+ * point changes: each must be checked against its own key. */
+static void test_requests_verified_in_turn(void **state)
+{
+	size_t la, lb, lc, i;
+	uint8_t *a = make_csr("a.example.org", NULL, "ec", &la);
+	uint8_t *b = make_csr("b.example.org", NULL, "ec", &lb);
+	uint8_t *c = make_csr("c.example.org", NULL, "p384", &lc);
+	uint8_t *b_bad = malloc(lb);
+	struct {
+		const uint8_t *der;
+		size_t len;
+		enum ck_err want;
+	} seq[] = {
+		{ a, la, CK_OK },	 { b, lb, CK_OK }, { b_bad, lb, CK_EINVAL }, { a, la, CK_OK },
+		{ c, lc, CK_OK },	 { b, lb, CK_OK }, { b_bad, lb, CK_EINVAL }, { c, lc, CK_OK },
+	};
+
+	(void)state;
+	memcpy(b_bad, b, lb);
+	b_bad[lb - 5] ^= 0x55; /* inside the signature value */
+	for (i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+		struct pki_csr *csr = NULL;
+
+		if (pki_csr_parse(seq[i].der, seq[i].len, &csr) != seq[i].want)
+			fail_msg("request %zu: %s", i, ck_errmsg());
+		pki_csr_free(csr);
+	}
+	free(a);
+	free(b);
+	free(c);
+	free(b_bad);
+}
+
 static void test_bulk_one_bad_refuses_all(void **state)
 {
 	struct fx *f = *state;
@@ -844,6 +878,7 @@ int main(void)
 		T(test_policy_decisions),
 		cmocka_unit_test(test_policy_names_normalised),
 		T(test_bad_requests_change_nothing),
+		T(test_requests_verified_in_turn),
 		T(test_bulk_one_bad_refuses_all),
 		T(test_submitter_checked),
 		T(test_approve_deny),
