@@ -757,6 +757,53 @@ static void test_bulk_sign_failure_records_nothing(void **state)
 	free(der);
 }
 
+/* Entry dates on both sides of 2050 (UTCTime, then GeneralizedTime),
+ * each read back by OpenSSL, and a signature over the whole CRL. */
+static void test_crl_entry_dates(void **state)
+{
+	struct fx *f = *state;
+	struct pki_ca *ca = NULL;
+	struct pki_crl *crl = NULL;
+	uint8_t *der = NULL;
+	const unsigned char *p;
+	size_t len = 0;
+	X509_CRL *x;
+	EVP_PKEY *pub = ca_pubkey(f);
+	static const int64_t when[] = { 0, 1800000000, 2524607999, 2524608000, 4102444800 };
+	static const char *const text[] = { "700101000000Z", "270115080000Z", "491231235959Z",
+					     "20500101000000Z", "21000101000000Z" };
+	char serial[8];
+	int i;
+
+	assert_int_equal(ca_load(f->st, &ca), CK_OK);
+	assert_int_equal(pki_crl_begin(ca, 7, 1700000000, 1700086400, &crl), CK_OK);
+	for (i = 0; i < 5; i++) {
+		snprintf(serial, sizeof(serial), "%02X", 0x10 + i);
+		assert_int_equal(pki_crl_add(crl, serial, when[i], i % 2), CK_OK);
+	}
+	assert_int_equal(pki_crl_finish(crl, false, &der, &len), CK_OK);
+	p = der;
+	x = d2i_X509_CRL(NULL, &p, (long)len);
+	assert_non_null(x);
+	assert_ptr_equal(p, der + len);
+	assert_int_equal(X509_CRL_verify(x, pub), 1);
+	assert_int_equal(sk_X509_REVOKED_num(X509_CRL_get_REVOKED(x)), 5);
+	for (i = 0; i < 5; i++) {
+		const ASN1_TIME *t =
+			X509_REVOKED_get0_revocationDate(sk_X509_REVOKED_value(X509_CRL_get_REVOKED(x), i));
+
+		assert_int_equal(ASN1_STRING_length(t), (int)strlen(text[i]));
+		assert_memory_equal(ASN1_STRING_get0_data(t), text[i], strlen(text[i]));
+		assert_int_equal(ASN1_STRING_type(t),
+				 strlen(text[i]) == 13 ? V_ASN1_UTCTIME : V_ASN1_GENERALIZEDTIME);
+	}
+	X509_CRL_free(x);
+	free(der);
+	pki_crl_free(crl);
+	pki_ca_free(ca);
+	EVP_PKEY_free(pub);
+}
+
 static void test_crl_due(void **state)
 {
 	struct fx *f = *state;
@@ -886,6 +933,7 @@ int main(void)
 		T(test_crl_large_sorted_and_numbers_increase),
 		T(test_bulk_signed_ahead_in_order),
 		T(test_bulk_sign_failure_records_nothing),
+		T(test_crl_entry_dates),
 		T(test_crl_due),
 		T(test_service_events_and_syslog_cap),
 		T(test_init_twice_and_key_file),
