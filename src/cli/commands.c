@@ -234,7 +234,8 @@ const struct cmd_spec cli_commands[] = {
 	{ "clone", cmd_clone, 1, 1, CMD_STORE, "THUMBPRINT",
 	  "renew a self-signed certificate (or one the built-in CA issued)",
 	  "Makes a new self-signed certificate with the same subject, subject alternative names, "
-	  "services and key type, a new key and a new validity. The old one is kept, marked as "
+	  "services and key type (an RSA key under 2048 bits becomes rsa:2048), a new key and a "
+	  "new validity. The old one is kept, marked as "
 	  "replaced. Events 1006 and 1001 (old and new thumbprints). A certificate issued by "
 	  "this store's CA ('ca') is renewed through the CA instead: a new key, the same names "
 	  "and services, the old validity length capped by the CA's policy (event 1101 too).",

@@ -6,13 +6,14 @@
 
 #include <dlfcn.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 struct libssl_api libssl;
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
-static enum ck_err loaded = CK_ERROR;
+static bool loaded;
 static char why[256];
 
 static void load(void)
@@ -32,13 +33,13 @@ static void load(void)
 	memcpy(&libssl.f, &sym, sizeof(sym));
 	LIBSSL_FUNCS(LIBSSL_LOAD)
 #undef LIBSSL_LOAD
-	loaded = CK_OK;
+	loaded = true;
 }
 
 enum ck_err libssl_load(void)
 {
 	pthread_once(&once, load);
-	if (loaded != CK_OK)
+	if (!loaded)
 		return ck_fail(CK_ERROR, "%s", why);
 	return CK_OK;
 }
