@@ -26,64 +26,53 @@
  * libcurl is loaded when the first mail is sent, not when certkeep starts:
  * linked at start-up, it and the 28 libraries it needs cost every command
  * about 9 ms of dynamic loading, mail or not. The calls below keep their
- * libcurl names and go through this table once it is filled.
+ * libcurl names and go through this table once it is filled (the same
+ * form as libssl's in pki/libssl.h).
  */
-static struct {
-	CURLcode (*global_init)(long flags);
-	CURL *(*easy_init)(void);
-	CURLcode (*easy_setopt)(CURL *curl, CURLoption option, ...);
-	CURLcode (*easy_perform)(CURL *curl);
-	CURLcode (*easy_getinfo)(CURL *curl, CURLINFO info, ...);
-	void (*easy_cleanup)(CURL *curl);
-	const char *(*easy_strerror)(CURLcode code);
-	struct curl_slist *(*slist_append)(struct curl_slist *list, const char *s);
-	void (*slist_free_all)(struct curl_slist *list);
-} curl_api;
+#define CURL_FUNCS(X)                                                                     \
+	X(curl_global_init) X(curl_easy_init) X(curl_easy_setopt) X(curl_easy_perform)     \
+	X(curl_easy_getinfo) X(curl_easy_cleanup) X(curl_easy_strerror)                    \
+	X(curl_slist_append) X(curl_slist_free_all)
 
-#define curl_global_init curl_api.global_init
-#define curl_easy_init curl_api.easy_init
 #undef curl_easy_setopt
-#define curl_easy_setopt curl_api.easy_setopt
-#define curl_easy_perform curl_api.easy_perform
 #undef curl_easy_getinfo
-#define curl_easy_getinfo curl_api.easy_getinfo
-#define curl_easy_cleanup curl_api.easy_cleanup
-#define curl_easy_strerror curl_api.easy_strerror
-#define curl_slist_append curl_api.slist_append
-#define curl_slist_free_all curl_api.slist_free_all
+#define CURL_MEMBER(f) __typeof__(&f) f;
+static struct {
+	CURL_FUNCS(CURL_MEMBER)
+} curl_api;
+#undef CURL_MEMBER
 
 static enum ck_err load_curl(void)
 {
-	static const char *const names[] = { "curl_global_init",   "curl_easy_init",
-					     "curl_easy_setopt",   "curl_easy_perform",
-					     "curl_easy_getinfo",  "curl_easy_cleanup",
-					     "curl_easy_strerror", "curl_slist_append",
-					     "curl_slist_free_all" };
-	void *lib, *sym[sizeof(names) / sizeof(names[0])];
-	size_t i;
+	void *lib, *sym;
 
-	if (curl_api.global_init)
+	if (curl_api.curl_global_init)
 		return CK_OK;
 	lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
 	if (lib == NULL)
 		return ck_fail(CK_ERROR, "cannot load libcurl (libcurl.so.4): %s", dlerror());
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		sym[i] = dlsym(lib, names[i]);
-		if (sym[i] == NULL)
-			return ck_fail(CK_ERROR, "libcurl.so.4 has no %s", names[i]);
-	}
-	/* Object to function pointers: POSIX guarantees dlsym's result converts. */
-	memcpy(&curl_api.easy_init, &sym[1], sizeof(void *));
-	memcpy(&curl_api.easy_setopt, &sym[2], sizeof(void *));
-	memcpy(&curl_api.easy_perform, &sym[3], sizeof(void *));
-	memcpy(&curl_api.easy_getinfo, &sym[4], sizeof(void *));
-	memcpy(&curl_api.easy_cleanup, &sym[5], sizeof(void *));
-	memcpy(&curl_api.easy_strerror, &sym[6], sizeof(void *));
-	memcpy(&curl_api.slist_append, &sym[7], sizeof(void *));
-	memcpy(&curl_api.slist_free_all, &sym[8], sizeof(void *));
-	memcpy(&curl_api.global_init, &sym[0], sizeof(void *)); /* last: marks it loaded */
+	/* Object to function pointers: POSIX guarantees dlsym's result
+	 * converts. All or nothing: a missing one leaves the table empty. */
+#define CURL_LOAD(f)                                                                      \
+	if ((sym = dlsym(lib, #f)) == NULL) {                                             \
+		memset(&curl_api, 0, sizeof(curl_api));                                   \
+		return ck_fail(CK_ERROR, "libcurl.so.4 has no %s", #f);                   \
+	}                                                                                 \
+	memcpy(&curl_api.f, &sym, sizeof(sym));
+	CURL_FUNCS(CURL_LOAD)
+#undef CURL_LOAD
 	return CK_OK;
 }
+
+#define curl_global_init (*curl_api.curl_global_init)
+#define curl_easy_init (*curl_api.curl_easy_init)
+#define curl_easy_setopt (*curl_api.curl_easy_setopt)
+#define curl_easy_perform (*curl_api.curl_easy_perform)
+#define curl_easy_getinfo (*curl_api.curl_easy_getinfo)
+#define curl_easy_cleanup (*curl_api.curl_easy_cleanup)
+#define curl_easy_strerror (*curl_api.curl_easy_strerror)
+#define curl_slist_append (*curl_api.curl_slist_append)
+#define curl_slist_free_all (*curl_api.curl_slist_free_all)
 
 struct smtp_session {
 	CURL *curl;
