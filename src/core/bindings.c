@@ -279,11 +279,61 @@ static int gather_pred(const char *thumb, void *arg)
 	return (int)store_binding_each(p->st, thumb, gather_binding, p->l);
 }
 
-/* Records a binding that could not move (event 1053). */
+/* The newest event about a site's moves (1052 moved, 1053 failed). */
+struct site_news {
+	const char *site;
+	int64_t seq;
+	int id;
+	char new_thumb[41], error[512];
+};
+
+static int newest_about_site(const struct store_event *ev, void *arg)
+{
+	struct site_news *n = arg;
+	json_t *f = json_loads(ev->fields, 0, NULL);
+	const char *site = json_string_value(json_object_get(f, "Site"));
+	const char *thumb = json_string_value(json_object_get(f, "NewThumbprint"));
+	const char *error = json_string_value(json_object_get(f, "Error"));
+
+	if (site && strcmp(site, n->site) == 0 && ev->seq > n->seq) {
+		n->seq = ev->seq;
+		n->id = ev->id;
+		snprintf(n->new_thumb, sizeof(n->new_thumb), "%s", thumb ? thumb : "");
+		snprintf(n->error, sizeof(n->error), "%s", error ? error : "");
+	}
+	json_decref(f);
+	return 0;
+}
+
+/* Whether the newest event about site already reports this failure: the
+ * monitor retries a stuck binding on every pass, and the same failure
+ * again is not news (one mail for it, not one per pass). A move in
+ * between, another certificate or another error is reported. */
+static bool failure_known(struct store *st, const char *site, const char *new_thumb,
+			  const char *why)
+{
+	struct site_news n = { .site = site };
+	struct store_event_filter moved = { .id = CK_EV_BINDING_MOVED };
+	struct store_event_filter failed = { .id = CK_EV_BINDING_FAILED };
+
+	if (store_event_each(st, &moved, newest_about_site, &n) != CK_OK ||
+	    store_event_each(st, &failed, newest_about_site, &n) != CK_OK) {
+		ck_errmsg_clear();
+		return false; /* when in doubt, report it */
+	}
+	return n.id == CK_EV_BINDING_FAILED && strcmp(n.new_thumb, new_thumb) == 0 &&
+	       strcmp(n.error, why) == 0;
+}
+
+/* Records a binding that could not move (event 1053), once per failure. */
 static enum ck_err record_failure(struct store *st, const char *site, const char *new_thumb,
 				  const char *why)
 {
-	enum ck_err rc = store_begin(st);
+	enum ck_err rc;
+
+	if (failure_known(st, site, new_thumb, why))
+		return CK_OK;
+	rc = store_begin(st);
 
 	if (rc == CK_OK)
 		rc = ck_event_emit(st, CK_EV_BINDING_FAILED,

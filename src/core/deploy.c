@@ -284,13 +284,15 @@ enum ck_err ck_deploy(struct store *st, const struct store_binding *b, const cha
 	}
 	n = readlink(link_path, d->prev, sizeof(d->prev) - 1);
 	d->prev[n > 0 ? n : 0] = '\0';
+	/* Messages name the directory, not the generation's random name: the
+	 * same failure retried reads the same (one event, not one per try). */
 	if (mkdir(gen_path, 0755) != 0) {
 		material_clear(&m);
-		rc = ck_fail_errno(CK_EIO, "cannot create '%s'", gen_path);
+		rc = ck_fail_errno(CK_EIO, "cannot create the new files in '%s'", d->dir);
 		goto out;
 	}
 	if (chmod(gen_path, 0755) != 0) /* not the umask's 0700: the server reads it */
-		rc = ck_fail_errno(CK_EIO, "chmod '%s'", gen_path);
+		rc = ck_fail_errno(CK_EIO, "cannot make the new files in '%s' readable", d->dir);
 	if (rc == CK_OK)
 		rc = write_generation(b, gen_path, &m, uid, gid);
 	material_clear(&m);

@@ -164,6 +164,19 @@ lifecycle_check_restores() {
 	t2=$(jq -r ".[] | select(.Thumbprint != \"$t1\" and (.Subject | contains(\"check.test\"))) | .Thumbprint" "$T/out")
 	expect_exit 1 ck monitor --once
 	assert_eq "$t1" "$(sha1_of "$d/c.crt")" "c.crt while the check fails"
+	# The same failure again is not news: one 1053 however often it is
+	# retried. Another failure is (here the directory is gone).
+	expect_exit 1 ck monitor --once
+	must ck events --id 1053 --json
+	assert_jq 'length == 1'
+	mv "$d" "$d.away"
+	printf 'not a directory\n' > "$d"
+	expect_exit 1 ck monitor --once
+	expect_exit 1 ck monitor --once
+	must ck events --id 1053 --json
+	assert_jq 'length == 2 and (.[1].Fields.Error | contains("cannot create the new files in"))'
+	rm "$d"
+	mv "$d.away" "$d"
 	# ...and once the check passes, the binding catches up.
 	rm "$T/break"
 	must ck monitor --once
