@@ -48,13 +48,19 @@ enum ck_err store_event_each(struct store *st, const struct store_event_filter *
 	enum ck_err rc;
 	int r;
 
+	/* Two texts, so that an id is looked up in events_id(id, seq) instead
+	 * of scanning the whole log (a CA adds an event per certificate). */
+#define EVENTS_SELECT                                                                     \
+	"SELECT e.seq, e.time, e.id, e.level, e.source, e.message, e.fields,"            \
+	" e.cert_serial, c.der FROM events e"                                             \
+	" LEFT JOIN ca_certs c ON c.serial = e.cert_serial WHERE "
+#define EVENTS_RANGE " e.time >= ?2 AND e.seq > ?3 ORDER BY e.seq LIMIT ?4"
 	rc = store_prepare(st,
-			   "SELECT e.seq, e.time, e.id, e.level, e.source, e.message, e.fields,"
-			   " e.cert_serial, c.der FROM events e"
-			   " LEFT JOIN ca_certs c ON c.serial = e.cert_serial"
-			   " WHERE (?1 = 0 OR e.id = ?1) AND e.time >= ?2 AND e.seq > ?3"
-			   " ORDER BY e.seq LIMIT ?4",
+			   f->id != 0 ? EVENTS_SELECT "e.id = ?1 AND" EVENTS_RANGE
+				      : EVENTS_SELECT EVENTS_RANGE,
 			   &stmt);
+#undef EVENTS_SELECT
+#undef EVENTS_RANGE
 	if (rc != CK_OK)
 		return rc;
 	sqlite3_bind_int(stmt, 1, f->id);
