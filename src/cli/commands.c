@@ -312,7 +312,9 @@ const struct cmd_spec cli_commands[] = {
 	  "move every binding from one certificate to another",
 	  "Moves every binding on T1, and on any certificate T1 replaced (A->B->C moves A's and "
 	  "B's), to T2: deploys, records event 1052 per binding, then runs each distinct reload "
-	  "command once. A failed deployment or reload is event 1053 and exit status 1.",
+	  "command once. A failed deployment or reload is event 1053 and exit status 1; a "
+	  "retry that fails the same way (same binding, certificate and error) is exit status "
+	  "1 again but no new 1053.",
 	  rebind_opts },
 	{ "autorebind", cmd_autorebind, 1, 1, CMD_STORE, "on|off",
 	  "rebind automatically on renewal (event 1001)",
