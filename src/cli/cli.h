@@ -132,6 +132,9 @@ enum ck_err cmd_autorenew(struct cli *c);
 enum ck_err cmd_daemon(struct cli *c);
 enum ck_err cmd_task(struct cli *c);
 enum ck_err cmd_ca(struct cli *c);
+/* 'ca submit' handed to the daemon's CA service when one answers on the
+ * store's socket (true, *rc its outcome); false: run it in-process. */
+bool cmd_ca_submit_to_service(struct cli *c, const char *store_dir, enum ck_err *rc);
 enum ck_err cmd_help(struct cli *c);
 enum ck_err cmd_mail(struct cli *c);
 /* ca setreg | getreg | setsmtpinfo (the exit module's configuration). */

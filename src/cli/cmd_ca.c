@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "core/ca.h"
+#include "core/ca_service.h"
 #include "core/clock.h"
 #include "core/fileio.h"
 #include "core/strlist.h"
@@ -253,7 +254,9 @@ static int submit_result(json_t *res, void *arg)
 	return rc;
 }
 
-static enum ck_err ca_submit(struct cli *c)
+/* Submits in-process (service < 0) or through the CA service's
+ * connection (closed here), with the same output either way. */
+static enum ck_err ca_submit(struct cli *c, int service)
 {
 	struct ck_ca_submit_opts o = { .requester = cli_value(c, "--requester"),
 				       .email = cli_value(c, "--email") };
@@ -265,7 +268,14 @@ static enum ck_err ca_submit(struct cli *c)
 	enum ck_err rc, wrc;
 
 	if (n == 0)
-		return ck_fail(CK_EUSAGE, "ca submit CSR...");
+		rc = ck_fail(CK_EUSAGE, "ca submit CSR...");
+	else
+		rc = cli_int(c, "--days", 1, 36500, &o.days);
+	if (rc != CK_OK) {
+		if (service >= 0)
+			close(service);
+		return rc;
+	}
 	if (o.requester == NULL) {
 		/* The login name; the password database only when the
 		 * environment has none (it costs a one-certificate process). */
@@ -279,18 +289,19 @@ static enum ck_err ca_submit(struct cli *c)
 			o.requester = pw ? pw->pw_name : "unknown";
 		}
 	}
-	rc = cli_int(c, "--days", 1, 36500, &o.days);
-	if (rc != CK_OK)
-		return rc;
 	in = calloc(n, sizeof(*in));
-	if (in == NULL)
+	if (in == NULL) {
+		if (service >= 0)
+			close(service);
 		return ck_fail(CK_ENOMEM, "out of memory");
+	}
 	for (i = 0; i < n; i++)
 		in[i].name = c->args[i + 1]; /* read while they are checked */
 	if (rc == CK_OK && c->json)
 		printf("[");
 	if (rc == CK_OK) {
-		rc = ck_ca_submit(c->st, in, n, &o, submit_result, &out);
+		rc = service >= 0 ? ck_ca_service_submit(service, in, n, &o, submit_result, &out)
+				  : ck_ca_submit(c->st, in, n, &o, submit_result, &out);
 		if (out.write_errno) {
 			errno = out.write_errno;
 			rc = ck_fail_errno(CK_EIO, "cannot write output");
@@ -474,7 +485,7 @@ enum ck_err cmd_ca(struct cli *c)
 	const char *sub = c->args[0];
 
 	if (strcmp(sub, "submit") == 0)
-		return ca_submit(c);
+		return ca_submit(c, -1);
 	/* The exit module's settings, as certutil -setreg / -setsmtpinfo. */
 	if (strcmp(sub, "setreg") == 0 || strcmp(sub, "getreg") == 0 ||
 	    strcmp(sub, "setsmtpinfo") == 0)
@@ -502,4 +513,20 @@ enum ck_err cmd_ca(struct cli *c)
 	if (strcmp(sub, "crl") == 0 && c->nargs == 1)
 		return ca_crl(c);
 	return ck_fail(CK_EUSAGE, USAGE_CA);
+}
+
+bool cmd_ca_submit_to_service(struct cli *c, const char *store_dir, enum ck_err *rc)
+{
+	int fd;
+
+	if (c->cmd->run != cmd_ca || c->nargs < 2 || strcmp(c->args[0], "submit") != 0)
+		return false;
+	fd = ck_ca_service_connect(store_dir);
+	if (fd < 0)
+		return false;
+	if (c->verbose)
+		fprintf(stderr, "certkeep: submitted to the CA service at %s/%s\n", store_dir,
+			CK_CA_SERVICE_SOCKET);
+	*rc = ca_submit(c, fd);
+	return true;
 }

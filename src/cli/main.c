@@ -211,7 +211,6 @@ int main(int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	setlocale(LC_ALL, "C");
 	umask(077);
-	pki_init();
 	openlog("certkeep", LOG_PID, LOG_DAEMON);
 	status = parse(argc, argv, &c, &help);
 	if (status != 0)
@@ -234,9 +233,14 @@ int main(int argc, char **argv)
 		rc = store_default_dir(c.store_dir, dir, sizeof(dir));
 		if (rc == CK_OK && c.verbose)
 			fprintf(stderr, "certkeep: store %s\n", dir);
-		if (rc == CK_OK)
-			rc = store_open(dir, (c.cmd->flags & CMD_CREATE) != 0, &c.st);
+		/* Handed to the CA service, a submission needs neither the
+		 * store nor OpenSSL in this process. */
+		if (rc == CK_OK && cmd_ca_submit_to_service(&c, dir, &rc))
+			return finish_output(report(&c, rc));
 	}
+	pki_init();
+	if (rc == CK_OK && (c.cmd->flags & (CMD_STORE | CMD_CREATE)))
+		rc = store_open(dir, (c.cmd->flags & CMD_CREATE) != 0, &c.st);
 	if (rc == CK_OK)
 		rc = c.cmd->run(&c);
 	/* Reactions to the events just written (autorebind); a failure is

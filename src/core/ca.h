@@ -1,8 +1,8 @@
 /*
  * ca.h - the certificate authority service: init, install, policy,
  * submit, approve, deny, list, get, revoke, unrevoke, CRLs, renewal of
- * host certificates it issued, and the CA service's start and stop events
- * for the daemon (DESIGN.md §8).
+ * host certificates it issued (DESIGN.md §8). The daemon's CA service is
+ * in ca_service.h.
  *
  * As every service: never prints, never exits; each change is made in one
  * transaction with its event (1101-1110), so on failure nothing changed.
@@ -168,12 +168,6 @@ enum ck_err ck_ca_crl(struct store *st, const struct ck_ca_crl_opts *o, json_t *
 /* True when a CRL should be made now: none yet, or nextUpdate is within
  * a tenth of the CRL's period (at least an hour). False without a CA. */
 enum ck_err ck_ca_crl_due(struct store *st, bool *due);
-
-/* ---- the daemon ---- */
-
-/* Events 1106 and 1107 when a CA exists (nothing otherwise). */
-enum ck_err ck_ca_service_start(struct store *st);
-enum ck_err ck_ca_service_stop(struct store *st);
 
 /* ---- host certificates ---- */
 

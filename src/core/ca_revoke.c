@@ -1,6 +1,5 @@
 /*
- * ca_revoke.c - revocation and CRLs, and the CA service's start and stop
- * events for the daemon (DESIGN.md §8).
+ * ca_revoke.c - revocation and CRLs (DESIGN.md §8).
  *
  * A CRL is made inside the transaction that takes its number, so numbers
  * only ever increase and each number is used once; the file is published
@@ -272,37 +271,4 @@ enum ck_err ck_ca_crl_due(struct store *st, bool *due)
 	}
 	store_ca_state_clear(&s);
 	return CK_OK;
-}
-
-static enum ck_err service_event(struct store *st, int id, const char *what)
-{
-	struct store_ca_state s;
-	enum ck_err rc = store_ca_state_get(st, &s);
-
-	if (rc == CK_ENOTFOUND) {
-		ck_errmsg_clear();
-		return CK_OK; /* no CA in this store: nothing starts or stops */
-	}
-	if (rc != CK_OK)
-		return rc;
-	rc = store_begin(st);
-	if (rc == CK_OK)
-		rc = ck_event_emit(st, id, json_pack("{s:s}", "CAName", s.name),
-				   "The certificate authority %s has %s.", s.name, what);
-	if (rc == CK_OK)
-		rc = ck_commit(st);
-	else
-		ck_rollback(st);
-	store_ca_state_clear(&s);
-	return rc;
-}
-
-enum ck_err ck_ca_service_start(struct store *st)
-{
-	return service_event(st, CK_EV_CA_STARTUP, "started");
-}
-
-enum ck_err ck_ca_service_stop(struct store *st)
-{
-	return service_event(st, CK_EV_CA_SHUTDOWN, "stopped");
 }

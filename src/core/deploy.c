@@ -388,8 +388,10 @@ void ck_deploy_sweep(const struct store_binding *b)
 	remove_generations_but(dir, b->site, current);
 }
 
-static int lock_fd = -1;
-static int lock_depth;
+/* Per thread: a flock on a descriptor of its own excludes the daemon's
+ * other thread as it excludes other processes. */
+static _Thread_local int lock_fd = -1;
+static _Thread_local int lock_depth;
 
 enum ck_err ck_deploy_lock(struct store *st)
 {

@@ -54,7 +54,8 @@ void ck_deploy_sweep(const struct store_binding *b);
 
 /* Serialises deployments between processes (a daemon and a command both
  * reacting to one renewal): an exclusive lock on DIR/deploy.lock in the
- * store. Nests within a process; every ck_deploy_lock needs its unlock. */
+ * store, between threads too. Nests within a thread; every ck_deploy_lock
+ * needs its unlock. */
 enum ck_err ck_deploy_lock(struct store *st);
 void ck_deploy_unlock(void);
 

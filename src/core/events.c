@@ -53,11 +53,12 @@ static const struct ck_event_kind catalogue[] = {
 };
 
 /* Messages of the open transaction, for syslog once it commits: the first
- * CK_EVENT_SYSLOG_MAX in full, the rest only counted (by worst level). */
-static char *pending[CK_EVENT_SYSLOG_MAX];
-static int pending_level[CK_EVENT_SYSLOG_MAX];
-static size_t n_pending, n_more;
-static int more_level = LOG_INFO;
+ * CK_EVENT_SYSLOG_MAX in full, the rest only counted (by worst level).
+ * Per thread, as transactions are: the daemon's CA service has its own. */
+static _Thread_local char *pending[CK_EVENT_SYSLOG_MAX];
+static _Thread_local int pending_level[CK_EVENT_SYSLOG_MAX];
+static _Thread_local size_t n_pending, n_more;
+static _Thread_local int more_level = LOG_INFO;
 
 static void forget_pending(void)
 {

@@ -473,6 +473,8 @@ static enum ck_err migrate(struct store *st)
 /* A command that commits many times copies the log back as it goes, as
  * SQLite's own auto-checkpoint would (this hook replaces it). */
 #define STORE_LOG_FRAMES_MAX 10000
+/* How long a command waits for another's write transaction. */
+#define STORE_BUSY_MS 5000
 
 static int log_committed(void *arg, sqlite3 *db, const char *name, int frames)
 {
@@ -534,7 +536,7 @@ enum ck_err store_open(const char *dir, bool create, struct store **out)
 		goto fail;
 	}
 	sqlite3_extended_result_codes(st->db, 0);
-	sqlite3_busy_timeout(st->db, 5000);
+	sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
 	sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	sqlite3_wal_hook(st->db, log_committed, st);
 	rc = exec_sql(st,
@@ -563,14 +565,22 @@ void store_close(struct store *st)
 	store_rollback(st);
 	for (i = 0; i < STMT_SLOTS; i++)
 		sqlite3_finalize(st->stmts[i]);
-	if (st->db != NULL && st->wal_frames >= STORE_LOG_FRAMES) {
-		/* Never wait here: if a reader holds the log, a later command
-		 * truncates it. */
-		sqlite3_busy_timeout(st->db, 0);
-		sqlite3_wal_checkpoint_v2(st->db, "main", SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-	}
+	if (st->db != NULL)
+		store_log_trim(st);
 	sqlite3_close_v2(st->db);
 	free(st);
+}
+
+void store_log_trim(struct store *st)
+{
+	if (st->in_tx || st->wal_frames < STORE_LOG_FRAMES)
+		return;
+	/* Never wait here: if a reader holds the log, a later command
+	 * truncates it. */
+	sqlite3_busy_timeout(st->db, 0);
+	sqlite3_wal_checkpoint_v2(st->db, "main", SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
+	st->wal_frames = 0;
 }
 
 const char *store_dir(const struct store *st)

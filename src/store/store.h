@@ -34,6 +34,10 @@ enum ck_err store_default_dir(const char *explicit_dir, char *out, size_t n);
  * folder that others can read or write. */
 enum ck_err store_open(const char *dir, bool create, struct store **out);
 void store_close(struct store *st);
+/* Copies the log back into the database once it holds STORE_LOG_FRAMES
+ * pages, without waiting for readers: what store_close does, for a
+ * connection that stays open (the daemon's) between its requests. */
+void store_log_trim(struct store *st);
 const char *store_dir(const struct store *st);
 
 /* A write transaction (BEGIN IMMEDIATE). store_rollback is safe to call

@@ -191,6 +191,108 @@ ca_clone_renews() {
 	assert_validity_days "$T/out" 60
 }
 
+# service_up: waits until the daemon's CA service answers.
+service_up() {
+	local i
+	for i in $(seq 1 100); do
+		grep -q 'CA service answers' "$T/daemon.err" 2> /dev/null && return 0
+		sleep 0.05
+	done
+	fail "the CA service did not start: $(cat "$T/daemon.err")"
+}
+
+# refusals NAME: exit status and stderr of refused submissions, in NAME.
+refusals() {
+	local f
+	printf 'garbage\n' > garbage.csr
+	: > empty.csr
+	for f in garbage.csr empty.csr missing.csr other.csr; do
+		ck ca submit "$f" > /dev/null 2>> "$1" && echo "$f: exit 0" >> "$1" ||
+			echo "$f: exit $?" >> "$1"
+	done
+	ck ca submit w.csr --requester "$(printf 'a\nb')" > /dev/null 2>> "$1" ||
+		echo "requester: exit $?" >> "$1"
+}
+
+ca_service() {
+	local pid pid2 n sock="$CERTKEEP_STORE/ca/service.sock"
+	ca_store
+	csr other /CN=www.example.com
+	"$CK" daemon --interval 3600 2> "$T/daemon.err" &
+	pid=$!
+	service_up
+	[ -S "$sock" ] || fail "no socket at $sock"
+	assert_mode "$sock" 700
+	# Through the service: the same results as in-process.
+	csr s /CN=s.example.org DNS:s.example.org
+	must ck -v ca submit s.csr --out s.pem --requester svc --email s@example.org
+	assert_err_contains "submitted to the CA service"
+	expect_exit 0 openssl verify -CAfile ca.pem s.pem
+	csr a /CN=a.example.org
+	openssl req -in a.csr -outform der -out a.der || fail "der"
+	must ck --json ca submit a.der s.csr --days 30
+	assert_jq 'length == 2 and all(.[]; .Disposition == "Issued")'
+	json_get '.[0].RawCertificate' > a.pem
+	jq '.[0]' "$T/out" > a.json
+	assert_validity_days a.json 30
+	expect_exit 0 openssl verify -CAfile ca.pem a.pem
+	must ck --json events --id 1101
+	assert_jq '[.[] | select(.Fields.RequesterName == "svc" and .Fields.RequesterEmail == "s@example.org")] | length == 1'
+	# Refusals: the same message and status, nothing recorded.
+	n=$(ck ca list --json | jq length)
+	refusals "$T/refused.service"
+	assert_eq "$n" "$(ck ca list --json | jq length)" "requests after refusals"
+	# Killed, the daemon leaves its socket: submissions run in-process.
+	kill -KILL "$pid"
+	wait "$pid" 2> /dev/null
+	[ -S "$sock" ] || fail "the killed daemon's socket is gone"
+	must ck -v ca submit s.csr --out s2.pem
+	grep -q "CA service" "$T/err" && fail "submitted to a dead service"
+	expect_exit 0 openssl verify -CAfile ca.pem s2.pem
+	refusals "$T/refused.inproc"
+	cmp -s "$T/refused.service" "$T/refused.inproc" ||
+		fail "refusals differ: $(diff "$T/refused.service" "$T/refused.inproc")"
+	# A new daemon takes the socket over; a second one is refused.
+	"$CK" daemon --interval 3600 2> "$T/daemon.err" &
+	pid=$!
+	service_up
+	must ck -v ca submit a.csr
+	assert_err_contains "submitted to the CA service"
+	"$CK" daemon --interval 3600 2> "$T/daemon2.err" &
+	pid2=$!
+	wait "$pid2" && fail "a second daemon started"
+	grep -q "another certkeep daemon serves this store's CA" "$T/daemon2.err" ||
+		fail "second daemon: $(cat "$T/daemon2.err")"
+	must ck -v ca submit a.csr
+	assert_err_contains "submitted to the CA service"
+	kill -TERM "$pid"
+	wait "$pid" || fail "daemon exit $?"
+	[ ! -e "$sock" ] || fail "the socket outlived its daemon"
+	assert_eq 2 "$(event_count 1106)" "CA startup events"
+	assert_eq 1 "$(event_count 1107)" "CA shutdown events (the killed daemon raised none)"
+}
+
+# A store path too long for a socket address: the service is reached
+# through a descriptor of its directory.
+ca_service_long_path() {
+	local pid
+	CERTKEEP_STORE="$T/$(printf 'long%.0s' $(seq 1 30))/store"
+	export CERTKEEP_STORE
+	must ck ca init --name "Long CA"
+	must ck ca policy --allow-suffix example.org
+	"$CK" daemon --interval 3600 2> "$T/daemon.err" &
+	pid=$!
+	service_up
+	csr l /CN=l.example.org
+	must ck -v ca submit l.csr --out l.pem
+	assert_err_contains "submitted to the CA service"
+	ck ca show --json | jq -r .RawCertificate > ca.pem
+	expect_exit 0 openssl verify -CAfile ca.pem l.pem
+	kill -TERM "$pid"
+	wait "$pid" || fail "daemon exit $?"
+	[ ! -e "$CERTKEEP_STORE/ca/service.sock" ] || fail "the socket outlived its daemon"
+}
+
 tcase "ca: issued certificates verify, CA and EE extensions" ca_issue_verifies
 tcase "ca: DER and bulk submission" ca_der_and_bulk
 tcase "ca: revoke, CRL numbers and reasons, openssl rejects revoked" ca_revoke_crl
@@ -265,3 +367,6 @@ done <<'ROWS'
 2 | --default takes        | ca policy --default maybe
 1 | suffix                 | ca policy --allow-suffix 'a..b'
 ROWS
+tcase "ca: submissions through the daemon's CA service, and without it" ca_service
+tcase "ca: the CA service of a store whose path is too long for a socket address" \
+	ca_service_long_path

@@ -11,7 +11,8 @@
  * (garbage, truncated, bad signature, trailing bytes) changing nothing,
  * approve/deny state rules, revocation reasons and their CRL entries,
  * CRL numbers increasing and CRLs verifying, ck_ca_crl_due, the syslog
- * cap of a large transaction, and the service start/stop events.
+ * cap of a large transaction, the service start/stop events, and
+ * submissions over the CA service's socket.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,7 +27,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -38,6 +42,7 @@
 
 #include "core/ca-int.h"
 #include "core/ca.h"
+#include "core/ca_service.h"
 #include "core/clock.h"
 #include "core/events.h"
 #include "pki/pki_ca.h"
@@ -846,8 +851,11 @@ static void test_service_events_and_syslog_cap(void **state)
 	struct fx *f = *state;
 	int i;
 
-	assert_int_equal(ck_ca_service_start(f->st), CK_OK);
-	assert_int_equal(ck_ca_service_stop(f->st), CK_OK);
+	int fd;
+
+	assert_int_equal(ck_ca_service_start(f->st, &fd), CK_OK);
+	assert_true(fd >= 0);
+	assert_int_equal(ck_ca_service_stop(f->st, fd), CK_OK);
 	assert_int_equal(count_events(f, CK_EV_CA_STARTUP), 1);
 	assert_int_equal(count_events(f, CK_EV_CA_SHUTDOWN), 1);
 	/* More events in one transaction than syslog copies are kept for. */
@@ -858,6 +866,104 @@ static void test_service_events_and_syslog_cap(void **state)
 	assert_int_equal(count_events(f, CK_EV_CA_STARTUP), 1 + 3 * CK_EVENT_SYSLOG_MAX);
 	assert_string_equal(ck_event_kind(1105)->name, "CRLIssued");
 	assert_string_equal(ck_event_kind(1110)->name, "CAInitialized");
+}
+
+/* ---- the CA service's socket ---- */
+
+struct serve_job {
+	const char *dir;
+	int listen_fd, served;
+};
+
+/* The daemon's side: its own connection, answers n clients. */
+static void *serve_clients(void *arg)
+{
+	struct serve_job *j = arg;
+	struct store *st = NULL;
+	int i;
+
+	if (store_open(j->dir, false, &st) != CK_OK)
+		return NULL;
+	for (i = 0; i < 3; i++) {
+		int c = accept(j->listen_fd, NULL, NULL);
+
+		if (c < 0)
+			break;
+		if (ck_ca_service_serve(st, c) == CK_OK)
+			j->served++;
+		close(c);
+	}
+	store_close(st);
+	return NULL;
+}
+
+static void test_service_socket(void **state)
+{
+	struct fx *f = *state;
+	struct serve_job j = { .dir = f->dir };
+	struct ck_ca_submit_opts o = { .requester = "unit", .email = "u@example.org", .days = 10 };
+	struct ck_ca_input in[2] = { { .name = "a.der" }, { .name = "garbage.der" } };
+	char sock[PATH_MAX + 32];
+	struct results r = { json_array() };
+	json_t *got = r.items;
+	struct stat sb;
+	pthread_t tid;
+	int c, other;
+
+	snprintf(sock, sizeof(sock), "%s/%s", f->dir, CK_CA_SERVICE_SOCKET);
+	assert_int_equal(ck_ca_service_connect(f->dir), -1); /* none yet */
+	/* A socket left by a daemon that died is taken over. */
+	{
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		int dead = socket(AF_UNIX, SOCK_STREAM, 0);
+
+		assert_true(strlen(sock) < sizeof(sa.sun_path));
+		memcpy(sa.sun_path, sock, strlen(sock) + 1);
+		assert_int_equal(bind(dead, (struct sockaddr *)&sa, sizeof(sa)), 0);
+		close(dead);
+	}
+	assert_int_equal(ck_ca_service_start(f->st, &j.listen_fd), CK_OK);
+	assert_true(j.listen_fd >= 0);
+	assert_int_equal(stat(sock, &sb), 0);
+	assert_true(S_ISSOCK(sb.st_mode));
+	assert_int_equal(sb.st_mode & 077, 0);
+	/* One that answers is another daemon's. */
+	assert_int_equal(ck_ca_service_start(f->st, &other), CK_EEXIST);
+	assert_int_equal(other, -1);
+	assert_int_equal(pthread_create(&tid, NULL, serve_clients, &j), 0);
+
+	in[0].buf = make_csr("svc.example.org", NULL, "ec", &in[0].len);
+	c = ck_ca_service_connect(f->dir);
+	assert_true(c >= 0);
+	assert_int_equal(ck_ca_service_submit(c, in, 1, &o, collect, &r), CK_OK);
+	assert_int_equal(json_array_size(got), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(got, 0), "Disposition")),
+			    "Issued");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(got, 0),
+							       "RequesterEmail")),
+			    "u@example.org");
+	/* A refused submission: its message, nothing issued. */
+	in[1].buf = (const uint8_t *)"garbage";
+	in[1].len = 7;
+	c = ck_ca_service_connect(f->dir);
+	assert_int_equal(ck_ca_service_submit(c, in, 2, &o, collect, &r), CK_EINVAL);
+	assert_non_null(strstr(ck_errmsg(), "garbage.der: not a PKCS#10"));
+	assert_int_equal(json_array_size(got), 1);
+	/* A file the client cannot read: nothing is sent. */
+	in[1].buf = NULL;
+	in[1].name = "/nonexistent/x.csr";
+	c = ck_ca_service_connect(f->dir);
+	assert_int_equal(ck_ca_service_submit(c, in, 2, &o, collect, &r), CK_EIO);
+	assert_non_null(strstr(ck_errmsg(), "/nonexistent/x.csr"));
+
+	pthread_join(tid, NULL);
+	assert_int_equal(j.served, 3); /* the third left quietly, sending nothing */
+	assert_int_equal(count_events(f, CK_EV_CA_CERT_ISSUED), 1);
+	assert_int_equal(ck_ca_service_stop(f->st, j.listen_fd), CK_OK);
+	assert_int_not_equal(stat(sock, &sb), 0);
+	assert_int_equal(ck_ca_service_connect(f->dir), -1);
+	free((void *)in[0].buf);
+	json_decref(got);
 }
 
 static void test_init_twice_and_key_file(void **state)
@@ -936,6 +1042,7 @@ int main(void)
 		T(test_crl_entry_dates),
 		T(test_crl_due),
 		T(test_service_events_and_syslog_cap),
+		T(test_service_socket),
 		T(test_init_twice_and_key_file),
 		T(test_wrong_key_file_refused),
 	};
