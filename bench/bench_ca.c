@@ -8,9 +8,12 @@
  * 1. One certificate per process (`certkeep ca submit`, `openssl ca`, and
  *    a bare `openssl dgst -sign` loading the same CA key and signing) with 0,
  *    N_FILL/10 and N_FILL certificates already issued: the store filled
- *    by SQL, openssl ca's index.txt with lines of the same count. With
- *    libeatmydata installed, certkeep also runs with its syncs turned off,
- *    for comparison with openssl ca, which syncs nothing.
+ *    by SQL, openssl ca's index.txt with lines of the same count. certkeep
+ *    runs twice each time: handing its request to the CA service of a
+ *    `certkeep daemon` running on the store, and in-process (the service's
+ *    socket renamed away for that run). With libeatmydata installed, the
+ *    in-process run is repeated with its syncs turned off, for comparison
+ *    with openssl ca, which syncs nothing.
  * 2. Bulk: N_BULK requests in one `certkeep ca submit` process (three
  *    runs, each between two `openssl speed ecdsap256`: the limit,
  *    1 / (1/sign + 1/verify), CSR verify + sign on one core), and in one
@@ -30,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -227,10 +231,67 @@ static void fill_index(int64_t from, int64_t to, bool revoked)
 	fclose(f);
 }
 
+/* The daemon on the main store, whose CA service answers 'ca submit'
+ * (its pid), or 0 when it did not start. */
+static pid_t daemon_pid;
+static char sock[160], sock_hidden[160];
+
+static void daemon_start(void)
+{
+	char store[128];
+	int i;
+
+	snprintf(store, sizeof(store), "%s/store", work);
+	snprintf(sock, sizeof(sock), "%s/ca/service.sock", store);
+	snprintf(sock_hidden, sizeof(sock_hidden), "%s/ca/service.sock.hidden", store);
+	daemon_pid = fork();
+	if (daemon_pid == 0) {
+		int fd = open("/dev/null", O_WRONLY);
+
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execl(ck_bin, ck_bin, "--store", store, "daemon", "--interval", "86400",
+		      (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 500 && access(sock, F_OK) != 0; i++)
+		usleep(10000);
+	if (daemon_pid < 0 || access(sock, F_OK) != 0) {
+		failures++;
+		fprintf(stderr, "FAIL: the daemon's CA service did not start\n");
+		daemon_pid = 0;
+	}
+}
+
+static void daemon_stop(void)
+{
+	int status;
+
+	if (daemon_pid <= 0)
+		return;
+	kill(daemon_pid, SIGTERM);
+	if (waitpid(daemon_pid, &status, 0) != daemon_pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0) {
+		failures++;
+		fprintf(stderr, "FAIL: the daemon did not stop cleanly\n");
+	}
+	daemon_pid = 0;
+}
+
+/* With the socket renamed away, 'ca submit' finds no service and runs
+ * in-process, while the daemon keeps listening for when it is back. */
+static void service_visible(bool on)
+{
+	if (daemon_pid > 0 && rename(on ? sock_hidden : sock, on ? sock : sock_hidden) != 0) {
+		failures++;
+		perror("rename the CA service's socket");
+	}
+}
+
 static void per_process(int64_t filled, int slow)
 {
 	char store[128], cnf[128], key[128], csr[128];
-	double t_ck[RUNS], t_os[RUNS], t_bare[RUNS], t_nosync[RUNS];
+	double t_ck[RUNS], t_os[RUNS], t_bare[RUNS], t_nosync[RUNS], t_svc[RUNS];
 	int i, runs_os = slow ? RUNS_SLOW : RUNS;
 	static int next_csr;
 
@@ -241,9 +302,14 @@ static void per_process(int64_t filled, int slow)
 		snprintf(csr, sizeof(csr), "%s/csr/%d.pem", work, next_csr++);
 		{
 			char *a[] = { (char *)ck_bin, "--store", store, "ca", "submit", csr, NULL };
+
+			t_svc[i] = daemon_pid > 0 ? run(a, NULL) : 0;
+			snprintf(csr, sizeof(csr), "%s/csr/%d.pem", work, next_csr++);
+			service_visible(false);
 			t_ck[i] = run(a, NULL);
 			if (nosync_lib)
 				t_nosync[i] = run_with(a, NULL, nosync_lib);
+			service_visible(true);
 		}
 		{
 			/* The floor: a process that loads the EC key and signs. */
@@ -268,6 +334,14 @@ static void per_process(int64_t filled, int slow)
 		       os / ck);
 		printf("issue_one_at_%lld_ratio_certkeep_over_anchor: %.2f\n", (long long)filled,
 		       ck / bare);
+		if (daemon_pid > 0) {
+			double svc = median(t_svc, RUNS);
+
+			printf("issue_one_at_%lld_certkeep_ca_service: %.1f ms (the daemon running)\n",
+			       (long long)filled, svc * 1e3);
+			printf("issue_one_at_%lld_ratio_openssl_ca_over_certkeep_ca_service: %.2f\n",
+			       (long long)filled, os / svc);
+		}
 		if (nosync_lib) {
 			double ns = median(t_nosync, RUNS);
 
@@ -498,7 +572,8 @@ int main(int argc, char **argv)
 	if (system(cmd) != 0)
 		failures++;
 	ossl_setup();
-	make_csrs(n_bulk > 3 * RUNS ? n_bulk : 3 * RUNS);
+	make_csrs(n_bulk > 6 * RUNS ? n_bulk : 6 * RUNS);
+	daemon_start();
 
 	for (s = 0; s < 3; s++) {
 		if (s > 0 && sizes[s] <= sizes[s - 1])
@@ -513,6 +588,7 @@ int main(int argc, char **argv)
 		}
 		per_process(sizes[s], sizes[s] >= 1000000);
 	}
+	daemon_stop();
 
 	bulk(n_bulk);
 
