@@ -244,13 +244,12 @@ static void service_unlisten(const char *store_dir, int fd)
 	close(fd);
 }
 
-/* Events 1106 and 1107; *has_ca false (and nothing raised) without a CA. */
-static enum ck_err service_event(struct store *st, int id, const char *what, bool *has_ca)
+/* Events 1106 and 1107; nothing without a CA. */
+static enum ck_err service_event(struct store *st, int id, const char *what)
 {
 	struct store_ca_state s;
 	enum ck_err rc = store_ca_state_get(st, &s);
 
-	*has_ca = rc != CK_ENOTFOUND;
 	if (rc == CK_ENOTFOUND) {
 		ck_errmsg_clear();
 		return CK_OK;
@@ -273,7 +272,6 @@ enum ck_err ck_ca_service_start(struct store *st, int *fd)
 {
 	struct store_ca_state s;
 	enum ck_err rc = store_ca_state_get(st, &s);
-	bool has_ca;
 
 	*fd = -1;
 	store_ca_state_clear(&s);
@@ -284,7 +282,7 @@ enum ck_err ck_ca_service_start(struct store *st, int *fd)
 	if (rc == CK_OK)
 		rc = service_listen(store_dir(st), fd);
 	if (rc == CK_OK)
-		rc = service_event(st, CK_EV_CA_STARTUP, "started", &has_ca);
+		rc = service_event(st, CK_EV_CA_STARTUP, "started");
 	if (rc != CK_OK && *fd >= 0) {
 		service_unlisten(store_dir(st), *fd);
 		*fd = -1;
@@ -294,10 +292,8 @@ enum ck_err ck_ca_service_start(struct store *st, int *fd)
 
 enum ck_err ck_ca_service_stop(struct store *st, int fd)
 {
-	bool has_ca;
-
 	service_unlisten(store_dir(st), fd);
-	return service_event(st, CK_EV_CA_SHUTDOWN, "stopped", &has_ca);
+	return service_event(st, CK_EV_CA_SHUTDOWN, "stopped");
 }
 
 struct answer {

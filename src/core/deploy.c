@@ -435,11 +435,16 @@ enum ck_err ck_run_hook(const char *what, const char *cmd, const char *site, con
 		return ck_fail_errno(CK_EIO, "fork");
 	if (pid == 0) {
 		int devnull = open("/dev/null", O_RDONLY);
+		sigset_t unblocked;
 
 		if (devnull >= 0)
 			dup2(devnull, STDIN_FILENO);
 		dup2(STDERR_FILENO, STDOUT_FILENO);
 		umask(022); /* certkeep's own 077 is for its store, not the server's files */
+		/* Signals the daemon's CA service thread blocks are the
+		 * command's to receive (a mask survives exec). */
+		sigemptyset(&unblocked);
+		sigprocmask(SIG_SETMASK, &unblocked, NULL);
 		setenv("CERTKEEP_SITE", site, 1);
 		setenv("CERTKEEP_THUMBPRINT", thumb, 1);
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);

@@ -235,6 +235,7 @@ static void execute(const struct store_task *t, const struct store_event *ev,
 	pid = fork();
 	if (pid == 0) {
 		int devnull = open("/dev/null", O_RDONLY);
+		sigset_t unblocked;
 
 		if (devnull >= 0)
 			dup2(devnull, STDIN_FILENO);
@@ -244,6 +245,10 @@ static void execute(const struct store_task *t, const struct store_event *ev,
 		close(fds[1]);
 		umask(022);
 		setsid(); /* its own process group, so a time-out kills it all */
+		/* Signals the daemon's CA service thread blocks are the
+		 * command's to receive (a mask survives exec). */
+		sigemptyset(&unblocked);
+		sigprocmask(SIG_SETMASK, &unblocked, NULL);
 		set_event_env(ev);
 		execl("/bin/sh", "sh", "-c", t->command, (char *)NULL);
 		_exit(127);
