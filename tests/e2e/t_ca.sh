@@ -274,11 +274,27 @@ ca_service() {
 		fail "second daemon: $(cat "$T/daemon2.err")"
 	must ck -v ca submit a.csr
 	assert_err_contains "submitted to the CA service"
+	# A daemon that dies before it answers: exit 4, nothing issued.
+	n=$(ck ca list --json | jq length)
+	kill -STOP "$pid"
+	ck ca submit a.csr > "$T/out" 2> "$T/err" &
+	pid2=$!
+	sleep 0.3
+	kill -KILL "$pid"
+	wait "$pid" 2> /dev/null
+	wait "$pid2" && RC=0 || RC=$?
+	assert_eq 4 "$RC" "exit status when the service died"
+	assert_err_contains "the CA service ended before its answer"
+	assert_eq "$n" "$(ck ca list --json | jq length)" "requests after the service died"
+	# Stopped cleanly, the daemon removes its socket.
+	"$CK" daemon --interval 3600 2> "$T/daemon.err" &
+	pid=$!
+	service_up
 	kill -TERM "$pid"
 	wait "$pid" || fail "daemon exit $?"
 	[ ! -e "$sock" ] || fail "the socket outlived its daemon"
-	assert_eq 2 "$(event_count 1106)" "CA startup events"
-	assert_eq 1 "$(event_count 1107)" "CA shutdown events (the killed daemon raised none)"
+	assert_eq 3 "$(event_count 1106)" "CA startup events"
+	assert_eq 1 "$(event_count 1107)" "CA shutdown events (the killed daemons raised none)"
 }
 
 # A store path too long for a socket address: the service is reached
