@@ -414,6 +414,18 @@ static void bulk(int n)
 		snprintf(a[k++], 96, "%s/csr/%d.pem", work, i);
 	}
 	a[k] = NULL;
+	/* Untimed: the requests in the page cache, as they are for openssl ca,
+	 * which reads them after certkeep (this machine drops its cache
+	 * now and then, and the fill before this writes a gigabyte). */
+	for (i = 0; i < n; i++) {
+		char buf[4096];
+		int fd = open(a[5 + i], O_RDONLY);
+
+		while (fd >= 0 && read(fd, buf, sizeof(buf)) > 0)
+			;
+		if (fd >= 0)
+			close(fd);
+	}
 	speed(&sign, &verify);
 	limit = 1.0 / (1.0 / sign + 1.0 / verify);
 	for (r = 0; r < BULK_RUNS; r++) {
