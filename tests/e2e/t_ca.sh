@@ -191,9 +191,13 @@ ca_clone_renews() {
 	assert_validity_days "$T/out" 60
 }
 
-# service_up: waits until the daemon's CA service answers.
-service_up() {
+# daemon_up: starts a daemon on the store (its pid in DAEMON_PID) and
+# waits until its CA service answers.
+daemon_up() {
 	local i
+	rm -f "$T/daemon.err"
+	"$CK" daemon --interval 3600 2> "$T/daemon.err" &
+	DAEMON_PID=$!
 	for i in $(seq 1 100); do
 		grep -q 'CA service answers' "$T/daemon.err" 2> /dev/null && return 0
 		sleep 0.05
@@ -215,22 +219,21 @@ refusals() {
 }
 
 ca_service() {
-	local pid pid2 n sock="$CERTKEEP_STORE/ca/service.sock"
+	local pid pid2 n i sock="$CERTKEEP_STORE/ca/service.sock"
 	ca_store
 	csr other /CN=www.example.com
 	# Tasks on what the service issues run in the daemon, signals unblocked.
 	must ck task add --on 1101 --run "{ tr '\\0' ' ' < /proc/\$PPID/cmdline; echo;
 		grep SigBlk /proc/\$\$/status; } >> '$T/ran'"
-	"$CK" daemon --interval 3600 2> "$T/daemon.err" &
-	pid=$!
-	service_up
+	daemon_up
+	pid=$DAEMON_PID
 	[ -S "$sock" ] || fail "no socket at $sock"
 	assert_mode "$sock" 700
 	# Through the service: the same results as in-process.
 	csr s /CN=s.example.org DNS:s.example.org
 	must ck -v ca submit s.csr --out s.pem --requester svc --email s@example.org
 	assert_err_contains "submitted to the CA service"
-	for n in $(seq 1 100); do # no certkeep command meanwhile: it would run the task
+	for i in $(seq 1 100); do # no certkeep command meanwhile: it would run the task
 		grep -q SigBlk "$T/ran" 2> /dev/null && break
 		sleep 0.05
 	done
@@ -262,9 +265,8 @@ ca_service() {
 	cmp -s "$T/refused.service" "$T/refused.inproc" ||
 		fail "refusals differ: $(diff "$T/refused.service" "$T/refused.inproc")"
 	# A new daemon takes the socket over; a second one is refused.
-	"$CK" daemon --interval 3600 2> "$T/daemon.err" &
-	pid=$!
-	service_up
+	daemon_up
+	pid=$DAEMON_PID
 	must ck -v ca submit a.csr
 	assert_err_contains "submitted to the CA service"
 	"$CK" daemon --interval 3600 2> "$T/daemon2.err" &
@@ -279,7 +281,11 @@ ca_service() {
 	kill -STOP "$pid"
 	ck ca submit a.csr > "$T/out" 2> "$T/err" &
 	pid2=$!
-	sleep 0.3
+	for i in $(seq 1 100); do # connected and waiting for its answer
+		ls -l "/proc/$pid2/fd" 2> /dev/null | grep -q 'socket:' &&
+			[ "$(awk '{print $3}' "/proc/$pid2/stat" 2> /dev/null)" = S ] && break
+		sleep 0.05
+	done
 	kill -KILL "$pid"
 	wait "$pid" 2> /dev/null
 	wait "$pid2" && RC=0 || RC=$?
@@ -287,9 +293,8 @@ ca_service() {
 	assert_err_contains "the CA service ended before its answer"
 	assert_eq "$n" "$(ck ca list --json | jq length)" "requests after the service died"
 	# Stopped cleanly, the daemon removes its socket.
-	"$CK" daemon --interval 3600 2> "$T/daemon.err" &
-	pid=$!
-	service_up
+	daemon_up
+	pid=$DAEMON_PID
 	kill -TERM "$pid"
 	wait "$pid" || fail "daemon exit $?"
 	[ ! -e "$sock" ] || fail "the socket outlived its daemon"
@@ -305,9 +310,8 @@ ca_service_long_path() {
 	export CERTKEEP_STORE
 	must ck ca init --name "Long CA"
 	must ck ca policy --allow-suffix example.org
-	"$CK" daemon --interval 3600 2> "$T/daemon.err" &
-	pid=$!
-	service_up
+	daemon_up
+	pid=$DAEMON_PID
 	csr l /CN=l.example.org
 	must ck -v ca submit l.csr --out l.pem
 	assert_err_contains "submitted to the CA service"
