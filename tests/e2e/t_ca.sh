@@ -194,11 +194,10 @@ ca_clone_renews() {
 # daemon_up: starts a daemon on the store (its pid in DAEMON_PID) and
 # waits until its CA service answers.
 daemon_up() {
-	local i
 	rm -f "$T/daemon.err"
 	"$CK" daemon --interval 3600 2> "$T/daemon.err" &
 	DAEMON_PID=$!
-	for i in $(seq 1 100); do
+	for _ in $(seq 1 100); do
 		grep -q 'CA service answers' "$T/daemon.err" 2> /dev/null && return 0
 		sleep 0.05
 	done
@@ -219,7 +218,7 @@ refusals() {
 }
 
 ca_service() {
-	local pid pid2 n i sock="$CERTKEEP_STORE/ca/service.sock"
+	local pid pid2 n sock="$CERTKEEP_STORE/ca/service.sock"
 	ca_store
 	csr other /CN=www.example.com
 	# Tasks on what the service issues run in the daemon, signals unblocked.
@@ -233,7 +232,7 @@ ca_service() {
 	csr s /CN=s.example.org DNS:s.example.org
 	must ck -v ca submit s.csr --out s.pem --requester svc --email s@example.org
 	assert_err_contains "submitted to the CA service"
-	for i in $(seq 1 100); do # no certkeep command meanwhile: it would run the task
+	for _ in $(seq 1 100); do # no certkeep command meanwhile: it would run the task
 		grep -q SigBlk "$T/ran" 2> /dev/null && break
 		sleep 0.05
 	done
@@ -281,8 +280,8 @@ ca_service() {
 	kill -STOP "$pid"
 	ck ca submit a.csr > "$T/out" 2> "$T/err" &
 	pid2=$!
-	for i in $(seq 1 100); do # connected and waiting for its answer
-		ls -l "/proc/$pid2/fd" 2> /dev/null | grep -q 'socket:' &&
+	for _ in $(seq 1 100); do # connected and waiting for its answer
+		readlink "/proc/$pid2/fd/"* 2> /dev/null | grep -q '^socket:' &&
 			[ "$(awk '{print $3}' "/proc/$pid2/stat" 2> /dev/null)" = S ] && break
 		sleep 0.05
 	done
