@@ -255,7 +255,7 @@ static int submit_result(json_t *res, void *arg)
 }
 
 /* Submits in-process (service < 0) or through the CA service's
- * connection (closed here), with the same output either way. */
+ * connection, with the same output either way. */
 static enum ck_err ca_submit(struct cli *c, int service)
 {
 	struct ck_ca_submit_opts o = { .requester = cli_value(c, "--requester"),
@@ -268,14 +268,7 @@ static enum ck_err ca_submit(struct cli *c, int service)
 	enum ck_err rc, wrc;
 
 	if (n == 0)
-		rc = ck_fail(CK_EUSAGE, "ca submit CSR...");
-	else
-		rc = cli_int(c, "--days", 1, 36500, &o.days);
-	if (rc != CK_OK) {
-		if (service >= 0)
-			close(service);
-		return rc;
-	}
+		return ck_fail(CK_EUSAGE, "ca submit CSR...");
 	if (o.requester == NULL) {
 		/* The login name; the password database only when the
 		 * environment has none (it costs a one-certificate process). */
@@ -289,12 +282,12 @@ static enum ck_err ca_submit(struct cli *c, int service)
 			o.requester = pw ? pw->pw_name : "unknown";
 		}
 	}
+	rc = cli_int(c, "--days", 1, 36500, &o.days);
+	if (rc != CK_OK)
+		return rc;
 	in = calloc(n, sizeof(*in));
-	if (in == NULL) {
-		if (service >= 0)
-			close(service);
+	if (in == NULL)
 		return ck_fail(CK_ENOMEM, "out of memory");
-	}
 	for (i = 0; i < n; i++)
 		in[i].name = c->args[i + 1]; /* read while they are checked */
 	if (rc == CK_OK && c->json)
@@ -528,5 +521,6 @@ bool cmd_ca_submit_to_service(struct cli *c, const char *store_dir, enum ck_err 
 		fprintf(stderr, "certkeep: submitted to the CA service at %s/%s\n", store_dir,
 			CK_CA_SERVICE_SOCKET);
 	*rc = ca_submit(c, fd);
+	close(fd);
 	return true;
 }

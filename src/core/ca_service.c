@@ -55,7 +55,7 @@ static enum ck_err socket_address(const char *dir, struct sockaddr_un *sa, int *
 		if (*dirfd < 0)
 			return ck_fail_errno(CK_EIO, "cannot open '%s'", ca_dir);
 	}
-	snprintf(sa->sun_path, sizeof(sa->sun_path), "/proc/self/fd/%d/service.sock", *dirfd);
+	snprintf(sa->sun_path, sizeof(sa->sun_path), "/proc/self/fd/%d/" CK_CA_SERVICE_NAME, *dirfd);
 	return CK_OK;
 }
 
@@ -244,27 +244,19 @@ static void service_unlisten(const char *store_dir, int fd)
 	close(fd);
 }
 
-/* Events 1106 and 1107; nothing without a CA. */
-static enum ck_err service_event(struct store *st, int id, const char *what)
+/* Event 1106 or 1107 for the CA s. */
+static enum ck_err service_event(struct store *st, const struct store_ca_state *s, int id,
+				 const char *what)
 {
-	struct store_ca_state s;
-	enum ck_err rc = store_ca_state_get(st, &s);
+	enum ck_err rc = store_begin(st);
 
-	if (rc == CK_ENOTFOUND) {
-		ck_errmsg_clear();
-		return CK_OK;
-	}
-	if (rc != CK_OK)
-		return rc;
-	rc = store_begin(st);
 	if (rc == CK_OK)
-		rc = ck_event_emit(st, id, json_pack("{s:s}", "CAName", s.name),
-				   "The certificate authority %s has %s.", s.name, what);
+		rc = ck_event_emit(st, id, json_pack("{s:s}", "CAName", s->name),
+				   "The certificate authority %s has %s.", s->name, what);
 	if (rc == CK_OK)
 		rc = ck_commit(st);
 	else
 		ck_rollback(st);
-	store_ca_state_clear(&s);
 	return rc;
 }
 
@@ -274,7 +266,6 @@ enum ck_err ck_ca_service_start(struct store *st, int *fd)
 	enum ck_err rc = store_ca_state_get(st, &s);
 
 	*fd = -1;
-	store_ca_state_clear(&s);
 	if (rc == CK_ENOTFOUND) {
 		ck_errmsg_clear();
 		return CK_OK; /* no CA in this store: nothing starts */
@@ -282,18 +273,29 @@ enum ck_err ck_ca_service_start(struct store *st, int *fd)
 	if (rc == CK_OK)
 		rc = service_listen(store_dir(st), fd);
 	if (rc == CK_OK)
-		rc = service_event(st, CK_EV_CA_STARTUP, "started");
+		rc = service_event(st, &s, CK_EV_CA_STARTUP, "started");
 	if (rc != CK_OK && *fd >= 0) {
 		service_unlisten(store_dir(st), *fd);
 		*fd = -1;
 	}
+	store_ca_state_clear(&s);
 	return rc;
 }
 
 enum ck_err ck_ca_service_stop(struct store *st, int fd)
 {
+	struct store_ca_state s;
+	enum ck_err rc = store_ca_state_get(st, &s);
+
 	service_unlisten(store_dir(st), fd);
-	return service_event(st, CK_EV_CA_SHUTDOWN, "stopped");
+	if (rc == CK_ENOTFOUND) {
+		ck_errmsg_clear();
+		return CK_OK; /* no CA: nothing stops */
+	}
+	if (rc == CK_OK)
+		rc = service_event(st, &s, CK_EV_CA_SHUTDOWN, "stopped");
+	store_ca_state_clear(&s);
+	return rc;
 }
 
 struct answer {
@@ -491,6 +493,5 @@ enum ck_err ck_ca_service_submit(int fd, const struct ck_ca_input *in, size_t n,
 		if (stop)
 			rc = (enum ck_err)stop;
 	}
-	close(fd);
 	return rc;
 }

@@ -26,7 +26,8 @@
 #include "ca.h"
 #include "err.h"
 
-#define CK_CA_SERVICE_SOCKET "ca/service.sock" /* under the store */
+#define CK_CA_SERVICE_NAME "service.sock"                 /* in the CA's directory */
+#define CK_CA_SERVICE_SOCKET "ca/" CK_CA_SERVICE_NAME /* under the store */
 
 /* Starts the CA service when the store has a CA: listens on its socket,
  * then raises event 1106; *fd is the listening socket, or -1 without a CA.
@@ -45,7 +46,7 @@ enum ck_err ck_ca_service_serve(struct store *st, int fd);
 /* A connection to the store's CA service, or -1 when none answers (no
  * daemon, a socket left behind): then the caller submits in-process. */
 int ck_ca_service_connect(const char *store_dir);
-/* ck_ca_submit through the service on fd (closed here): the requests are
+/* ck_ca_submit through the service on fd (the caller closes it): the requests are
  * read by name unless given as bytes; fn receives the results as
  * ck_ca_submit gives them. If the service ends before its answer, what it
  * reported is all that is known: CK_ETEMP. */

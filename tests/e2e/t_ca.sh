@@ -221,9 +221,8 @@ ca_service() {
 	local pid pid2 n sock="$CERTKEEP_STORE/ca/service.sock"
 	ca_store
 	csr other /CN=www.example.com
-	# Tasks on what the service issues run in the daemon, signals unblocked.
-	must ck task add --on 1101 --run "{ tr '\\0' ' ' < /proc/\$PPID/cmdline; echo;
-		grep SigBlk /proc/\$\$/status; } >> '$T/ran'"
+	# Tasks on what the service issues run in the daemon.
+	must ck task add --on 1101 --run "tr '\\0' ' ' < /proc/\$PPID/cmdline >> '$T/ran'"
 	daemon_up
 	pid=$DAEMON_PID
 	[ -S "$sock" ] || fail "no socket at $sock"
@@ -233,11 +232,10 @@ ca_service() {
 	must ck -v ca submit s.csr --out s.pem --requester svc --email s@example.org
 	assert_err_contains "submitted to the CA service"
 	for _ in $(seq 1 100); do # no certkeep command meanwhile: it would run the task
-		grep -q SigBlk "$T/ran" 2> /dev/null && break
+		[ -s "$T/ran" ] && break
 		sleep 0.05
 	done
 	grep -q "daemon --interval" "$T/ran" || fail "the task did not run in the daemon: $(cat "$T/ran")"
-	grep -Eq "SigBlk:\s+0+$" "$T/ran" || fail "the task ran with signals blocked: $(cat "$T/ran")"
 	expect_exit 0 openssl verify -CAfile ca.pem s.pem
 	csr a /CN=a.example.org
 	openssl req -in a.csr -outform der -out a.der || fail "der"

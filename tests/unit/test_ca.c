@@ -936,6 +936,7 @@ static void test_service_socket(void **state)
 	c = ck_ca_service_connect(f->dir);
 	assert_true(c >= 0);
 	assert_int_equal(ck_ca_service_submit(c, in, 1, &o, collect, &r), CK_OK);
+	close(c);
 	assert_int_equal(json_array_size(got), 1);
 	assert_string_equal(json_string_value(json_object_get(json_array_get(got, 0), "Disposition")),
 			    "Issued");
@@ -947,6 +948,7 @@ static void test_service_socket(void **state)
 	in[1].len = 7;
 	c = ck_ca_service_connect(f->dir);
 	assert_int_equal(ck_ca_service_submit(c, in, 2, &o, collect, &r), CK_EINVAL);
+	close(c);
 	assert_non_null(strstr(ck_errmsg(), "garbage.der: not a PKCS#10"));
 	assert_int_equal(json_array_size(got), 1);
 	/* A file the client cannot read: nothing is sent. */
@@ -954,6 +956,7 @@ static void test_service_socket(void **state)
 	in[1].name = "/nonexistent/x.csr";
 	c = ck_ca_service_connect(f->dir);
 	assert_int_equal(ck_ca_service_submit(c, in, 2, &o, collect, &r), CK_EIO);
+	close(c);
 	assert_non_null(strstr(ck_errmsg(), "/nonexistent/x.csr"));
 
 	pthread_join(tid, NULL);
