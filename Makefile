@@ -4,7 +4,7 @@
 #   make check      install missing packages (as root), build, run every test
 #   make demo       walk through the lifecycle on a throwaway store
 #   make bench      store and CA benchmarks at 1,000,000 certificates (BENCH_N=...),
-#                   rebinding, and mail delivery with a reused connection against one per mail
+#                   rebinding, the monitor's memory at 100,000 due, and mail delivery with a reused connection against one per mail
 
 CC      ?= cc
 PKGS    := libcrypto sqlite3 jansson
@@ -120,11 +120,13 @@ bench: build/bench/bench_store build/bench/bench_ca build/bench/bench_mail bin/c
 	build/bench/bench_store $(BENCH_N)
 	build/bench/bench_ca $(BENCH_N) $(BENCH_CA_BULK)
 	bash bench/bench_rebind.sh 1000
+	bash bench/bench_monitor.sh 100000
 	bash bench/bench_mail.sh
 
 bench-smoke: build/bench/bench_store build/bench/bench_ca bin/certkeep
 	build/bench/bench_store 2000
 	bash bench/bench_rebind.sh 50
+	bash bench/bench_monitor.sh 2000
 	build/bench/bench_ca 2000 300
 
 # Fuzzing: each fuzz/fuzz_X.c is a libFuzzer harness. fuzz-replay runs the

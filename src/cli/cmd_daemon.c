@@ -63,27 +63,23 @@ static void wait_interval(int secs)
 		;
 }
 
-static void log_pass(const json_t *report)
+/* Each entry of the pass's report, as it is handed out. */
+static enum ck_err log_entry(const json_t *e, void *arg)
 {
-	size_t i;
+	char *line = json_dumps(e, JSON_COMPACT | JSON_SORT_KEYS);
 
-	for (i = 0; i < json_array_size(report); i++) {
-		char *line = json_dumps(json_array_get(report, i), JSON_COMPACT | JSON_SORT_KEYS);
-
-		if (line)
-			fprintf(stderr, "certkeep daemon: %s\n", line);
-		free(line);
-	}
+	(void)arg;
+	if (line)
+		fprintf(stderr, "certkeep daemon: %s\n", line);
+	free(line);
+	return CK_OK;
 }
 
 static enum ck_err one_pass(struct cli *c)
 {
-	json_t *report = NULL;
-	enum ck_err rc = ck_monitor_pass(c->st, ck_now(), true, &report);
+	const struct ck_report log = { log_entry, NULL };
+	enum ck_err rc = ck_monitor_pass(c->st, ck_now(), true, &log);
 
-	if (rc == CK_OK)
-		log_pass(report);
-	json_decref(report);
 	if (rc == CK_OK)
 		rc = ck_reactions_run(c->st);
 	/* The CA's CRL is made again before its nextUpdate, revocations or not. */

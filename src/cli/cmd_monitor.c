@@ -34,31 +34,52 @@ static void print_entry(const json_t *e, bool what_if)
 		       json_string_value(json_object_get(e, "Kind")), thumb);
 }
 
+struct printer {
+	bool json, what_if;
+	size_t count;
+};
+
+/* Each entry is printed as the pass hands it out, so that a pass over
+ * many due certificates holds none of them (a JSON array, item by item). */
+static enum ck_err print_one(const json_t *e, void *arg)
+{
+	struct printer *p = arg;
+
+	if (p->json) {
+		if (cli_json_array_item(e, p->count) != 0)
+			return ck_fail_errno(CK_EIO, "cannot write output");
+	} else {
+		print_entry(e, p->what_if);
+	}
+	p->count++;
+	return CK_OK;
+}
+
 enum ck_err cmd_monitor(struct cli *c)
 {
 	const char *at = cli_value(c, "--at");
 	bool apply = cli_flag(c, "--apply");
-	json_t *report = NULL;
+	struct printer p = { c->json, at && !apply, 0 };
+	struct ck_report out = { print_one, &p };
 	int64_t t = ck_now();
 	enum ck_err rc = CK_OK;
-	size_t i;
 
 	if (apply && at == NULL)
 		return ck_fail(CK_EUSAGE, "--apply goes with --at TIME");
 	if (at)
 		rc = ck_time_parse(at, &t);
-	if (rc == CK_OK)
-		rc = ck_monitor_pass(c->st, t, at == NULL || apply, &report);
 	if (rc != CK_OK)
 		return rc;
 	if (c->json)
-		return cli_print_json_new(report);
-	for (i = 0; i < json_array_size(report); i++)
-		print_entry(json_array_get(report, i), at && !apply);
-	if (json_array_size(report) == 0)
+		printf("[");
+	rc = ck_monitor_pass(c->st, t, at == NULL || apply, &out);
+	/* What was handed out happened: the array is closed whole, and a
+	 * failure follows on stderr. */
+	if (c->json)
+		cli_json_array_end(p.count);
+	else if (rc == CK_OK && p.count == 0)
 		printf("nothing due%s\n", at ? " then" : "");
-	json_decref(report);
-	return CK_OK;
+	return rc;
 }
 
 enum ck_err cmd_autorenew(struct cli *c)

@@ -332,7 +332,10 @@ const struct cmd_spec cli_commands[] = {
 	  "certificate and threshold; only the smallest of several crossed at once), 1002 when a "
 	  "certificate has expired, 12015 when it is the internal transport certificate. A "
 	  "certificate that a newer one replaced gets none. Then reload commands still owed "
-	  "after a failure run again. --at TIME reports what would be done then and records "
+	  "after a failure run again. Each line (or --json array item) is printed once what it "
+	  "says is durable: renewals, notices, bindings moved, reloads, in that order. Due "
+	  "certificates are read and their notices committed 256 at a time, so memory stays "
+	  "flat however many are due. --at TIME reports what would be done then and records "
 	  "nothing; with --apply it does it now.",
 	  monitor_opts },
 	{ "autorenew", cmd_autorenew, 1, 1, CMD_STORE, "on|off",

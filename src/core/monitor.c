@@ -53,6 +53,10 @@ struct due {
 	int64_t not_after;
 };
 
+/* Due certificates read, and notices committed, at once: a pass holds a
+ * page of them (and its report entries), never the whole range. */
+#define PAGE 256
+
 struct dues {
 	struct due *d;
 	size_t n;
@@ -61,11 +65,7 @@ struct dues {
 static int gather(const struct store_cert *c, void *arg)
 {
 	struct dues *l = arg;
-	struct due *grown = realloc(l->d, (l->n + 1) * sizeof(*grown));
 
-	if (grown == NULL)
-		return CK_ENOMEM;
-	l->d = grown;
 	snprintf(l->d[l->n].thumbprint, sizeof(l->d[0].thumbprint), "%s", c->thumbprint);
 	snprintf(l->d[l->n].subject, sizeof(l->d[0].subject), "%s", c->subject);
 	l->d[l->n].not_after = c->not_after;
@@ -130,93 +130,115 @@ static bool is_internal(struct store *st, const char *thumb)
 	return yes;
 }
 
-enum ck_err ck_monitor(struct store *st, int64_t now, bool record, json_t **report)
+/* The notices of one due certificate. */
+static enum ck_err notices_of(struct store *st, bool record, json_t *entries,
+			      const struct due *d, const int *th, size_t n_th, int64_t now)
 {
-	int th[MAX_THRESHOLDS];
-	size_t n_th = thresholds(st, th), i, k;
-	struct dues l = { NULL, 0 };
-	json_t *out = json_array();
-	enum ck_err rc;
+	enum ck_err rc = CK_OK;
+	size_t k;
 
-	if (out == NULL)
-		return ck_fail(CK_ENOMEM, "out of memory");
-	rc = store_cert_each_expiring(st, now + (int64_t)(n_th ? th[0] : 0) * DAY, gather, &l);
-	if (rc == CK_OK && record)
-		rc = store_begin(st);
-	for (i = 0; rc == CK_OK && i < l.n; i++) {
-		const struct due *d = &l.d[i];
-
-		if (now > d->not_after) {
-			rc = notice(st, record, out, d, "expired", CK_EV_CERT_EXPIRED, 0, now);
-			if (rc == CK_OK && is_internal(st, d->thumbprint))
-				rc = notice(st, record, out, d, "internal-expired",
-					    CK_EV_INTERNAL_CERT_EXPIRED, 0, now);
-			continue;
-		}
-		/* The smallest threshold crossed is announced; the larger ones
-		 * crossed with it are marked as done, so a monitor that was off
-		 * for weeks does not announce 30, 7 and 1 days at once. */
-		for (k = n_th; k-- > 0 && rc == CK_OK;) {
-			char kind[32];
-
-			if (now < d->not_after - (int64_t)th[k] * DAY)
-				continue;
-			snprintf(kind, sizeof(kind), "expiring-%d", th[k]);
-			if (record && store_notice_exists(st, d->thumbprint, kind))
-				break;
-			rc = notice(st, record, out, d, kind, CK_EV_CERT_EXPIRING, th[k], now);
-			for (; record && rc == CK_OK && k-- > 0;) {
-				bool fresh;
-
-				snprintf(kind, sizeof(kind), "expiring-%d", th[k]);
-				rc = store_notice_add(st, d->thumbprint, kind, now, &fresh);
-			}
-			break;
-		}
-	}
-	free(l.d);
-	if (record && rc == CK_OK)
-		rc = ck_commit(st);
-	else if (record)
-		ck_rollback(st);
-	if (rc != CK_OK) {
-		json_decref(out);
+	if (now > d->not_after) {
+		rc = notice(st, record, entries, d, "expired", CK_EV_CERT_EXPIRED, 0, now);
+		if (rc == CK_OK && is_internal(st, d->thumbprint))
+			rc = notice(st, record, entries, d, "internal-expired",
+				    CK_EV_INTERNAL_CERT_EXPIRED, 0, now);
 		return rc;
 	}
-	*report = out;
-	return CK_OK;
+	/* The smallest threshold crossed is announced; the larger ones
+	 * crossed with it are marked as done, so a monitor that was off
+	 * for weeks does not announce 30, 7 and 1 days at once. */
+	for (k = n_th; k-- > 0 && rc == CK_OK;) {
+		char kind[32];
+
+		if (now < d->not_after - (int64_t)th[k] * DAY)
+			continue;
+		snprintf(kind, sizeof(kind), "expiring-%d", th[k]);
+		if (record && store_notice_exists(st, d->thumbprint, kind))
+			break;
+		rc = notice(st, record, entries, d, kind, CK_EV_CERT_EXPIRING, th[k], now);
+		for (; record && rc == CK_OK && k-- > 0;) {
+			bool fresh;
+
+			snprintf(kind, sizeof(kind), "expiring-%d", th[k]);
+			rc = store_notice_add(st, d->thumbprint, kind, now, &fresh);
+		}
+		break;
+	}
+	return rc;
 }
 
-enum ck_err ck_monitor_pass(struct store *st, int64_t now, bool record, json_t **report)
+enum ck_err ck_monitor(struct store *st, int64_t now, bool record, const struct ck_report *out)
 {
-	json_t *renewals = json_array(), *notices = NULL;
+	int th[MAX_THRESHOLDS];
+	size_t n_th = thresholds(st, th), i;
+	struct store_page page = { .limit = PAGE };
+	struct due d[PAGE];
+	struct dues l = { d, 0 };
+	json_t *entries = json_array();
+	enum ck_err rc = CK_OK;
+
+	if (entries == NULL)
+		return ck_fail(CK_ENOMEM, "out of memory");
+	/* A transaction per page: each notice is written with its event, and
+	 * a page's entries are handed out once the page is durable. */
+	do {
+		l.n = 0;
+		rc = store_cert_each_expiring(st, now + (int64_t)(n_th ? th[0] : 0) * DAY, &page,
+					      gather, &l);
+		if (rc == CK_OK && record && l.n > 0)
+			rc = store_begin(st);
+		for (i = 0; rc == CK_OK && i < l.n; i++)
+			rc = notices_of(st, record, entries, &l.d[i], th, n_th, now);
+		if (record && l.n > 0) {
+			if (rc == CK_OK)
+				rc = ck_commit(st);
+			else
+				ck_rollback(st);
+		}
+		if (rc == CK_OK)
+			rc = ck_report_flush(out, entries);
+	} while (rc == CK_OK && page.n == page.limit);
+	json_decref(entries);
+	return rc;
+}
+
+/* Collects entries that are few (one per binding) before handing them on. */
+enum ck_err ck_monitor_pass(struct store *st, int64_t now, bool record,
+			    const struct ck_report *out)
+{
+	json_t *moves = json_array();
 	enum ck_err rc;
 
-	if (renewals == NULL)
+	if (moves == NULL)
 		return ck_fail(CK_ENOMEM, "out of memory");
 	/* Renewals first: a certificate just renewed is replaced and gets no
 	 * expiry notice. */
-	rc = ck_renew_pass(st, now, record, renewals);
+	rc = ck_renew_pass(st, now, record, out);
 	if (rc == CK_OK)
-		rc = ck_monitor(st, now, record, &notices);
+		rc = ck_monitor(st, now, record, out);
 	/* Both run even if the first fails: one stuck binding must not keep
 	 * other servers from their owed reloads. The first failure is kept. */
 	if (rc == CK_OK && record) {
 		char why[512];
-		enum ck_err moved = ck_bindings_catch_up(st, renewals);
+		enum ck_err moved = ck_bindings_catch_up(st, moves);
 
 		snprintf(why, sizeof(why), "%s", ck_errmsg());
-		rc = ck_reloads_owed(st, renewals);
+		rc = ck_reloads_owed(st, moves);
 		if (moved != CK_OK)
 			rc = ck_fail(moved, "%s", why);
 	}
-	if (rc == CK_OK && json_array_extend(notices, renewals) != 0)
-		rc = ck_fail(CK_ENOMEM, "out of memory");
-	json_decref(renewals);
-	if (rc != CK_OK) {
-		json_decref(notices);
-		return rc;
+	/* What moved is reported even when a binding failed: it happened. */
+	if (json_array_size(moves) > 0) {
+		char why[512];
+		enum ck_err flushed;
+
+		snprintf(why, sizeof(why), "%s", ck_errmsg());
+		flushed = ck_report_flush(out, moves);
+		if (rc == CK_OK)
+			rc = flushed;
+		else
+			ck_fail(rc, "%s", why);
 	}
-	*report = notices;
-	return CK_OK;
+	json_decref(moves);
+	return rc;
 }

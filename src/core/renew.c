@@ -59,6 +59,7 @@ struct due {
 	int64_t not_before, not_after;
 };
 
+/* A page of due certificates, in an array the pass owns. */
 struct dues {
 	struct due *d;
 	size_t n;
@@ -67,14 +68,9 @@ struct dues {
 static int gather(const struct store_cert *c, void *arg)
 {
 	struct dues *l = arg;
-	struct due *grown;
 
 	if (!c->has_key)
 		return 0;
-	grown = realloc(l->d, (l->n + 1) * sizeof(*grown));
-	if (grown == NULL)
-		return CK_ENOMEM;
-	l->d = grown;
 	snprintf(l->d[l->n].thumbprint, sizeof(l->d[0].thumbprint), "%s", c->thumbprint);
 	l->d[l->n].self_signed = c->self_signed;
 	l->d[l->n].not_before = c->not_before;
@@ -138,71 +134,96 @@ static enum ck_err renew_one(struct store *st, const struct due *d, char new_thu
 	return ck_clone(st, d->thumbprint, 0, new_thumb, old);
 }
 
-enum ck_err ck_renew_pass(struct store *st, int64_t now, bool record, json_t *report)
+/* Due certificates read at once: the pass holds a page, not the store. */
+#define PAGE 256
+
+/* Renews (or reports) one due certificate; *renewed counts renewals. */
+static enum ck_err renew_due(struct store *st, const struct due *d, int64_t now, bool record,
+			     int max, int *renewed, json_t *entries)
 {
-	struct dues l = { NULL, 0 };
+	struct store_renewal r;
+	char new_thumb[41] = "";
+	enum ck_err one;
+
+	if (store_renewal_get(st, d->thumbprint, &r) == CK_OK && r.next_attempt > now) {
+		json_array_append_new(entries, json_pack("{s:s, s:s, s:i, s:s}", "Thumbprint",
+							 d->thumbprint, "Renewal", "waiting",
+							 "Failures", r.failures, "LastError",
+							 r.last_error));
+		return CK_OK;
+	}
+	ck_errmsg_clear();
+	/* Never in the first half of a life: a --renew-days longer than a
+	 * certificate's validity would otherwise renew its renewal at every
+	 * pass (and a renewal made earlier in this pass is seen again here). */
+	if (now < d->not_before + (d->not_after - d->not_before) / 2)
+		return CK_OK;
+	if (!renewable(st, d)) {
+		json_array_append_new(entries, json_pack("{s:s, s:s}", "Thumbprint", d->thumbprint,
+							 "Renewal", "manual"));
+		return CK_OK;
+	}
+	if (!record || *renewed >= max) {
+		json_array_append_new(entries,
+				      json_pack("{s:s, s:s}", "Thumbprint", d->thumbprint,
+						"Renewal", record ? "next pass" : "would renew"));
+		return CK_OK;
+	}
+	one = renew_one(st, d, new_thumb);
+	(*renewed)++;
+	if (one == CK_OK) {
+		enum ck_err rc = store_begin(st);
+
+		if (rc == CK_OK)
+			rc = store_renewal_clear(st, d->thumbprint);
+		rc = rc == CK_OK ? store_commit(st) : (store_rollback(st), rc);
+		json_array_append_new(entries, json_pack("{s:s, s:s, s:s}", "Thumbprint",
+							 d->thumbprint, "Renewal", "renewed",
+							 "NewThumbprint", new_thumb));
+		return rc;
+	} else {
+		char why[512];
+
+		snprintf(why, sizeof(why), "%s", ck_errmsg());
+		json_array_append_new(entries, json_pack("{s:s, s:s, s:s}", "Thumbprint",
+							 d->thumbprint, "Renewal", "failed",
+							 "Error", why));
+		return record_failure(st, d->thumbprint, now, why);
+	}
+}
+
+enum ck_err ck_renew_pass(struct store *st, int64_t now, bool record,
+			  const struct ck_report *out)
+{
+	struct store_page page = { .limit = PAGE };
+	struct due d[PAGE];
+	struct dues l = { d, 0 };
 	int days = 0, max = store_config_int(st, "renew.max_per_pass", 0, 100000,
 							    CK_RENEW_MAX_PER_PASS);
 	int renewed = 0;
-	enum ck_err rc;
+	json_t *entries = json_array();
+	enum ck_err rc = CK_OK;
 	size_t i;
 
-	if (!ck_autorenew_get(st, &days))
+	if (entries == NULL)
+		return ck_fail(CK_ENOMEM, "out of memory");
+	if (!ck_autorenew_get(st, &days)) {
+		json_decref(entries);
 		return CK_OK;
-	if (days > 0)
-		rc = store_cert_each_expiring(st, now + (int64_t)days * DAY, gather, &l);
-	else
-		rc = store_cert_each_in_last_third(st, now, gather, &l);
-	for (i = 0; rc == CK_OK && i < l.n; i++) {
-		const struct due *d = &l.d[i];
-		struct store_renewal r;
-		char new_thumb[41] = "";
-		enum ck_err one;
-
-		if (store_renewal_get(st, d->thumbprint, &r) == CK_OK && r.next_attempt > now) {
-			json_array_append_new(report, json_pack("{s:s, s:s, s:i, s:s}", "Thumbprint",
-								d->thumbprint, "Renewal", "waiting",
-								"Failures", r.failures, "LastError",
-								r.last_error));
-			continue;
-		}
-		ck_errmsg_clear();
-		/* Never in the first half of a life: a --renew-days longer than a
-		 * certificate's validity would otherwise renew its renewal at
-		 * every pass. */
-		if (now < d->not_before + (d->not_after - d->not_before) / 2)
-			continue;
-		if (!renewable(st, d)) {
-			json_array_append_new(report, json_pack("{s:s, s:s}", "Thumbprint",
-								d->thumbprint, "Renewal", "manual"));
-			continue;
-		}
-		if (!record || renewed >= max) {
-			json_array_append_new(report,
-					      json_pack("{s:s, s:s}", "Thumbprint", d->thumbprint,
-							"Renewal", record ? "next pass" : "would renew"));
-			continue;
-		}
-		one = renew_one(st, d, new_thumb);
-		renewed++;
-		if (one == CK_OK) {
-			rc = store_begin(st);
-			if (rc == CK_OK)
-				rc = store_renewal_clear(st, d->thumbprint);
-			rc = rc == CK_OK ? store_commit(st) : (store_rollback(st), rc);
-			json_array_append_new(report, json_pack("{s:s, s:s, s:s}", "Thumbprint",
-								d->thumbprint, "Renewal", "renewed",
-								"NewThumbprint", new_thumb));
-		} else {
-			char why[512];
-
-			snprintf(why, sizeof(why), "%s", ck_errmsg());
-			rc = record_failure(st, d->thumbprint, now, why);
-			json_array_append_new(report, json_pack("{s:s, s:s, s:s}", "Thumbprint",
-								d->thumbprint, "Renewal", "failed",
-								"Error", why));
-		}
 	}
-	free(l.d);
+	do {
+		l.n = 0;
+		if (days > 0)
+			rc = store_cert_each_expiring(st, now + (int64_t)days * DAY, &page, gather,
+						      &l);
+		else
+			rc = store_cert_each_in_last_third(st, now, &page, gather, &l);
+		for (i = 0; rc == CK_OK && i < l.n; i++) {
+			rc = renew_due(st, &l.d[i], now, record, max, &renewed, entries);
+			if (rc == CK_OK)
+				rc = ck_report_flush(out, entries);
+		}
+	} while (rc == CK_OK && page.n == page.limit);
+	json_decref(entries);
 	return rc;
 }

@@ -12,6 +12,7 @@
 
 #include "../store/store.h"
 #include "err.h"
+#include "report.h"
 
 /* Renewals per pass at most (config key renew.max_per_pass): a store that
  * was off for long renews in steps, not all at once. */
@@ -31,9 +32,12 @@ bool ck_autorenew_get(struct store *st, int *days);
  * validity as long as the old one's). A failure is event 1070 and the next
  * attempt waits 1 h, 2 h, 4 h, ... (at most a day). A renewed certificate
  * is replaced, so it is never renewed twice in its window. Without record,
- * nothing changes and the report says what would be done. Appends one
- * entry per certificate to report.
+ * nothing changes and the report says what would be done. Hands out one
+ * entry per certificate, each once its renewal (or failure) is durable;
+ * due certificates are read a page at a time, so memory does not grow
+ * with their number.
  */
-enum ck_err ck_renew_pass(struct store *st, int64_t now, bool record, json_t *report);
+enum ck_err ck_renew_pass(struct store *st, int64_t now, bool record,
+			  const struct ck_report *out);
 
 #endif

@@ -244,13 +244,30 @@ enum ck_err store_cert_each_predecessor(struct store *st, const char *thumb,
 
 /* ---- expiry notices: each raised once per certificate and kind ---- */
 
+/*
+ * A position in a scan of due certificates, read a page at a time so that
+ * memory stays flat however many are due. Start with the struct zeroed and
+ * limit set; each call gives at most limit rows after the last one given
+ * (n says how many) and moves the position on. Fewer than limit: the end.
+ * Rows written between pages do not disturb the order: it is by key, then
+ * id, and the position is the last (key, id) given.
+ */
+struct store_page {
+	size_t limit; /* rows per call */
+	size_t n;     /* rows the last call gave */
+	bool started;
+	int64_t key, id; /* the last row given */
+};
+
 /* The certificates not replaced by another whose NotAfter is at or before
- * `until` (indexed: nothing else is read). */
-enum ck_err store_cert_each_expiring(struct store *st, int64_t until,
+ * `until`, by NotAfter (indexed: nothing else is read). */
+enum ck_err store_cert_each_expiring(struct store *st, int64_t until, struct store_page *page,
 				     int (*fn)(const struct store_cert *c, void *arg), void *arg);
 /* The certificates not replaced by another that are in the last third of
- * their life at `now` (indexed, as store_cert_each_expiring). */
+ * their life at `now`, by the start of that third (indexed, as
+ * store_cert_each_expiring). */
 enum ck_err store_cert_each_in_last_third(struct store *st, int64_t now,
+					  struct store_page *page,
 					  int (*fn)(const struct store_cert *c, void *arg),
 					  void *arg);
 

@@ -337,40 +337,98 @@ enum ck_err store_cert_repoint_replaced(struct store *st, const char *from, cons
 	return store_step_done(st, stmt, "cannot update replaced certificates");
 }
 
-/* Streams the rows of a query with one time parameter. */
-static enum ck_err each_until(struct store *st, const char *sql, int64_t until,
-			      int (*fn)(const struct store_cert *c, void *arg), void *arg)
-{
-	sqlite3_stmt *stmt;
-	enum ck_err rc = store_prepare(st, sql, &stmt);
+/* The two keys a due scan is ordered by, with the index each uses. */
+#define KEY_NOT_AFTER "c.not_after"
+#define KEY_LAST_THIRD "c.not_after - (c.not_after - c.not_before) / 3"
 
-	if (rc != CK_OK)
-		return rc;
-	sqlite3_bind_int64(stmt, 1, until);
-	return stream_certs(st, stmt, fn, arg, "cannot list certificates by date");
+static int64_t key_of(const struct store_cert *c, bool last_third)
+{
+	/* As SQLite computes it: integer division truncates toward zero in both. */
+	return last_third ? c->not_after - (c->not_after - c->not_before) / 3 : c->not_after;
 }
 
-enum ck_err store_cert_each_expiring(struct store *st, int64_t until,
+struct page_state {
+	struct store_page *page;
+	bool last_third;
+	int (*fn)(const struct store_cert *c, void *arg);
+	void *arg;
+};
+
+static int page_row(const struct store_cert *c, void *arg)
+{
+	struct page_state *ps = arg;
+
+	ps->page->key = key_of(c, ps->last_third);
+	ps->page->id = c->id;
+	ps->page->n++;
+	return ps->fn(c, ps->arg);
+}
+
+/*
+ * One page of a due scan: the rows with the last key and a higher id, then
+ * those with a higher key, up to the page's limit. Two index seeks instead
+ * of one row-value range, which SQLite would answer by reading every row of
+ * the last key again (a store whose certificates all expire at once).
+ */
+static enum ck_err page_due(struct store *st, bool last_third, int64_t until,
+			    struct store_page *page,
+			    int (*fn)(const struct store_cert *c, void *arg), void *arg)
+{
+	const char *key = last_third ? KEY_LAST_THIRD : KEY_NOT_AFTER;
+	const char *index = last_third ? "certificates_renew_from" : "certificates_current_not_after";
+	struct page_state ps = { page, last_third, fn, arg };
+	char sql[768];
+	sqlite3_stmt *stmt;
+	enum ck_err rc;
+	int pass;
+
+	page->n = 0;
+	for (pass = page->started ? 0 : 1; pass < 2 && page->n < page->limit; pass++) {
+		if (pass == 0)
+			snprintf(sql, sizeof(sql),
+				 "SELECT " CERT_COLUMNS " FROM certificates c INDEXED BY %s"
+				 " WHERE c.replaced_by IS NULL AND %s = ?1 AND c.id > ?2"
+				 " ORDER BY c.id LIMIT ?3",
+				 index, key);
+		else
+			snprintf(sql, sizeof(sql),
+				 "SELECT " CERT_COLUMNS " FROM certificates c INDEXED BY %s"
+				 " WHERE c.replaced_by IS NULL AND %s > ?1 AND %s <= ?2"
+				 " ORDER BY %s, c.id LIMIT ?3",
+				 index, key, key, key);
+		rc = store_prepare(st, sql, &stmt);
+		if (rc != CK_OK)
+			return rc;
+		if (pass == 0) {
+			sqlite3_bind_int64(stmt, 1, page->key);
+			sqlite3_bind_int64(stmt, 2, page->id);
+		} else {
+			sqlite3_bind_int64(stmt, 1, page->started ? page->key : INT64_MIN);
+			sqlite3_bind_int64(stmt, 2, until);
+		}
+		sqlite3_bind_int64(stmt, 3, (sqlite3_int64)(page->limit - page->n));
+		rc = stream_certs(st, stmt, page_row, &ps, "cannot list certificates by date");
+		if (rc != CK_OK)
+			return rc;
+		/* The first pass's rows keep the key; the second moves it on. */
+		if (page->n > 0)
+			page->started = true;
+	}
+	return CK_OK;
+}
+
+enum ck_err store_cert_each_expiring(struct store *st, int64_t until, struct store_page *page,
 				     int (*fn)(const struct store_cert *c, void *arg), void *arg)
 {
-	return each_until(st,
-			  "SELECT " CERT_COLUMNS " FROM certificates c"
-			  " WHERE c.replaced_by IS NULL AND c.not_after <= ?"
-			  " ORDER BY c.not_after",
-			  until, fn, arg);
+	return page_due(st, false, until, page, fn, arg);
 }
 
 enum ck_err store_cert_each_in_last_third(struct store *st, int64_t now,
+					  struct store_page *page,
 					  int (*fn)(const struct store_cert *c, void *arg),
 					  void *arg)
 {
-	/* The expression is the index's (schema v8), word for word. */
-	return each_until(st,
-			  "SELECT " CERT_COLUMNS " FROM certificates c"
-			  " WHERE c.replaced_by IS NULL"
-			  " AND c.not_after - (c.not_after - c.not_before) / 3 <= ?"
-			  " ORDER BY c.not_after - (c.not_after - c.not_before) / 3",
-			  now, fn, arg);
+	return page_due(st, true, now, page, fn, arg);
 }
 
 enum ck_err store_notice_add(struct store *st, const char *thumb, const char *kind, int64_t when,

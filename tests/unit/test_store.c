@@ -533,6 +533,86 @@ static void test_cert_each_order(void **state)
 	assert_string_equal(s.thumbs[2], t2);
 }
 
+/* A due scan's pages: every row once, in (key, id) order, across pages
+ * that end inside a run of equal keys, with rows changed between pages. */
+struct due_seen {
+	int64_t key[64], id[64];
+	int n;
+	bool last_third;
+};
+
+static int collect_due(const struct store_cert *c, void *arg)
+{
+	struct due_seen *s = arg;
+
+	if (s->n < 64) {
+		s->key[s->n] = s->last_third ? c->not_after - (c->not_after - c->not_before) / 3
+					     : c->not_after;
+		s->id[s->n] = c->id;
+	}
+	s->n++;
+	return 0;
+}
+
+static void check_due_pages(struct fx *fx, bool last_third, int64_t until, int64_t replace_id)
+{
+	struct store_page page = { .limit = 3 };
+	struct due_seen s = { .n = 0, .last_third = last_third };
+	int pages = 0, i;
+	char replacer[41];
+
+	thumb_of(replacer, "99999999", '9');
+	do {
+		enum ck_err rc = last_third
+					 ? store_cert_each_in_last_third(fx->st, until, &page,
+									 collect_due, &s)
+					 : store_cert_each_expiring(fx->st, until, &page,
+								    collect_due, &s);
+
+		assert_int_equal(rc, CK_OK);
+		assert_true(page.n <= page.limit);
+		/* A row already given, replaced between pages, changes nothing. */
+		if (pages++ == 1)
+			assert_int_equal(store_cert_set_replaced_by(fx->st, replace_id, replacer),
+					 CK_OK);
+	} while (page.n == page.limit);
+	assert_int_equal(s.n, 25);
+	assert_true(pages >= 9);
+	for (i = 1; i < s.n; i++)
+		assert_true(s.key[i - 1] < s.key[i] ||
+			    (s.key[i - 1] == s.key[i] && s.id[i - 1] < s.id[i]));
+	assert_int_equal(store_cert_repoint_replaced(fx->st, replacer, NULL), CK_OK);
+}
+
+static void test_due_pages(void **state)
+{
+	struct fx *fx = *state;
+	int64_t first = 0;
+	char t[41], prefix[9];
+	int i;
+
+	/* Runs of ten certificates that expire at the same second. */
+	for (i = 0; i < 25; i++) {
+		int64_t id;
+
+		snprintf(prefix, sizeof(prefix), "%08d", i + 1);
+		thumb_of(t, prefix, '0');
+		id = add_cert(fx->st, t, 1000 + (i / 10) * 100, 0, KEY_A, NULL, 0);
+		if (i == 0)
+			first = id;
+	}
+	/* Not due: later, or replaced. */
+	thumb_of(t, "90000000", '0');
+	add_cert(fx->st, t, 900000, 0, KEY_A, NULL, 0);
+	thumb_of(t, "91000000", '0');
+	assert_int_equal(store_cert_set_replaced_by(fx->st, add_cert(fx->st, t, 1000, 0, KEY_A,
+								   NULL, 0),
+						    THUMB_1),
+			 CK_OK);
+	check_due_pages(fx, false, 1000 + 200 + 86400, first);
+	check_due_pages(fx, true, 1000 + 200 + 86400 * 2 / 3, first);
+}
+
 static void test_cert_each_filters(void **state)
 {
 	struct fx *fx = *state;
@@ -1247,6 +1327,7 @@ int main(void)
 		T(test_cert_each_order),
 		T(test_cert_each_filters),
 		T(test_cert_each_early_stop),
+		T(test_due_pages),
 		T(test_cert_domains_keep_order),
 		T(test_cert_update_and_delete),
 		T(test_key_save_needs_transaction),
