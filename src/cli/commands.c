@@ -35,7 +35,7 @@ static const struct opt_spec new_opts[] = {
 static const struct opt_spec import_opts[] = {
 	{ "--cert", OPT_VALUE, "FILE", "certificate, PEM or DER ('-' for stdin)" },
 	{ "--key", OPT_VALUE, "FILE", "its private key, PEM or DER (unencrypted)" },
-	{ "--chain", OPT_VALUE, "FILE", "intermediate certificates, PEM" },
+	{ "--chain", OPT_VALUE, "FILE", "intermediate certificates, PEM: the leaf's issuer first, each then issued by the next" },
 	{ "--pkcs12", OPT_VALUE, "FILE", "a PKCS#12 (.pfx/.p12) file instead of --cert/--key" },
 	{ "--password-stdin", OPT_FLAG, NULL, "read the PKCS#12 password from stdin's first line" },
 	{ "--services", OPT_VALUE, "LIST", "enable these services" },
@@ -215,8 +215,12 @@ const struct cmd_spec cli_commands[] = {
 	{ "import", cmd_import, 0, 0, CMD_CREATE, "",
 	  "import a certificate (PEM, DER or PKCS#12)",
 	  "Imports a certificate with its key (--cert and --key, or --pkcs12). A certificate "
-	  "issued for a pending request is joined to the request's key. Nothing is changed "
-	  "unless every input is valid and the key matches. Event 1006.",
+	  "issued for a pending request is joined to the request's key. --chain lists the "
+	  "leaf's issuer, then that certificate's issuer, and so on (a root last, or none): each "
+	  "must have issued the one before it (names, key identifiers, keyUsage, a CA "
+	  "certificate, the signature; dates are not checked), and the message names the first "
+	  "that does not. Nothing is changed unless every input is valid and the key matches. "
+	  "Event 1006.",
 	  import_opts },
 	{ "export", cmd_export, 1, 1, CMD_STORE, "THUMBPRINT",
 	  "export a certificate (PEM, or PKCS#12 with its key)",

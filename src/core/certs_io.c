@@ -58,6 +58,8 @@ enum ck_err ck_import(struct store *st, const struct ck_import_opts *o, char thu
 		}
 		if (o->chain) {
 			rc = pki_chain_parse(o->chain, o->chain_len, &chain);
+			if (rc == CK_OK)
+				rc = pki_chain_check(cert, chain);
 			if (rc != CK_OK) {
 				ck_errmsg_prefix("--chain");
 				goto out;

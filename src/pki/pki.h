@@ -62,6 +62,12 @@ enum ck_err pki_cert_parse(const uint8_t *buf, size_t len, struct pki_cert **out
 /* Parses a PEM bundle of one or more certificates (for --chain). */
 enum ck_err pki_chain_parse(const uint8_t *buf, size_t len, struct pki_chain **out);
 size_t pki_chain_count(const struct pki_chain *chain);
+/* Each chain certificate in turn issued the one before it (the first, the
+ * leaf): issuer and subject names, key identifiers, keyUsage, CA, and the
+ * signature, as OpenSSL's verification checks them. The message names the
+ * first that does not fit. Dates are not checked: an expired intermediate
+ * is reported by status, not refused at import. */
+enum ck_err pki_chain_check(const struct pki_cert *leaf, const struct pki_chain *chain);
 /* PEM of every certificate in the chain, concatenated. */
 enum ck_err pki_chain_to_pem(const struct pki_chain *chain, char **pem, size_t *len);
 void pki_chain_free(struct pki_chain *chain);

@@ -226,6 +226,60 @@ static char *name_to_string(const X509_NAME *name)
 	return s;
 }
 
+/* Why issuer did not issue subject, or NULL if it did: OpenSSL's own issuer
+ * test (names, key identifiers, keyUsage keyCertSign), a CA certificate
+ * (basicConstraints, or a v1 root), and the signature under its key. */
+static const char *not_issued_by(X509 *subject, X509 *issuer)
+{
+	EVP_PKEY *pub;
+	int err = X509_check_issued(issuer, subject);
+
+	if (err != X509_V_OK)
+		return X509_verify_cert_error_string(err);
+	if (X509_check_ca(issuer) == 0)
+		return "it is not a CA certificate";
+	pub = X509_get0_pubkey(issuer);
+	if (pub == NULL)
+		return "its public key cannot be read";
+	if (X509_verify(subject, pub) != 1)
+		return X509_verify_cert_error_string(X509_V_ERR_CERT_SIGNATURE_FAILURE);
+	return NULL;
+}
+
+enum ck_err pki_chain_check(const struct pki_cert *leaf, const struct pki_chain *chain)
+{
+	X509 *below = leaf->x509;
+	int i, n = sk_X509_num(chain->certs);
+
+	for (i = 0; i < n; i++) {
+		X509 *x = sk_X509_value(chain->certs, i);
+		const char *why = not_issued_by(below, x);
+
+		if (why != NULL) {
+			char *above = name_to_string(X509_get_subject_name(x));
+			char *under = name_to_string(X509_get_subject_name(below));
+			char what[32];
+			enum ck_err rc;
+
+			if (i == 0)
+				snprintf(what, sizeof(what), "the certificate");
+			else
+				snprintf(what, sizeof(what), "chain certificate %d", i);
+			rc = ck_fail(CK_EINVAL,
+				     "chain certificate %d (%s) does not issue %s (%s): %s; the "
+				     "chain must list each issuer in order, from the leaf's up",
+				     i + 1, above ? above : "?", what, under ? under : "?", why);
+			free(above);
+			free(under);
+			ERR_clear_error();
+			return rc;
+		}
+		below = x;
+	}
+	ERR_clear_error();
+	return CK_OK;
+}
+
 /* Adds a name to the domain list if it is a valid DNS name and new. */
 static enum ck_err add_domain(struct pki_cert_info *info, const unsigned char *data, int len)
 {

@@ -55,6 +55,81 @@ import_no_key_chain() {
 tcase "import: without a key (HasPrivateKey false); with --chain, export has the chain" \
 	import_no_key_chain
 
+# A root, an intermediate it signed, and a leaf the intermediate signed;
+# an impostor intermediate with the intermediate's name and key identifier
+# but another key; a certificate that is no CA.
+make_chain_fixtures() {
+	{
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+			-keyout root.key -out root.pem -subj /CN=Chain-Root -days 30 &&
+		openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+			-keyout inter.key -out inter.csr -subj /CN=Chain-Intermediate &&
+		printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n' > ca.ext &&
+		openssl x509 -req -in inter.csr -CA root.pem -CAkey root.key -days 30 \
+			-extfile ca.ext -out inter.pem &&
+		openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+			-keyout leaf.key -out leaf.csr -subj /CN=leaf.example.org &&
+		printf 'subjectAltName=DNS:leaf.example.org\nbasicConstraints=CA:FALSE\n' > leaf.ext &&
+		openssl x509 -req -in leaf.csr -CA inter.pem -CAkey inter.key -days 30 \
+			-extfile leaf.ext -out leaf.pem &&
+		skid=$(openssl x509 -in inter.pem -noout -ext subjectKeyIdentifier | tail -1 | tr -d ' ') &&
+		printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=keyCertSign\nsubjectKeyIdentifier=%s\n' "$skid" > imp.ext &&
+		openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+			-keyout imp.key -out imp.csr -subj /CN=Chain-Intermediate &&
+		openssl x509 -req -in imp.csr -CA root.pem -CAkey root.key -days 30 \
+			-extfile imp.ext -out imp.pem &&
+		openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+			-keyout plain.key -out plain.csr -subj /CN=Not-A-CA &&
+		printf 'basicConstraints=CA:FALSE\n' > plain.ext &&
+		openssl x509 -req -in plain.csr -CA root.pem -CAkey root.key -days 30 \
+			-extfile plain.ext -out plain.pem &&
+		openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+			-keyout under.key -out under.csr -subj /CN=under.example.org &&
+		openssl x509 -req -in under.csr -CA plain.pem -CAkey plain.key -days 30 \
+			-extfile leaf.ext -out under.pem
+	} > openssl.log 2>&1 || { cat openssl.log; return 1; }
+}
+
+import_chain_in_order() {
+	use_store host
+	make_chain_fixtures || fail "openssl could not make the chain"
+	cat inter.pem root.pem > good.pem
+	must ck import --cert leaf.pem --key leaf.key --chain good.pem --json
+	assert_json .HasChain true
+	must ck export "$(json_get .Thumbprint)"
+	assert_eq 3 "$(grep -c -- '-----BEGIN CERTIFICATE-----' "$T/out")" "certificates in the export"
+	# Without its root, a chain still fits.
+	must ck --store "$T/other" init
+	must ck --store "$T/other" import --cert leaf.pem --key leaf.key --chain inter.pem
+}
+tcase "import --chain: the leaf's issuer, then its issuer, is accepted and exported" \
+	import_chain_in_order
+
+import_chain_refused() {
+	local name chain want
+	use_store host
+	make_chain_fixtures || fail "openssl could not make the chain"
+	cat root.pem inter.pem > reversed.pem
+	cat inter.pem "$FIX/ss.pem" > stranger.pem
+	cat imp.pem root.pem > impostor.pem
+	cat inter.pem inter.pem > twice.pem
+	while IFS='|' read -r name chain cert want; do
+		snapshot before
+		expect_exit 1 ck import --cert "$cert" --chain "$chain"
+		assert_err_one_line
+		assert_err_contains "--chain: $want"
+		assert_unchanged before
+	done <<-EOF
+	reversed|reversed.pem|leaf.pem|chain certificate 1 (CN=Chain-Root) does not issue the certificate (CN=leaf.example.org): subject issuer mismatch; the chain must list each issuer in order
+	stranger|stranger.pem|leaf.pem|chain certificate 2 (CN=a.example.org) does not issue chain certificate 1 (CN=Chain-Intermediate): subject issuer mismatch
+	impostor|impostor.pem|leaf.pem|chain certificate 1 (CN=Chain-Intermediate) does not issue the certificate (CN=leaf.example.org): certificate signature failure
+	twice|twice.pem|leaf.pem|chain certificate 2 (CN=Chain-Intermediate) does not issue chain certificate 1 (CN=Chain-Intermediate): subject issuer mismatch
+	not a CA|plain.pem|under.pem|chain certificate 1 (CN=Not-A-CA) does not issue the certificate (CN=under.example.org): it is not a CA certificate
+	EOF
+}
+tcase "import --chain: out of order, a stranger, an impostor's signature, a repeat, a non-CA: refused, naming which" \
+	import_chain_refused
+
 export_pem_stdout() {
 	local t
 	use_store populated
