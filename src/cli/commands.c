@@ -308,7 +308,13 @@ const struct cmd_spec cli_commands[] = {
 	  "of that link switches all of them at once, so a server never reads a certificate "
 	  "with the other key. The check command (e.g. 'nginx -t') runs after the switch; if "
 	  "it fails, the previous files are put back and nothing is reloaded. A reload that "
-	  "fails stays owed and is retried by the next monitor pass. list shows each binding "
+	  "fails stays owed and is retried by the next monitor pass. The directory of each path, "
+	  "and every directory above it, must be owned by root or the --owner and writable by no "
+	  "other account (a sticky parent such as /tmp is fine; the directory itself must not be "
+	  "group- or world-writable), or deploying there (add, rebind, autorebind) is refused with "
+	  "the fix; certkeep never follows a link there that it did not make. A path must be plain "
+	  "and absolute, not under /dev, /proc or /sys, and, if it exists, a regular file or a "
+	  "link certkeep made. list shows each binding "
 	  "and whether the files on disk still hold its certificate. remove forgets a binding "
 	  "(event 1051); its files stay.",
 	  bind_opts },

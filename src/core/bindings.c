@@ -51,6 +51,84 @@ static bool is_absolute_or_empty(const char *p)
 	return p[0] == '\0' || p[0] == '/';
 }
 
+/* Whether a link's text is one certkeep makes at a binding's path:
+ * [D/].certkeep+SITE/FILE (deploy.h). */
+static bool certkeep_link(const char *text)
+{
+	static const char *const files[] = { "cert.pem", "chain.pem", "key.pem", "combined.pem" };
+	const char *s = text, *slash;
+	char site[65];
+	size_t i;
+
+	if (text[0] == '/') {
+		s = strstr(text, "/.certkeep+");
+		while (s != NULL && strstr(s + 1, "/.certkeep+") != NULL)
+			s = strstr(s + 1, "/.certkeep+");
+		if (s == NULL)
+			return false;
+		s++;
+	}
+	if (strncmp(s, ".certkeep+", 10) != 0)
+		return false;
+	s += 10;
+	slash = strchr(s, '/');
+	if (slash == NULL || (size_t)(slash - s) >= sizeof(site))
+		return false;
+	memcpy(site, s, (size_t)(slash - s));
+	site[slash - s] = '\0';
+	if (!valid_site(site))
+		return false;
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (strcmp(slash + 1, files[i]) == 0)
+			return true;
+	return false;
+}
+
+/* A path bind add takes (opt names it): absolute and plain (no '.', '..'
+ * or empty component, so what is checked is what is written), not under
+ * /dev, /proc or /sys, with a name that leaves room for PATH.certkeep-old;
+ * if something is there, a regular file (kept as PATH.certkeep-old) or a
+ * link certkeep made. The directories are checked when deploying. */
+static enum ck_err check_path(const char *opt, const char *p)
+{
+	static const char *const kernel[] = { "/dev/", "/proc/", "/sys/" };
+	const char *base = strrchr(p, '/');
+	char text[PATH_MAX];
+	struct stat st;
+	ssize_t n;
+	size_t i;
+
+	if (p[0] == '\0')
+		return CK_OK;
+	if (strstr(p, "//") || strstr(p, "/./") || strstr(p, "/../") || base == NULL ||
+	    strcmp(base, "/.") == 0 || strcmp(base, "/..") == 0 || base[1] == '\0')
+		return ck_fail(CK_EINVAL, "%s '%.200s': give a plain file path (no '.', '..' or "
+					  "'//')", opt, p);
+	if (strlen(base + 1) > 200)
+		return ck_fail(CK_EINVAL, "%s '%.200s': the file name is too long", opt, p);
+	for (i = 0; i < sizeof(kernel) / sizeof(kernel[0]); i++)
+		if (strncmp(p, kernel[i], strlen(kernel[i])) == 0)
+			return ck_fail(CK_EINVAL, "%s '%.200s': no binding's files go under %.*s",
+				       opt, p, (int)strlen(kernel[i]) - 1, kernel[i]);
+	if (lstat(p, &st) != 0)
+		return errno == ENOENT ? CK_OK
+				       : ck_fail_errno(CK_EINVAL, "%s '%.200s'", opt, p);
+	if (S_ISREG(st.st_mode))
+		return CK_OK;
+	if (S_ISLNK(st.st_mode)) {
+		n = readlink(p, text, sizeof(text) - 1);
+		if (n > 0 && (text[n] = '\0', certkeep_link(text)))
+			return CK_OK;
+		return ck_fail(CK_EINVAL, "%s '%.200s' is a symbolic link certkeep did not make: "
+					  "remove it or give another path", opt, p);
+	}
+	return ck_fail(CK_EINVAL, "%s '%.200s' is %s, not a regular file", opt, p,
+		       S_ISDIR(st.st_mode)    ? "a directory"
+		       : S_ISFIFO(st.st_mode) ? "a FIFO"
+		       : S_ISSOCK(st.st_mode) ? "a socket"
+					      : "a device");
+}
+
 /* Deploys b's files for thumb and runs its check command; a failed check
  * puts the previous files back. On success *d must be finished or reverted
  * by the caller. */
@@ -115,6 +193,15 @@ static enum ck_err bind_add_locked(struct store *st, struct store_binding *b)
 	if (!is_absolute_or_empty(b->cert_file) || !is_absolute_or_empty(b->chain_file) ||
 	    !is_absolute_or_empty(b->key_file) || !is_absolute_or_empty(b->combined_file))
 		return ck_fail(CK_EINVAL, "file paths must be absolute (the server reads them later)");
+	rc = check_path("--cert-file", b->cert_file);
+	if (rc == CK_OK)
+		rc = check_path("--chain-file", b->chain_file);
+	if (rc == CK_OK)
+		rc = check_path("--key-file", b->key_file);
+	if (rc == CK_OK)
+		rc = check_path("--combined-file", b->combined_file);
+	if (rc != CK_OK)
+		return rc;
 	if (b->mode & 07)
 		return ck_fail(CK_EINVAL, "--mode %04o would make the key readable by everyone",
 			       b->mode);

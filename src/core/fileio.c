@@ -250,3 +250,77 @@ enum ck_err ck_symlink_atomic(const char *target, const char *path)
 	}
 	return ck_fsync_dir(dir);
 }
+
+enum ck_err ck_write_new_at(int dirfd, const char *name, const void *buf, size_t len,
+			    mode_t mode, uid_t uid, gid_t gid)
+{
+	enum ck_err rc;
+	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+
+	if (fd < 0)
+		return ck_fail_errno(errno == EEXIST ? CK_EEXIST : CK_EIO, "cannot create '%s'",
+				     name);
+	if ((uid != (uid_t)-1 || gid != (gid_t)-1) && fchown(fd, uid, gid) != 0) {
+		rc = ck_fail_errno(CK_EIO, "fchown '%s'", name);
+		goto fail;
+	}
+	/* O_CREAT's mode is filtered by the umask; the final mode must not be. */
+	if (fchmod(fd, mode) != 0) {
+		rc = ck_fail_errno(CK_EIO, "fchmod '%s'", name);
+		goto fail;
+	}
+	rc = ck_write_all(fd, buf, len);
+	if (rc != CK_OK) {
+		ck_errmsg_prefix("cannot write '%s'", name);
+		goto fail;
+	}
+	if (fsync(fd) != 0) {
+		rc = ck_fail_errno(CK_EIO, "fsync '%s'", name);
+		goto fail;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		rc = ck_fail_errno(CK_EIO, "close '%s'", name);
+		goto fail;
+	}
+	return CK_OK;
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlinkat(dirfd, name, 0);
+	return rc;
+}
+
+enum ck_err ck_fsync_dirfd(int dirfd, const char *what)
+{
+	if (fsync(dirfd) != 0 && errno != EINVAL)
+		return ck_fail_errno(CK_EIO, "fsync directory '%s'", what);
+	return CK_OK;
+}
+
+enum ck_err ck_symlink_atomic_at(int dirfd, const char *target, const char *name)
+{
+	char tmp[NAME_MAX + 1];
+	unsigned attempt;
+	int n, r = -1;
+
+	for (attempt = 0; attempt < 100; attempt++) {
+		n = snprintf(tmp, sizeof(tmp), "%s.ck-tmp.%ld.%u", name, (long)getpid(), attempt);
+		if (n < 0 || (size_t)n >= sizeof(tmp))
+			return ck_fail(CK_EINVAL, "name too long: '%s'", name);
+		r = symlinkat(target, dirfd, tmp);
+		if (r == 0 || errno != EEXIST)
+			break;
+	}
+	if (r != 0)
+		return ck_fail_errno(CK_EIO, "cannot create a link beside '%s'", name);
+	if (renameat(dirfd, tmp, dirfd, name) != 0) {
+		enum ck_err rc = ck_fail_errno(CK_EIO, "rename '%s' to '%s'", tmp, name);
+
+		unlinkat(dirfd, tmp, 0);
+		return rc;
+	}
+	if (fsync(dirfd) != 0 && errno != EINVAL)
+		return ck_fail_errno(CK_EIO, "fsync after renaming '%s'", name);
+	return CK_OK;
+}

@@ -55,4 +55,22 @@ enum ck_err ck_write_all(int fd, const void *buf, size_t len);
 /* Overwrites then frees a buffer that held secret material. */
 void ck_free_secret(void *buf, size_t len);
 
+/* ---- relative to a directory held open (deployment, DESIGN.md §7) ----
+ * name is one entry of dirfd (no '/'); nothing here follows a symbolic
+ * link, so an account that can write the directory cannot redirect them. */
+
+/* Creates name in dirfd with O_EXCL|O_NOFOLLOW and its final mode, gives it
+ * owner uid and group gid (-1: unchanged) before any byte is written,
+ * writes it in full and fsyncs it. On failure the file is removed. */
+enum ck_err ck_write_new_at(int dirfd, const char *name, const void *buf, size_t len,
+			    mode_t mode, uid_t uid, gid_t gid);
+
+/* Makes name in dirfd a symbolic link to target atomically: a new link
+ * beside it renamed over it (whatever it was, never followed), then the
+ * directory fsync'ed. */
+enum ck_err ck_symlink_atomic_at(int dirfd, const char *target, const char *name);
+
+/* fsync of the directory dirfd (shown as what in a message). */
+enum ck_err ck_fsync_dirfd(int dirfd, const char *what);
+
 #endif

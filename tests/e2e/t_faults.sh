@@ -4,12 +4,18 @@
 # fiu-run makes the POSIX calls fail). The command must exit non-zero, say
 # why in one line, and leave the store and any existing file as they were.
 
-# faulty POINT ERRNO ARGS...: runs certkeep with POINT failing with ERRNO.
+# faulty POINT ERRNO ARGS...: runs certkeep with POINT failing with ERRNO
+# (renameat too: fiu_at.c, preloaded after fiu-run's libraries).
 faulty() {
 	local point=$1 err=$2
 	shift 2
+	[ -e "$T/fiu_at.so" ] || cc -shared -fPIC -o "$T/fiu_at.so" "$E2E_DIR/fiu_at.c" -ldl ||
+		fail "cannot build fiu_at.so"
 	E2E_LAST="fiu-run ($point=$err) certkeep $*"
-	fiu-run -x -c "enable name=$point,failinfo=$err" "$CK" "$@" > "$T/out" 2> "$T/err"
+	# shellcheck disable=SC2016
+	fiu-run -x -c "enable name=$point,failinfo=$err" \
+		sh -c 'LD_PRELOAD="$LD_PRELOAD $0" exec "$@"' "$T/fiu_at.so" "$CK" "$@" \
+		> "$T/out" 2> "$T/err"
 	RC=$?
 }
 

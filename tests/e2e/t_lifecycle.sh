@@ -174,7 +174,7 @@ lifecycle_check_restores() {
 	expect_exit 1 ck monitor --once
 	expect_exit 1 ck monitor --once
 	must ck events --id 1053 --json
-	assert_jq 'length == 2 and (.[1].Fields.Error | contains("cannot create the new files in"))'
+	assert_jq 'length == 2 and (.[1].Fields.Error | contains("cannot open the directory"))'
 	rm "$d"
 	mv "$d.away" "$d"
 	# ...and once the check passes, the binding catches up.
