@@ -304,7 +304,7 @@ static enum ck_err ca_submit(struct cli *c, int service)
 	}
 	/* What was issued is written even when a later batch failed. */
 	if (out.to_file && out.len > 0) {
-		wrc = ck_write_atomic(cli_value(c, "--out"), out.pem, out.len, 0644);
+		wrc = ck_write_output(cli_value(c, "--out"), out.pem, out.len, 0644);
 		if (rc == CK_OK)
 			rc = wrc;
 	}
@@ -376,7 +376,7 @@ static enum ck_err ca_get(struct cli *c)
 		return rc;
 	pem = json_string_value(json_object_get(out, "RawCertificate"));
 	if (file) {
-		rc = pem ? ck_write_atomic(file, pem, strlen(pem), 0644)
+		rc = pem ? ck_write_output(file, pem, strlen(pem), 0644)
 			 : ck_fail(CK_EINVAL, "request %s has no certificate (%s)", c->args[1],
 				   json_string_value(json_object_get(out, "Disposition")));
 		if (rc != CK_OK) {
