@@ -17,6 +17,7 @@
 #include "core/clock.h"
 #include "core/fileio.h"
 #include "core/strlist.h"
+#include "core/text.h"
 
 #define USAGE_CA                                                                               \
 	"ca init | install CERT | show | policy | submit CSR... | pending | approve ID | "   \
@@ -57,8 +58,10 @@ static enum ck_err ca_init(struct cli *c)
 		.request_out = cli_value(c, "--request-out"),
 	};
 	json_t *out = NULL;
-	enum ck_err rc;
+	enum ck_err rc = cli_text(c, "--name", true, &o.name);
 
+	if (rc != CK_OK)
+		return rc;
 	if (o.name == NULL)
 		return ck_fail(CK_EUSAGE, "ca init --name CN");
 	rc = cli_int(c, "--days", 1, 36500, &o.days);
@@ -269,6 +272,11 @@ static enum ck_err ca_submit(struct cli *c, int service)
 
 	if (n == 0)
 		return ck_fail(CK_EUSAGE, "ca submit CSR...");
+	rc = cli_text(c, "--requester", true, &o.requester);
+	if (rc == CK_OK)
+		rc = cli_text(c, "--email", true, &o.email);
+	if (rc != CK_OK)
+		return rc;
 	if (o.requester == NULL) {
 		/* The login name; the password database only when the
 		 * environment has none (it costs a one-certificate process). */
@@ -281,6 +289,9 @@ static enum ck_err ca_submit(struct cli *c, int service)
 			pw = getpwuid(geteuid());
 			o.requester = pw ? pw->pw_name : "unknown";
 		}
+		/* The environment is no more trusted than an option. */
+		if (!ck_utf8_valid(o.requester))
+			o.requester = "unknown";
 	}
 	rc = cli_int(c, "--days", 1, 36500, &o.days);
 	if (rc != CK_OK)
@@ -399,12 +410,16 @@ static enum ck_err ca_resolve(struct cli *c, const char *sub)
 	int64_t id = 0;
 	enum ck_err rc;
 
+	const char *reason = NULL;
+
 	if (c->nargs != 2)
 		return ck_fail(CK_EUSAGE, "ca %s ID", sub);
 	rc = parse_id(c->args[1], &id);
 	if (rc == CK_OK)
+		rc = cli_text(c, "--reason", true, &reason);
+	if (rc == CK_OK)
 		rc = sub[0] == 'a' ? ck_ca_approve(c->st, id, &out)
-				   : ck_ca_deny(c->st, id, cli_value(c, "--reason"), &out);
+				   : ck_ca_deny(c->st, id, reason, &out);
 	if (rc != CK_OK)
 		return rc;
 	if (c->json)
@@ -424,13 +439,14 @@ static enum ck_err ca_revoke(struct cli *c, bool revoke)
 	json_t *out = NULL;
 	enum ck_err rc;
 
+	const char *reason = NULL;
+
 	if (c->nargs != 2)
 		return ck_fail(CK_EUSAGE, "ca %s SERIAL", revoke ? "revoke" : "unrevoke");
-	rc = revoke ? ck_ca_revoke(c->st, c->args[1],
-				   cli_value(c, "--reason") ? cli_value(c, "--reason")
-							    : "unspecified",
-				   &out)
-		    : ck_ca_unrevoke(c->st, c->args[1], &out);
+	rc = cli_text(c, "--reason", true, &reason);
+	if (rc == CK_OK)
+		rc = revoke ? ck_ca_revoke(c->st, c->args[1], reason ? reason : "unspecified", &out)
+			    : ck_ca_unrevoke(c->st, c->args[1], &out);
 	if (rc != CK_OK)
 		return rc;
 	if (c->json)
@@ -481,8 +497,17 @@ enum ck_err cmd_ca(struct cli *c)
 		return ca_submit(c, -1);
 	/* The exit module's settings, as certutil -setreg / -setsmtpinfo. */
 	if (strcmp(sub, "setreg") == 0 || strcmp(sub, "getreg") == 0 ||
-	    strcmp(sub, "setsmtpinfo") == 0)
+	    strcmp(sub, "setsmtpinfo") == 0) {
+		int i;
+
+		/* Stored, mailed and printed: text only (a template may span
+		 * lines, so control characters are the templates' business). */
+		for (i = 1; i < c->nargs; i++)
+			if (!ck_utf8_valid(c->args[i]))
+				return ck_fail(CK_EUSAGE, "ca %s: argument %d is not valid UTF-8 text",
+					       sub, i);
 		return cmd_ca_registry(c);
+	}
 	if (c->nargs > 2)
 		return ck_fail(CK_EUSAGE, "too many arguments for 'ca %.20s'", sub);
 	if (strcmp(sub, "init") == 0 && c->nargs == 1)

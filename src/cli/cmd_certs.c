@@ -185,7 +185,9 @@ enum ck_err cmd_new(struct cli *c)
 	char thumb[41];
 	enum ck_err rc;
 
-	rc = cli_int(c, "--days", 1, CK_MAX_DAYS, &o.days);
+	rc = cli_text(c, "--friendly-name", true, &o.friendly_name);
+	if (rc == CK_OK)
+		rc = cli_int(c, "--days", 1, CK_MAX_DAYS, &o.days);
 	if (rc == CK_OK)
 		rc = services_opt(c, "--services", &o.services, &o.services_set);
 	if (rc == CK_OK)
@@ -237,6 +239,9 @@ enum ck_err cmd_import(struct cli *c)
 
 	if (cli_value(c, "--pkcs12") == NULL && cli_value(c, "--cert") == NULL)
 		return ck_fail(CK_EUSAGE, "give --cert FILE [--key FILE] or --pkcs12 FILE");
+	rc = cli_text(c, "--friendly-name", true, &o.friendly_name);
+	if (rc != CK_OK)
+		return rc;
 	if (cli_value(c, "--pkcs12") &&
 	    (cli_value(c, "--cert") || cli_value(c, "--key") || cli_value(c, "--chain")))
 		return ck_fail(CK_EUSAGE, "--pkcs12 cannot be combined with --cert, --key or --chain");
