@@ -83,8 +83,9 @@ enum ck_err cli_int(const struct cli *c, const char *name, long min, long max, i
 
 /* A free-text option that is stored (--requester, --reason, ...): NULL
  * when absent; CK_EUSAGE naming the option unless it is UTF-8 text, and,
- * when one_line, without control characters (C0 including tab, CR and LF,
- * DEL, C1): such a field goes into events, JSON and mail headers. */
+ * when one_line, CK_EINVAL if it holds control characters (C0 including
+ * tab, CR and LF, DEL, C1; the core refused CR and LF so before): such a
+ * field goes into events, JSON and mail headers. */
 enum ck_err cli_text(const struct cli *c, const char *name, bool one_line, const char **out);
 
 /* s (NULL prints as "") with control characters and bytes that are not

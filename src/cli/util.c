@@ -100,7 +100,7 @@ enum ck_err cli_text(const struct cli *c, const char *name, bool one_line, const
 		size_t n = ck_utf8_next((const unsigned char *)p, strlen(p), &cp);
 
 		if (ck_is_control(cp))
-			return ck_fail(CK_EUSAGE, "%s must be one line of text, without control "
+			return ck_fail(CK_EINVAL, "%s must be one line of text, without control "
 						  "characters", name);
 		p += n - 1;
 	}
