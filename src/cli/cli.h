@@ -81,6 +81,19 @@ enum ck_err cli_values(const struct cli *c, const char *name, char ***out, size_
 /* Integer option in [min, max]; *out untouched if absent. */
 enum ck_err cli_int(const struct cli *c, const char *name, long min, long max, int *out);
 
+/* A free-text option that is stored (--requester, --reason, ...): NULL
+ * when absent; CK_EUSAGE naming the option unless it is UTF-8 text, and,
+ * when one_line, CK_EINVAL if it holds control characters (C0 including
+ * tab, CR and LF, DEL, C1; the core refused CR and LF so before): such a
+ * field goes into events, JSON and mail headers. */
+enum ck_err cli_text(const struct cli *c, const char *name, bool one_line, const char **out);
+
+/* s (NULL prints as "") with control characters and bytes that are not
+ * UTF-8 escaped (ck_text_escape), for text output of anything that came
+ * from outside: certificate names, requester names, event messages. The
+ * result lives until 16 more calls; never NULL. */
+const char *cli_safe(const char *s);
+
 /* Prints a JSON value to stdout (sorted keys, indented) and a newline. */
 enum ck_err cli_print_json(const json_t *v);
 /* The same for a new reference, which it releases (NULL: out of memory). */

@@ -17,6 +17,7 @@
 #include "core/clock.h"
 #include "core/fileio.h"
 #include "core/strlist.h"
+#include "core/text.h"
 
 #define USAGE_CA                                                                               \
 	"ca init | install CERT | show | policy | submit CSR... | pending | approve ID | "   \
@@ -57,8 +58,10 @@ static enum ck_err ca_init(struct cli *c)
 		.request_out = cli_value(c, "--request-out"),
 	};
 	json_t *out = NULL;
-	enum ck_err rc;
+	enum ck_err rc = cli_text(c, "--name", true, &o.name);
 
+	if (rc != CK_OK)
+		return rc;
 	if (o.name == NULL)
 		return ck_fail(CK_EUSAGE, "ca init --name CN");
 	rc = cli_int(c, "--days", 1, 36500, &o.days);
@@ -70,9 +73,9 @@ static enum ck_err ca_init(struct cli *c)
 		if (o.request_out)
 			printf("CA '%s' created; its request for the parent CA is in %s ('certkeep ca "
 			       "install CERT' when issued)\n",
-			       o.name, o.request_out);
+			       cli_safe(o.name), cli_safe(o.request_out));
 		else
-			printf("CA '%s' created: serial %s, valid until %s\n", o.name,
+			printf("CA '%s' created: serial %s, valid until %s\n", cli_safe(o.name),
 			       json_string_value(json_object_get(out, "SerialNumber")),
 			       json_string_value(json_object_get(out, "NotAfter")));
 		json_decref(out);
@@ -99,7 +102,7 @@ static enum ck_err ca_install(struct cli *c)
 	if (c->json)
 		return cli_print_json_new(out);
 	printf("CA certificate installed: %s\n",
-	       json_string_value(json_object_get(out, "DistinguishedName")));
+	       cli_safe(json_string_value(json_object_get(out, "DistinguishedName"))));
 	json_decref(out);
 	return CK_OK;
 }
@@ -132,7 +135,7 @@ static enum ck_err ca_policy(struct cli *c)
 	if (c->json)
 		return cli_print_json_new(out);
 	json_object_foreach(out, k, v)
-		printf("%-32s %s\n", k, json_string_value(v));
+		printf("%-32s %s\n", k, cli_safe(json_string_value(v)));
 	json_decref(out);
 	return CK_OK;
 }
@@ -146,10 +149,10 @@ static enum ck_err ca_show(struct cli *c)
 		return rc;
 	if (c->json)
 		return cli_print_json_new(out);
-	printf("CA %s\n", json_string_value(json_object_get(out, "CAName")));
+	printf("CA %s\n", cli_safe(json_string_value(json_object_get(out, "CAName"))));
 	if (json_object_get(out, "SerialNumber"))
 		printf("  subject %s\n  serial %s\n  valid until %s\n  SHA-1 %s\n",
-		       json_string_value(json_object_get(out, "DistinguishedName")),
+		       cli_safe(json_string_value(json_object_get(out, "DistinguishedName"))),
 		       json_string_value(json_object_get(out, "SerialNumber")),
 		       json_string_value(json_object_get(out, "NotAfter")),
 		       json_string_value(json_object_get(out, "CertificateHash")));
@@ -232,10 +235,10 @@ static int report_one(json_t *res, struct submit_out *s)
 	s->count++;
 	if (pem == NULL)
 		return status_line(s, "Request %lld: %s (%s)\n", id, disp,
-				   json_string_value(json_object_get(res, "DispositionMessage")));
+				   cli_safe(json_string_value(json_object_get(res, "DispositionMessage"))));
 	rc = status_line(s, "Request %lld: %s, serial %s, %s\n", id, disp,
 			 json_string_value(json_object_get(res, "SerialNumber")),
-			 json_string_value(json_object_get(res, "DistinguishedName")));
+			 cli_safe(json_string_value(json_object_get(res, "DistinguishedName"))));
 	if (rc != 0)
 		return rc;
 	if (!s->to_file)
@@ -269,6 +272,11 @@ static enum ck_err ca_submit(struct cli *c, int service)
 
 	if (n == 0)
 		return ck_fail(CK_EUSAGE, "ca submit CSR...");
+	rc = cli_text(c, "--requester", true, &o.requester);
+	if (rc == CK_OK)
+		rc = cli_text(c, "--email", true, &o.email);
+	if (rc != CK_OK)
+		return rc;
 	if (o.requester == NULL) {
 		/* The login name; the password database only when the
 		 * environment has none (it costs a one-certificate process). */
@@ -281,6 +289,9 @@ static enum ck_err ca_submit(struct cli *c, int service)
 			pw = getpwuid(geteuid());
 			o.requester = pw ? pw->pw_name : "unknown";
 		}
+		/* The environment is no more trusted than an option. */
+		if (!ck_utf8_valid(o.requester))
+			o.requester = "unknown";
 	}
 	rc = cli_int(c, "--days", 1, 36500, &o.days);
 	if (rc != CK_OK)
@@ -304,7 +315,7 @@ static enum ck_err ca_submit(struct cli *c, int service)
 	}
 	/* What was issued is written even when a later batch failed. */
 	if (out.to_file && out.len > 0) {
-		wrc = ck_write_atomic(cli_value(c, "--out"), out.pem, out.len, 0644);
+		wrc = ck_write_output(cli_value(c, "--out"), out.pem, out.len, 0644);
 		if (rc == CK_OK)
 			rc = wrc;
 	}
@@ -330,7 +341,8 @@ static int list_row(const struct store_ca_request *r, void *arg)
 	if (r->not_after)
 		ck_time_format(r->not_after, when, sizeof(when));
 	if (printf("%-6lld %-8s %-32s %-20s %s\n", (long long)r->id, r->status,
-		   r->serial[0] ? r->serial : "-", when[0] ? when : "-", r->subject) < 0)
+		   r->serial[0] ? r->serial : "-", when[0] ? when : "-",
+		   cli_safe(r->subject)) < 0)
 		return CK_EIO;
 	return 0;
 }
@@ -376,7 +388,7 @@ static enum ck_err ca_get(struct cli *c)
 		return rc;
 	pem = json_string_value(json_object_get(out, "RawCertificate"));
 	if (file) {
-		rc = pem ? ck_write_atomic(file, pem, strlen(pem), 0644)
+		rc = pem ? ck_write_output(file, pem, strlen(pem), 0644)
 			 : ck_fail(CK_EINVAL, "request %s has no certificate (%s)", c->args[1],
 				   json_string_value(json_object_get(out, "Disposition")));
 		if (rc != CK_OK) {
@@ -399,12 +411,16 @@ static enum ck_err ca_resolve(struct cli *c, const char *sub)
 	int64_t id = 0;
 	enum ck_err rc;
 
+	const char *reason = NULL;
+
 	if (c->nargs != 2)
 		return ck_fail(CK_EUSAGE, "ca %s ID", sub);
 	rc = parse_id(c->args[1], &id);
 	if (rc == CK_OK)
+		rc = cli_text(c, "--reason", true, &reason);
+	if (rc == CK_OK)
 		rc = sub[0] == 'a' ? ck_ca_approve(c->st, id, &out)
-				   : ck_ca_deny(c->st, id, cli_value(c, "--reason"), &out);
+				   : ck_ca_deny(c->st, id, reason, &out);
 	if (rc != CK_OK)
 		return rc;
 	if (c->json)
@@ -424,20 +440,21 @@ static enum ck_err ca_revoke(struct cli *c, bool revoke)
 	json_t *out = NULL;
 	enum ck_err rc;
 
+	const char *reason = NULL;
+
 	if (c->nargs != 2)
 		return ck_fail(CK_EUSAGE, "ca %s SERIAL", revoke ? "revoke" : "unrevoke");
-	rc = revoke ? ck_ca_revoke(c->st, c->args[1],
-				   cli_value(c, "--reason") ? cli_value(c, "--reason")
-							    : "unspecified",
-				   &out)
-		    : ck_ca_unrevoke(c->st, c->args[1], &out);
+	rc = cli_text(c, "--reason", true, &reason);
+	if (rc == CK_OK)
+		rc = revoke ? ck_ca_revoke(c->st, c->args[1], reason ? reason : "unspecified", &out)
+			    : ck_ca_unrevoke(c->st, c->args[1], &out);
 	if (rc != CK_OK)
 		return rc;
 	if (c->json)
 		return cli_print_json_new(out);
 	printf("Certificate %s: %s%s%s\n", json_string_value(json_object_get(out, "SerialNumber")),
 	       revoke ? "revoked (" : "no longer on hold",
-	       revoke ? json_string_value(json_object_get(out, "RevokedReason")) : "",
+	       revoke ? cli_safe(json_string_value(json_object_get(out, "RevokedReason"))) : "",
 	       revoke ? ")" : "");
 	json_decref(out);
 	return CK_OK;
@@ -467,7 +484,7 @@ static enum ck_err ca_crl(struct cli *c)
 		printf("CRL %lld (%lld revoked) written to %s; next update %s\n",
 		       (long long)json_integer_value(json_object_get(out, "CRLNumber")),
 		       (long long)json_integer_value(json_object_get(out, "RevokedCount")),
-		       json_string_value(json_object_get(out, "Path")),
+		       cli_safe(json_string_value(json_object_get(out, "Path"))),
 		       json_string_value(json_object_get(out, "NextUpdate")));
 	json_decref(out);
 	return rc;
@@ -481,8 +498,17 @@ enum ck_err cmd_ca(struct cli *c)
 		return ca_submit(c, -1);
 	/* The exit module's settings, as certutil -setreg / -setsmtpinfo. */
 	if (strcmp(sub, "setreg") == 0 || strcmp(sub, "getreg") == 0 ||
-	    strcmp(sub, "setsmtpinfo") == 0)
+	    strcmp(sub, "setsmtpinfo") == 0) {
+		int i;
+
+		/* Stored, mailed and printed: text only (a template may span
+		 * lines, so control characters are the templates' business). */
+		for (i = 1; i < c->nargs; i++)
+			if (!ck_utf8_valid(c->args[i]))
+				return ck_fail(CK_EUSAGE, "ca %s: argument %d is not valid UTF-8 text",
+					       sub, i);
 		return cmd_ca_registry(c);
+	}
 	if (c->nargs > 2)
 		return ck_fail(CK_EUSAGE, "too many arguments for 'ca %.20s'", sub);
 	if (strcmp(sub, "init") == 0 && c->nargs == 1)

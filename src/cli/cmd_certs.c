@@ -57,14 +57,14 @@ static enum ck_err print_fields(const json_t *o)
 		v = json_object_get(o, keys[i]);
 		printf("%-20s : ", keys[i]);
 		if (json_is_string(v)) {
-			printf("%s", json_string_value(v));
+			printf("%s", cli_safe(json_string_value(v)));
 		} else if (json_is_array(v)) {
 			size_t a;
 
 			printf("{");
 			for (a = 0; a < json_array_size(v); a++)
 				printf("%s%s", a ? ", " : "",
-				       json_string_value(json_array_get(v, a)));
+				       cli_safe(json_string_value(json_array_get(v, a))));
 			printf("}");
 		} else if (json_is_boolean(v)) {
 			printf("%s", json_is_true(v) ? "True" : "False");
@@ -135,7 +135,7 @@ static int list_item(json_t *item, void *arg)
 		       json_string_value(json_object_get(item, "Thumbprint")),
 		       json_string_value(json_object_get(item, "Services")),
 		       json_string_value(json_object_get(item, "Status")), nb ? nb : "-",
-		       json_string_value(json_object_get(item, "Subject")));
+		       cli_safe(json_string_value(json_object_get(item, "Subject"))));
 	}
 	out->count++;
 	return ferror(stdout) ? CK_EIO : 0;
@@ -185,7 +185,9 @@ enum ck_err cmd_new(struct cli *c)
 	char thumb[41];
 	enum ck_err rc;
 
-	rc = cli_int(c, "--days", 1, CK_MAX_DAYS, &o.days);
+	rc = cli_text(c, "--friendly-name", true, &o.friendly_name);
+	if (rc == CK_OK)
+		rc = cli_int(c, "--days", 1, CK_MAX_DAYS, &o.days);
 	if (rc == CK_OK)
 		rc = services_opt(c, "--services", &o.services, &o.services_set);
 	if (rc == CK_OK)
@@ -237,6 +239,9 @@ enum ck_err cmd_import(struct cli *c)
 
 	if (cli_value(c, "--pkcs12") == NULL && cli_value(c, "--cert") == NULL)
 		return ck_fail(CK_EUSAGE, "give --cert FILE [--key FILE] or --pkcs12 FILE");
+	rc = cli_text(c, "--friendly-name", true, &o.friendly_name);
+	if (rc != CK_OK)
+		return rc;
 	if (cli_value(c, "--pkcs12") &&
 	    (cli_value(c, "--cert") || cli_value(c, "--key") || cli_value(c, "--chain")))
 		return ck_fail(CK_EUSAGE, "--pkcs12 cannot be combined with --cert, --key or --chain");

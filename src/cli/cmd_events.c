@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "core/clock.h"
 #include "core/events.h"
+#include "core/text.h"
 
 struct events_out {
 	bool json;
@@ -22,12 +23,16 @@ static int print_event(const struct store_event *ev, void *arg)
 
 	ck_time_format(ev->time, when, sizeof(when));
 	if (out->json) {
+		/* jansson refuses a string that is not UTF-8 (json_pack then
+		 * fails as if out of memory); an old message shows escaped. */
 		json_error_t jerr;
 		json_t *fields = json_loads(ev->fields, 0, &jerr);
 		json_t *o = json_pack("{s:I, s:s, s:i, s:s, s:s, s:s, s:s, s:o}", "Seq",
 				      (json_int_t)ev->seq, "Time", when, "Id", ev->id, "Name",
 				      kind ? kind->name : "Unknown", "Level", ev->level, "Source",
-				      ev->source, "Message", ev->message, "Fields",
+				      ev->source, "Message",
+				      ck_utf8_valid(ev->message) ? ev->message : cli_safe(ev->message),
+				      "Fields",
 				      fields ? fields : json_object());
 
 		int r;
@@ -39,8 +44,8 @@ static int print_event(const struct store_event *ev, void *arg)
 		if (r != 0)
 			return r;
 	} else {
-		printf("%6lld  %s  %5d  %-7s  %s\n", (long long)ev->seq, when, ev->id, ev->level,
-		       ev->message);
+		printf("%6lld  %s  %5d  %-7s  %s\n", (long long)ev->seq, when, ev->id,
+		       cli_safe(ev->level), cli_safe(ev->message));
 	}
 	out->count++;
 	return ferror(stdout) ? CK_EIO : 0;

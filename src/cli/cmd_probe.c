@@ -32,13 +32,13 @@ enum ck_err cmd_probe(struct cli *c)
 	} else {
 		const char *sel = json_string_value(json_object_get(out, "Selected"));
 
-		printf("%s serves %s %s (%s, %s)\n", c->args[0],
+		printf("%s serves %s %s (%s, %s)\n", cli_safe(c->args[0]),
 		       json_string_value(json_object_get(served, "Thumbprint")),
-		       json_string_value(json_object_get(served, "Subject")),
+		       cli_safe(json_string_value(json_object_get(served, "Subject"))),
 		       json_string_value(json_object_get(served, "Status")),
 		       json_string_value(json_object_get(out, "Protocol")));
 		printf("  holds %s: %s; in the store: %s; selected by certkeep: %s%s\n",
-		       json_string_value(json_object_get(out, "Name")),
+		       cli_safe(json_string_value(json_object_get(out, "Name"))),
 		       json_is_true(json_object_get(served, "HoldsName")) ? "yes" : "NO",
 		       json_is_true(json_object_get(out, "InStore")) ? "yes" : "no",
 		       sel ? sel : "none", ok ? " (the same)" : " (DIFFERENT)");

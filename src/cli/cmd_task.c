@@ -30,7 +30,7 @@ static enum ck_err print_list(struct cli *c, json_t *list, bool runs)
 		else
 			printf("%lld  on %d  %s\n", (long long)json_integer_value(json_object_get(o, "Id")),
 			       (int)json_integer_value(json_object_get(o, "On")),
-			       json_string_value(json_object_get(o, "Run")));
+			       cli_safe(json_string_value(json_object_get(o, "Run"))));
 	}
 	if (json_array_size(list) == 0)
 		fprintf(stderr, "no %s\n", runs ? "task runs" : "tasks");
@@ -45,10 +45,14 @@ enum ck_err cmd_task(struct cli *c)
 	enum ck_err rc;
 
 	if (strcmp(sub, "add") == 0) {
-		const char *cmd = cli_value(c, "--run");
+		const char *cmd = NULL;
 		int on = 0, timeout = 0;
 		int64_t id = 0;
 
+		/* A script may hold tabs and newlines, but must be text. */
+		rc = cli_text(c, "--run", false, &cmd);
+		if (rc != CK_OK)
+			return rc;
 		if (cli_value(c, "--on") == NULL || cmd == NULL || c->nargs != 1)
 			return ck_fail(CK_EUSAGE, "task add --on EVENT_ID --run CMD");
 		rc = cli_int(c, "--on", 1, 1000000, &on);

@@ -27,7 +27,7 @@ static const struct opt_spec new_opts[] = {
 	{ "--services", OPT_VALUE, "LIST", "services (default IMAP,POP,SMTP)" },
 	{ "--days", OPT_VALUE, "N", "validity in days (default 1826)" },
 	{ "--key", OPT_VALUE, "TYPE", "ec:P-256 (default), ec:P-384, ec:P-521, rsa:BITS (2048 to 16384)" },
-	{ "--friendly-name", OPT_VALUE, "TEXT", "a label shown by show" },
+	{ "--friendly-name", OPT_VALUE, "TEXT", "a label shown by show (one line of UTF-8 text)" },
 	{ "--request-out", OPT_VALUE, "FILE", "write a PKCS#10 request instead; the key stays in the store" },
 	{ 0 },
 };
@@ -39,12 +39,12 @@ static const struct opt_spec import_opts[] = {
 	{ "--pkcs12", OPT_VALUE, "FILE", "a PKCS#12 (.pfx/.p12) file instead of --cert/--key" },
 	{ "--password-stdin", OPT_FLAG, NULL, "read the PKCS#12 password from stdin's first line" },
 	{ "--services", OPT_VALUE, "LIST", "enable these services" },
-	{ "--friendly-name", OPT_VALUE, "TEXT", "a label shown by show" },
+	{ "--friendly-name", OPT_VALUE, "TEXT", "a label shown by show (one line of UTF-8 text)" },
 	{ 0 },
 };
 
 static const struct opt_spec export_opts[] = {
-	{ "--out", OPT_VALUE, "FILE", "write to FILE (atomically) instead of stdout" },
+	{ "--out", OPT_VALUE, "FILE", "write to FILE (atomically; a device or FIFO in place) instead of stdout" },
 	{ "--with-key", OPT_FLAG, NULL, "include the private key (needs --out; file mode 0600)" },
 	{ "--pkcs12", OPT_FLAG, NULL, "write PKCS#12 with the key (needs --out and a password)" },
 	{ "--password-stdin", OPT_FLAG, NULL, "read the PKCS#12 password from stdin's first line" },
@@ -159,9 +159,9 @@ static const struct opt_spec ca_opts[] = {
 	{ "--days", OPT_VALUE, "N", "validity: of the CA (init; default 3650) or of certificates (submit; default 365, capped by policy)" },
 	{ "--key", OPT_VALUE, "TYPE", "the CA key: ec:P-256 (default), ec:P-384, ec:P-521, rsa:BITS (init)" },
 	{ "--request-out", OPT_VALUE, "FILE", "make a request for a parent CA instead of a self-signed CA (init)" },
-	{ "--requester", OPT_VALUE, "NAME", "RequesterName of the request (submit; default: the user)" },
+	{ "--requester", OPT_VALUE, "NAME", "RequesterName of the request (submit; default: the user; one line of UTF-8 text)" },
 	{ "--email", OPT_VALUE, "ADDR", "RequesterEmail: where the exit module mails the result (submit)" },
-	{ "--out", OPT_VALUE, "FILE", "write the certificates (submit, get) or the CRL (crl) to FILE, atomically" },
+	{ "--out", OPT_VALUE, "FILE", "write the certificates (submit, get) or the CRL (crl) to FILE (atomically; a device or FIFO in place)" },
 	{ "--issued", OPT_FLAG, NULL, "only issued certificates (list)" },
 	{ "--revoked", OPT_FLAG, NULL, "only revoked certificates (list)" },
 	{ "--pending", OPT_FLAG, NULL, "only pending requests (list)" },

@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "core/fileio.h"
 #include "core/strlist.h"
+#include "core/text.h"
 
 bool cli_flag(const struct cli *c, const char *name)
 {
@@ -83,6 +84,45 @@ enum ck_err cli_int(const struct cli *c, const char *name, long min, long max, i
 			       name, min, max, v);
 	*out = (int)n;
 	return CK_OK;
+}
+
+enum ck_err cli_text(const struct cli *c, const char *name, bool one_line, const char **out)
+{
+	const char *v = cli_value(c, name), *p;
+
+	*out = NULL;
+	if (v == NULL)
+		return CK_OK;
+	if (!ck_utf8_valid(v))
+		return ck_fail(CK_EUSAGE, "%s is not valid UTF-8 text", name);
+	for (p = v; one_line && *p; p++) {
+		uint32_t cp;
+		size_t n = ck_utf8_next((const unsigned char *)p, strlen(p), &cp);
+
+		if (ck_is_control(cp))
+			return ck_fail(CK_EINVAL, "%s must be one line of text, without control "
+						  "characters", name);
+		p += n - 1;
+	}
+	*out = v;
+	return CK_OK;
+}
+
+const char *cli_safe(const char *s)
+{
+	static char *ring[16];
+	static size_t next;
+	char *e;
+
+	if (s == NULL)
+		return "";
+	e = ck_text_escape(s, strlen(s));
+	if (e == NULL)
+		return "?"; /* out of memory: print nothing of it rather than raw */
+	free(ring[next]);
+	ring[next] = e;
+	next = (next + 1) % (sizeof(ring) / sizeof(ring[0]));
+	return e;
 }
 
 enum ck_err cli_print_json(const json_t *v)

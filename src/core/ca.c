@@ -229,7 +229,7 @@ enum ck_err ck_ca_init(struct store *st, const struct ck_ca_init_opts *o, json_t
 				   o->name, key_type);
 	/* The request file last: if it cannot be written, nothing stays. */
 	if (rc == CK_OK && o->request_out)
-		rc = ck_write_atomic(o->request_out, req_pem, req_len, 0644);
+		rc = ck_write_output(o->request_out, req_pem, req_len, 0644);
 	if (rc == CK_OK)
 		rc = ck_commit(st);
 	else

@@ -231,7 +231,7 @@ enum ck_err ck_ca_crl(struct store *st, const struct ck_ca_crl_opts *o, json_t *
 			  : ck_fail(CK_ENOMEM, "out of memory");
 	}
 	if (rc == CK_OK && path)
-		rc = ck_write_atomic(path, data, len, 0644);
+		rc = ck_write_output(path, data, len, 0644);
 	rc = finish(st, rc, out);
 	if (rc == CK_OK && path == NULL) {
 		*pem_out = (char *)data;

@@ -221,7 +221,7 @@ enum ck_err ck_export(struct store *st, const char *thumb, const struct ck_expor
 	/* Written while the transaction is open: if the output cannot be
 	 * written, the event is rolled back with it. */
 	if (rc == CK_OK)
-		rc = o->out ? ck_write_atomic(o->out, data, data_len,
+		rc = o->out ? ck_write_output(o->out, data, data_len,
 					      (o->with_key || o->pkcs12) ? 0600 : 0644)
 			    : o->sink(data, data_len, o->sink_arg);
 	if (rc == CK_OK)

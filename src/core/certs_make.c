@@ -218,7 +218,7 @@ static enum ck_err new_request(struct store *st, const struct ck_new_opts *o,
 	/* The file is written last, atomically: if it cannot be, the store
 	 * keeps nothing of the request either. */
 	if (rc == CK_OK)
-		rc = ck_write_atomic(o->request_out, req_pem, req_len, 0644);
+		rc = ck_write_output(o->request_out, req_pem, req_len, 0644);
 	if (rc != CK_OK) {
 		ck_rollback(st);
 		goto out;

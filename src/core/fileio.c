@@ -8,11 +8,13 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 enum ck_err ck_read_file(const char *path, size_t max, uint8_t **buf, size_t *len)
@@ -215,6 +217,178 @@ fail:
 		close(fd);
 	unlink(tmp);
 	return rc;
+}
+
+/* The descriptor a name such as /dev/stdout or /proc/self/fd/3 stands
+ * for, or -1: such a name is our own open file, not a place to create one. */
+static int own_fd_of(const char *name)
+{
+	static const char *const dirs[] = { "/dev/fd/", "/proc/self/fd/", "/proc/thread-self/fd/" };
+	size_t i;
+
+	if (strcmp(name, "/dev/stdin") == 0)
+		return STDIN_FILENO;
+	if (strcmp(name, "/dev/stdout") == 0)
+		return STDOUT_FILENO;
+	if (strcmp(name, "/dev/stderr") == 0)
+		return STDERR_FILENO;
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		size_t n = strlen(dirs[i]);
+		const char *p = name + n;
+		char *end;
+		long fd;
+
+		if (strncmp(name, dirs[i], n) != 0 || *p < '0' || *p > '9')
+			continue;
+		errno = 0;
+		fd = strtol(p, &end, 10);
+		if (errno == 0 && *end == '\0' && fd <= INT_MAX)
+			return (int)fd;
+	}
+	return -1;
+}
+
+static const char *file_kind(mode_t m)
+{
+	return S_ISDIR(m) ? "a directory" : S_ISBLK(m) ? "a block device" :
+	       S_ISSOCK(m) ? "a socket" : S_ISLNK(m) ? "a symbolic link" : "not a regular file";
+}
+
+/* Our own descriptor: written where it stands (a shell's "> file" or
+ * ">> file" keeps its meaning), never closed. */
+static enum ck_err write_own_fd(int fd, const char *path, const void *buf, size_t len)
+{
+	struct stat st;
+	enum ck_err rc;
+
+	if (fstat(fd, &st) != 0)
+		return ck_fail_errno(CK_EIO, "cannot write '%s' (descriptor %d)", path, fd);
+	rc = ck_write_all(fd, buf, len);
+	if (rc != CK_OK)
+		ck_errmsg_prefix("cannot write '%s'", path);
+	return rc;
+}
+
+/* A character device or FIFO, written in place: no O_CREAT, no O_TRUNC.
+ * O_NONBLOCK makes opening a FIFO without a reader fail (ENXIO) instead of
+ * waiting forever; a reader gets two seconds to appear. The descriptor must
+ * be the very file *want describes, not one swapped in since. */
+static enum ck_err write_special(const char *path, const struct stat *want, bool follow,
+				 const void *buf, size_t len)
+{
+	const struct timespec pause = { 0, 20 * 1000 * 1000 };
+	struct stat st;
+	enum ck_err rc = CK_ERROR;
+	int fd = -1, flags, tries;
+
+	for (tries = 0; tries < 100; tries++) {
+		fd = open(path, O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC |
+					(follow ? 0 : O_NOFOLLOW));
+		if (fd >= 0 || errno != ENXIO || !S_ISFIFO(want->st_mode))
+			break;
+		nanosleep(&pause, NULL);
+	}
+	if (fd < 0) {
+		if (errno == ENXIO && S_ISFIFO(want->st_mode))
+			return ck_fail(CK_EIO, "no process reads the FIFO '%s'", path);
+		return ck_fail_errno(CK_EIO, "cannot open '%s'", path);
+	}
+	if (fstat(fd, &st) != 0) {
+		rc = ck_fail_errno(CK_EIO, "fstat '%s'", path);
+		goto out;
+	}
+	if ((st.st_mode & S_IFMT) != (want->st_mode & S_IFMT) || st.st_dev != want->st_dev ||
+	    st.st_ino != want->st_ino) {
+		rc = ck_fail(CK_EIO, "'%s' changed while it was opened; nothing written", path);
+		goto out;
+	}
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+		rc = ck_fail_errno(CK_EIO, "fcntl '%s'", path);
+		goto out;
+	}
+	rc = ck_write_all(fd, buf, len);
+	if (rc != CK_OK) {
+		ck_errmsg_prefix("cannot write '%s'", path);
+		goto out;
+	}
+	flags = close(fd);
+	fd = -1;
+	if (flags != 0)
+		rc = ck_fail_errno(CK_EIO, "close '%s'", path);
+out:
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/* A symbolic link that is no device, FIFO or descriptor of ours: as root,
+ * following a link someone else made would let them aim our write at any
+ * file. So the link and the file it resolves to must be ours, and the
+ * file's directory writable by nobody else (where the rename happens). */
+static enum ck_err write_via_link(const char *path, const struct stat *link, const void *buf,
+				  size_t len, mode_t mode)
+{
+	char target[PATH_MAX], real[PATH_MAX], dir[PATH_MAX];
+	struct stat st, rst, dst;
+	ssize_t n;
+	int fd;
+
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return ck_fail_errno(CK_EIO, "readlink '%s'", path);
+	target[n] = '\0';
+	fd = own_fd_of(target);
+	if (fd >= 0)
+		return write_own_fd(fd, path, buf, len);
+	if (stat(path, &st) != 0)
+		return ck_fail_errno(CK_EINVAL, "cannot follow the symbolic link '%s'", path);
+	if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))
+		return write_special(path, &st, true, buf, len);
+	if (!S_ISREG(st.st_mode))
+		return ck_fail(CK_EINVAL, "'%s' leads to %s; nothing written", path,
+			       file_kind(st.st_mode));
+	if (link->st_uid != geteuid())
+		return ck_fail(CK_EINVAL,
+			       "'%s' is a symbolic link owned by another account (uid %lu): "
+			       "not followed; give the file itself",
+			       path, (unsigned long)link->st_uid);
+	if (realpath(path, real) == NULL)
+		return ck_fail_errno(CK_EINVAL, "cannot follow the symbolic link '%s'", path);
+	dir_of(real, dir, sizeof(dir));
+	if (stat(real, &rst) != 0 || stat(dir, &dst) != 0)
+		return ck_fail_errno(CK_EINVAL, "cannot follow the symbolic link '%s'", path);
+	if (rst.st_dev != st.st_dev || rst.st_ino != st.st_ino || rst.st_uid != geteuid())
+		return ck_fail(CK_EINVAL,
+			       "'%s' leads to '%s', owned by another account: not followed", path,
+			       real);
+	if ((dst.st_uid != geteuid() && dst.st_uid != 0) || (dst.st_mode & (S_IWGRP | S_IWOTH)))
+		return ck_fail(CK_EINVAL,
+			       "'%s' leads to '%s', in a directory other accounts can write: "
+			       "not followed",
+			       path, real);
+	return ck_write_atomic(real, buf, len, mode);
+}
+
+enum ck_err ck_write_output(const char *path, const void *buf, size_t len, mode_t mode)
+{
+	struct stat st;
+	int fd = own_fd_of(path);
+
+	if (fd >= 0)
+		return write_own_fd(fd, path, buf, len);
+	if (lstat(path, &st) != 0) {
+		if (errno == ENOENT)
+			return ck_write_atomic(path, buf, len, mode);
+		return ck_fail_errno(CK_EIO, "cannot write '%s'", path);
+	}
+	if (S_ISREG(st.st_mode))
+		return ck_write_atomic(path, buf, len, mode);
+	if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))
+		return write_special(path, &st, false, buf, len);
+	if (S_ISLNK(st.st_mode))
+		return write_via_link(path, &st, buf, len, mode);
+	return ck_fail(CK_EINVAL, "'%s' is %s; nothing written", path, file_kind(st.st_mode));
 }
 
 void ck_free_secret(void *buf, size_t len)

@@ -37,6 +37,23 @@ enum ck_err ck_write_atomic(const char *path, const void *buf, size_t len, mode_
 enum ck_err ck_write_atomic_owned(const char *path, const void *buf, size_t len, mode_t mode,
 				  uid_t uid, gid_t gid);
 
+/*
+ * Writes buf to a file the user named (--out, --request-out, the CRL's
+ * publish path). A regular file or a new one is written as ck_write_atomic
+ * does (mode: a key's 0600 from the first byte). A character device or a
+ * FIFO is written in place, never replaced: opened without O_CREAT or
+ * O_TRUNC, and checked (fstat) to be the very file looked at. /dev/stdout,
+ * /dev/stderr, /dev/fd/N and /proc/self/fd/N (or a link to one of them) are
+ * our own descriptor N, written where it stands, as a shell redirection
+ * expects. Any other symbolic link is followed only when it and the regular
+ * file it resolves to are ours (owned by the effective uid) and the resolved
+ * file's directory is writable by nobody else: then that file is replaced
+ * atomically and the link stays. Anything else (a directory, a socket, a
+ * block device, a link another account could have planted) is refused and
+ * left alone.
+ */
+enum ck_err ck_write_output(const char *path, const void *buf, size_t len, mode_t mode);
+
 /* Creates a new file with O_EXCL and mode, writes it in full and fsyncs it;
  * fails with CK_EEXIST if it exists. Used for key files, born private. */
 enum ck_err ck_write_new(const char *path, const void *buf, size_t len, mode_t mode);

@@ -268,10 +268,23 @@ static const char *const migrations[] = { schema_v1, schema_v2, schema_v3, schem
 					  schema_v6, schema_v7, schema_v8, schema_v9,
 					  schema_v10, schema_v11 };
 
+/* SQLite's message, made to name the real cause: SQLITE_FULL is the disk
+ * (certkeep sets no page limit), and an I/O error carries the errno SQLite
+ * saw. */
+static enum ck_err fail_sqlite(struct store *st, const char *what, const char *msg)
+{
+	int code = sqlite3_errcode(st->db), sys = sqlite3_system_errno(st->db);
+
+	if (code == SQLITE_FULL)
+		return ck_fail(CK_ESTORE, "%s: %s (%s)", what, strerror(ENOSPC), msg);
+	if ((code & 0xff) == SQLITE_IOERR && sys != 0)
+		return ck_fail(CK_ESTORE, "%s: %s: %s", what, msg, strerror(sys));
+	return ck_fail(code == SQLITE_BUSY ? CK_ETEMP : CK_ESTORE, "%s: %s", what, msg);
+}
+
 enum ck_err store_fail_db(struct store *st, const char *what)
 {
-	return ck_fail(sqlite3_errcode(st->db) == SQLITE_BUSY ? CK_ETEMP : CK_ESTORE,
-		       "%s: %s", what, sqlite3_errmsg(st->db));
+	return fail_sqlite(st, what, sqlite3_errmsg(st->db));
 }
 
 enum ck_err store_prepare(struct store *st, const char *sql, sqlite3_stmt **stmt)
@@ -401,14 +414,27 @@ static enum ck_err exec_sql(struct store *st, const char *sql, const char *what)
 	char *msg = NULL;
 
 	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		enum ck_err rc = ck_fail(sqlite3_errcode(st->db) == SQLITE_BUSY ? CK_ETEMP
-										 : CK_ESTORE,
-					 "%s: %s", what, msg ? msg : sqlite3_errmsg(st->db));
+		enum ck_err rc = fail_sqlite(st, what, msg ? msg : sqlite3_errmsg(st->db));
 
 		sqlite3_free(msg);
 		return rc;
 	}
 	return CK_OK;
+}
+
+/* Ends the open transaction, if SQLite has not already done so itself
+ * (SQLITE_FULL, SQLITE_IOERR and SQLITE_NOMEM may roll back on their own;
+ * a ROLLBACK then fails with "no transaction is active"). The message that
+ * matters is the first failure's, which the rollback must never replace. */
+static void rollback_keep_message(struct store *st)
+{
+	char first[1024];
+
+	if (sqlite3_get_autocommit(st->db))
+		return;
+	snprintf(first, sizeof(first), "%s", ck_errmsg());
+	exec_sql(st, "ROLLBACK", "rollback");
+	ck_fail(CK_ESTORE, "%s", first);
 }
 
 static enum ck_err user_version(struct store *st, int *v)
@@ -453,13 +479,12 @@ static enum ck_err migrate(struct store *st)
 			if (rc == CK_OK)
 				rc = exec_sql(st, bump, "migration");
 		}
+		if (rc == CK_OK)
+			rc = exec_sql(st, "COMMIT", "migration");
 		if (rc != CK_OK) {
-			exec_sql(st, "ROLLBACK", "rollback");
+			rollback_keep_message(st);
 			return rc;
 		}
-		rc = exec_sql(st, "COMMIT", "migration");
-		if (rc != CK_OK)
-			return rc;
 		rc = user_version(st, &v);
 		if (rc != CK_OK)
 			return rc;
@@ -639,7 +664,7 @@ void store_rollback(struct store *st)
 
 	if (st == NULL || !st->in_tx)
 		return;
-	exec_sql(st, "ROLLBACK", "rollback");
+	rollback_keep_message(st);
 	st->in_tx = false;
 	for (i = 0; i < st->n_created; i++) {
 		char path[PATH_MAX];
