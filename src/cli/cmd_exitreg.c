@@ -19,18 +19,18 @@ static void print_entry(const json_t *e)
 	size_t i;
 
 	if (!json_is_array(v)) {
-		printf("%s = %s%s\n", key, json_string_value(v), def ? "  (default)" : "");
+		printf("%s = %s%s\n", key, cli_safe(json_string_value(v)), def ? "  (default)" : "");
 		return;
 	}
 	if (strcmp(json_string_value(json_object_get(e, "Type")), "lines") == 0) {
 		printf("%s%s =\n", key, def ? "  (default)" : "");
 		for (i = 0; i < json_array_size(v); i++)
-			printf("    %s\n", json_string_value(json_array_get(v, i)));
+			printf("    %s\n", cli_safe(json_string_value(json_array_get(v, i))));
 		return;
 	}
 	printf("%s = ", key);
 	for (i = 0; i < json_array_size(v); i++)
-		printf("%s%s", i ? "; " : "", json_string_value(json_array_get(v, i)));
+		printf("%s%s", i ? "; " : "", cli_safe(json_string_value(json_array_get(v, i))));
 	printf("%s\n", def ? "  (default)" : "");
 }
 

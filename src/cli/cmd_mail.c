@@ -29,11 +29,12 @@ static enum ck_err list(struct cli *c)
 		       (long long)json_integer_value(json_object_get(r, "Attempts")),
 		       (long long)json_integer_value(json_object_get(r, "EventId")));
 		for (j = 0; j < json_array_size(to); j++)
-			printf("%s%s", j ? ", " : "", json_string_value(json_array_get(to, j)));
+			printf("%s%s", j ? ", " : "",
+			       cli_safe(json_string_value(json_array_get(to, j))));
 		printf("%s\n    %s\n", json_array_size(to) ? "" : "(nobody)",
-		       json_string_value(json_object_get(r, "Subject")));
+		       cli_safe(json_string_value(json_object_get(r, "Subject"))));
 		if (err && *err)
-			printf("    last error: %s\n", err);
+			printf("    last error: %s\n", cli_safe(err));
 	}
 	if (json_array_size(rows) == 0)
 		fprintf(stderr, "no %smail in the outbox\n", cli_flag(c, "--failed") ? "failed " : "");
