@@ -911,7 +911,7 @@ static void test_service_socket(void **state)
 	int c, other;
 
 	snprintf(sock, sizeof(sock), "%s/%s", f->dir, CK_CA_SERVICE_SOCKET);
-	assert_int_equal(ck_ca_service_connect(f->dir), -1); /* none yet */
+	assert_int_equal(ck_ca_service_connect(f->dir, in, 1), -1); /* none yet */
 	/* A socket left by a daemon that died is taken over. */
 	{
 		struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -933,7 +933,7 @@ static void test_service_socket(void **state)
 	assert_int_equal(pthread_create(&tid, NULL, serve_clients, &j), 0);
 
 	in[0].buf = make_csr("svc.example.org", NULL, "ec", &in[0].len);
-	c = ck_ca_service_connect(f->dir);
+	c = ck_ca_service_connect(f->dir, in, 1);
 	assert_true(c >= 0);
 	assert_int_equal(ck_ca_service_submit(c, in, 1, &o, collect, &r), CK_OK);
 	close(c);
@@ -946,7 +946,7 @@ static void test_service_socket(void **state)
 	/* A refused submission: its message, nothing issued. */
 	in[1].buf = (const uint8_t *)"garbage";
 	in[1].len = 7;
-	c = ck_ca_service_connect(f->dir);
+	c = ck_ca_service_connect(f->dir, in, 1);
 	assert_int_equal(ck_ca_service_submit(c, in, 2, &o, collect, &r), CK_EINVAL);
 	close(c);
 	assert_non_null(strstr(ck_errmsg(), "garbage.der: not a PKCS#10"));
@@ -954,7 +954,7 @@ static void test_service_socket(void **state)
 	/* A file the client cannot read: nothing is sent. */
 	in[1].buf = NULL;
 	in[1].name = "/nonexistent/x.csr";
-	c = ck_ca_service_connect(f->dir);
+	c = ck_ca_service_connect(f->dir, in, 1);
 	assert_int_equal(ck_ca_service_submit(c, in, 2, &o, collect, &r), CK_EIO);
 	close(c);
 	assert_non_null(strstr(ck_errmsg(), "/nonexistent/x.csr"));
@@ -964,7 +964,7 @@ static void test_service_socket(void **state)
 	assert_int_equal(count_events(f, CK_EV_CA_CERT_ISSUED), 1);
 	assert_int_equal(ck_ca_service_stop(f->st, j.listen_fd), CK_OK);
 	assert_int_not_equal(stat(sock, &sb), 0);
-	assert_int_equal(ck_ca_service_connect(f->dir), -1);
+	assert_int_equal(ck_ca_service_connect(f->dir, in, 1), -1);
 	free((void *)in[0].buf);
 	json_decref(got);
 }
