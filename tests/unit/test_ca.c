@@ -989,15 +989,16 @@ static void put_frame(int fd, const void *buf, uint32_t len, uint32_t declared)
 
 static void put_header(int fd, size_t n)
 {
-	json_t *names = json_array();
+	json_t *names = json_array(), *h;
 	char *text;
 	size_t i;
 
 	for (i = 0; i < n; i++)
 		json_array_append_new(names, json_string("r.csr"));
-	text = json_dumps(json_pack("{s:i,s:s,s:s,s:i,s:o}", "v", 2, "op", "submit", "requester",
-				    "u", "days", 1, "names", names),
-			  JSON_COMPACT);
+	h = json_pack("{s:i,s:s,s:s,s:i,s:o}", "v", 2, "op", "submit", "requester", "u", "days", 1,
+		      "names", names);
+	text = json_dumps(h, JSON_COMPACT);
+	json_decref(h);
 	assert_non_null(text);
 	put_frame(fd, text, (uint32_t)strlen(text), (uint32_t)strlen(text));
 	free(text);
