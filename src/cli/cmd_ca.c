@@ -536,11 +536,24 @@ enum ck_err cmd_ca(struct cli *c)
 
 bool cmd_ca_submit_to_service(struct cli *c, const char *store_dir, enum ck_err *rc)
 {
+	struct ck_ca_input *in;
+	size_t n, i;
 	int fd;
 
 	if (c->cmd->run != cmd_ca || c->nargs < 2 || strcmp(c->args[0], "submit") != 0)
 		return false;
-	fd = ck_ca_service_connect(store_dir);
+	n = (size_t)c->nargs - 1;
+	in = calloc(n, sizeof(*in));
+	if (in == NULL)
+		return false;
+	for (i = 0; i < n; i++)
+		in[i].name = c->args[i + 1];
+	fd = ck_ca_service_connect(store_dir, in, n);
+	free(in);
+	/* Busy, silent or too small for it: nothing was sent, in-process it is. */
+	if (fd == -2 && c->verbose)
+		fprintf(stderr, "certkeep: %s: submitting in-process\n", ck_errmsg());
+	ck_errmsg_clear();
 	if (fd < 0)
 		return false;
 	if (c->verbose)

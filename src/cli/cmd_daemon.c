@@ -6,8 +6,10 @@
  * The CA service starts with it (event 1106) and stops with it (1107):
  * while it runs, a thread of its own, with its own connection to the
  * store, answers 'ca submit' on the store's socket (ca_service.h), so a
- * submission does not wait for a pass. Each pass makes the CA's CRL again
- * when it is due, and ends with the mail sender (the outbox).
+ * submission does not wait for a pass; a few workers answer several
+ * clients at a time, and a client finding them all taken is told so.
+ * Each pass makes the CA's CRL again when it is due, and ends with the
+ * mail sender (the outbox).
  * Nothing is kept between passes but the open store: each pass reads it
  * afresh, so a certificate another command replaced is seen. SIGTERM and
  * SIGINT end the loop after the current pass; SIGHUP starts a pass now.
@@ -115,22 +117,74 @@ static enum ck_err one_pass(struct cli *c)
 	return rc;
 }
 
-/* The CA service's thread: one submission at a time, each followed by
- * the reactions to what it recorded, as after any command. */
-struct ca_service {
+/* The CA service: an accepting thread hands each connection to one of
+ * CA_WORKERS threads, each with its own connection to the store, so a
+ * slow client holds only its worker (for at most the service's deadline);
+ * with every worker taken, a client is told "busy" at once and submits
+ * in-process. Each submission is followed by the reactions to what it
+ * recorded, as after any command. */
+#define CA_WORKERS 4
+
+struct ca_service;
+
+struct ca_worker {
+	struct ca_service *s;
 	struct store *st;
-	int fd;
 	pthread_t tid;
 	bool running;
 };
 
+struct ca_service {
+	int fd;
+	pthread_t tid;
+	bool running;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int handed;  /* a connection a worker is to take, or -1 */
+	int idle;    /* workers waiting for one */
+	bool ending; /* the daemon stops: workers end once idle */
+	struct ca_worker w[CA_WORKERS];
+};
+
 static void *serve_submissions(void *arg)
+{
+	struct ca_worker *w = arg;
+	struct ca_service *s = w->s;
+
+	for (;;) {
+		enum ck_err rc;
+		int client;
+
+		pthread_mutex_lock(&s->mu);
+		s->idle++;
+		while (s->handed < 0 && !s->ending)
+			pthread_cond_wait(&s->cv, &s->mu);
+		client = s->handed;
+		s->handed = -1;
+		if (client < 0)
+			s->idle--;
+		pthread_mutex_unlock(&s->mu);
+		if (client < 0)
+			break;
+		rc = ck_ca_service_serve(w->st, client);
+		close(client);
+		if (rc == CK_OK)
+			rc = ck_reactions_run(w->st);
+		if (rc != CK_OK)
+			fprintf(stderr, "certkeep daemon: CA service: %s\n", ck_errmsg());
+		ck_errmsg_clear();
+		store_log_trim(w->st);
+	}
+	return NULL;
+}
+
+static void *accept_submissions(void *arg)
 {
 	struct ca_service *s = arg;
 
 	for (;;) {
 		int client = accept4(s->fd, NULL, NULL, SOCK_CLOEXEC);
-		enum ck_err rc;
+		bool taken = false;
 
 		if (client < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
@@ -143,51 +197,95 @@ static void *serve_submissions(void *arg)
 			}
 			break; /* shut down: the daemon is stopping */
 		}
-		rc = ck_ca_service_serve(s->st, client);
-		close(client);
-		if (rc == CK_OK)
-			rc = ck_reactions_run(s->st);
-		if (rc != CK_OK)
-			fprintf(stderr, "certkeep daemon: CA service: %s\n", ck_errmsg());
-		ck_errmsg_clear();
-		store_log_trim(s->st);
+		pthread_mutex_lock(&s->mu);
+		if (s->idle > 0 && s->handed < 0) {
+			s->handed = client;
+			s->idle--;
+			taken = true;
+			pthread_cond_signal(&s->cv);
+		}
+		pthread_mutex_unlock(&s->mu);
+		if (!taken) {
+			ck_ca_service_refuse(client);
+			close(client);
+		}
 	}
 	return NULL;
 }
 
-/* Starts the CA service if the store has a CA; its thread gets no signals,
+/* Ends the threads started: the accepting one first (its socket shut
+ * down), then each worker once the submission in hand is answered. */
+static void threads_stop(struct ca_service *s)
+{
+	int i;
+
+	if (s->running) {
+		shutdown(s->fd, SHUT_RDWR);
+		pthread_join(s->tid, NULL);
+		s->running = false;
+	}
+	pthread_mutex_lock(&s->mu);
+	s->ending = true;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	for (i = 0; i < CA_WORKERS; i++) {
+		if (s->w[i].running)
+			pthread_join(s->w[i].tid, NULL);
+		s->w[i].running = false;
+		store_close(s->w[i].st);
+		s->w[i].st = NULL;
+	}
+}
+
+/* Starts the CA service if the store has a CA; its threads get no signals,
  * so they reach the loop's sleep. */
 static enum ck_err service_start(struct cli *c, struct ca_service *s)
 {
 	sigset_t all, old;
 	enum ck_err rc = ck_ca_service_start(c->st, &s->fd);
+	int i;
 
 	if (rc != CK_OK || s->fd < 0)
 		return rc;
-	rc = store_open(store_dir(c->st), false, &s->st);
-	if (rc == CK_OK) {
-		sigfillset(&all);
-		pthread_sigmask(SIG_BLOCK, &all, &old);
-		s->running = pthread_create(&s->tid, NULL, serve_submissions, s) == 0;
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-		if (!s->running)
-			rc = ck_fail(CK_EIO, "cannot start the CA service's thread");
+	for (i = 0; rc == CK_OK && i < CA_WORKERS; i++) {
+		s->w[i].s = s;
+		rc = store_open(store_dir(c->st), false, &s->w[i].st);
 	}
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (i = 0; rc == CK_OK && i < CA_WORKERS; i++) {
+		s->w[i].running = pthread_create(&s->w[i].tid, NULL, serve_submissions, &s->w[i]) == 0;
+		if (!s->w[i].running)
+			rc = ck_fail(CK_EIO, "cannot start the CA service's threads");
+	}
+	/* Every worker waiting before the first client is accepted: the
+	 * daemon's first clients are not told "busy". */
+	pthread_mutex_lock(&s->mu);
+	while (rc == CK_OK && s->idle < CA_WORKERS) {
+		struct timespec pause = { 0, 1000 * 1000 };
+
+		pthread_mutex_unlock(&s->mu);
+		nanosleep(&pause, NULL);
+		pthread_mutex_lock(&s->mu);
+	}
+	pthread_mutex_unlock(&s->mu);
+	if (rc == CK_OK) {
+		s->running = pthread_create(&s->tid, NULL, accept_submissions, s) == 0;
+		if (!s->running)
+			rc = ck_fail(CK_EIO, "cannot start the CA service's threads");
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != CK_OK) {
-		store_close(s->st);
-		s->st = NULL;
+		threads_stop(s);
 		ck_ca_service_stop(c->st, s->fd);
+		s->fd = -1;
 	}
 	return rc;
 }
 
 static enum ck_err service_stop(struct cli *c, struct ca_service *s)
 {
-	if (s->running) {
-		shutdown(s->fd, SHUT_RDWR); /* ends the accept; a submission in hand finishes */
-		pthread_join(s->tid, NULL);
-	}
-	store_close(s->st);
+	threads_stop(s);
 	return ck_ca_service_stop(c->st, s->fd);
 }
 
@@ -195,7 +293,8 @@ enum ck_err cmd_daemon(struct cli *c)
 {
 	int interval = 3600;
 	unsigned long passes = 0;
-	struct ca_service ca = { .fd = -1 };
+	struct ca_service ca = { .fd = -1, .handed = -1, .mu = PTHREAD_MUTEX_INITIALIZER,
+				.cv = PTHREAD_COND_INITIALIZER };
 	enum ck_err rc = cli_int(c, "--interval", 1, 86400 * 7, &interval);
 
 	if (rc != CK_OK)

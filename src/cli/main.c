@@ -3,7 +3,8 @@
  * command table, exit status (DESIGN.md §10).
  *
  * Exit status: 0 success, 1 error, 2 usage, 3 a check found problems,
- * 4 temporary failure. A failed write to stdout is an error too.
+ * 4 temporary failure, 5 done but a reaction to it failed. A failed write
+ * to stdout is an error too.
  */
 #include <errno.h>
 #include <locale.h>
@@ -187,6 +188,64 @@ static int report(const struct cli *c, enum ck_err rc)
 	return ck_exit_status(rc);
 }
 
+struct done {
+	int64_t end, count; /* the log's end after the command, before its reactions */
+	char last[200]; /* the last event the command wrote: what it did */
+};
+
+static int note_event(const struct store_event *ev, void *arg)
+{
+	struct done *d = arg;
+
+	if (ev->seq > d->end)
+		return 1;
+	d->count++;
+	if (snprintf(d->last, sizeof(d->last), "event %d: %s", ev->id, ev->message) >=
+	    (int)sizeof(d->last))
+		memcpy(d->last + sizeof(d->last) - 4, "...", 4);
+	return 0;
+}
+
+/*
+ * Reactions belong to the command that caused them: they run only when
+ * the command wrote events (the log's end moved). A read-only command
+ * leaves reactions still owed (after a crash) to the next writing command,
+ * the monitor and the daemon, and never fails on them. The change is
+ * committed whatever the reactions do: a failure says what was done and
+ * what failed (exit 5); a check's status 3 stays and the failure is told.
+ */
+static enum ck_err run_reactions(struct cli *c, int64_t before, enum ck_err rc)
+{
+	struct store_event_filter f = { .after_seq = before };
+	struct done d = { 0, 0, "" };
+	int64_t after = before;
+	enum ck_err react;
+	char why[1024], said[1024];
+
+	if (store_event_last_seq(c->st, &after) != CK_OK || after <= before) {
+		ck_errmsg_clear();
+		return rc;
+	}
+	snprintf(said, sizeof(said), "%s", ck_errmsg()); /* a check's finding */
+	react = ck_reactions_run(c->st);
+	if (react == CK_OK) {
+		ck_fail(rc, "%s", said);
+		return rc;
+	}
+	snprintf(why, sizeof(why), "%s", ck_errmsg());
+	d.end = after;
+	f.limit = 1000;
+	store_event_each(c->st, &f, note_event, &d);
+	if (d.count == 0)
+		snprintf(d.last, sizeof(d.last), "its change is recorded");
+	ck_fail(CK_EREACTION, "done (%s), but automatic rebinding failed: %s", d.last, why);
+	if (rc == CK_EPROBLEM) {
+		fprintf(stderr, "certkeep %s: %s\n", c->cmd->name, ck_errmsg());
+		return ck_fail(rc, "%s", said);
+	}
+	return CK_EREACTION;
+}
+
 /* Output that did not reach its destination is a failure (jq): checked
  * once, at the end, and reported unless a failure was reported already. */
 static int finish_output(int status)
@@ -206,6 +265,7 @@ int main(int argc, char **argv)
 	bool help = false;
 	enum ck_err rc = CK_OK;
 	char dir[4096];
+	int64_t seq = 0;
 	int status;
 
 	memset(&c, 0, sizeof(c));
@@ -241,18 +301,14 @@ int main(int argc, char **argv)
 	pki_init();
 	if (rc == CK_OK && (c.cmd->flags & (CMD_STORE | CMD_CREATE)))
 		rc = store_open(dir, (c.cmd->flags & CMD_CREATE) != 0, &c.st);
+	if (rc == CK_OK && c.st)
+		rc = store_event_last_seq(c.st, &seq);
 	if (rc == CK_OK)
 		rc = c.cmd->run(&c);
-	/* Reactions to the events just written (autorebind); a failure is
-	 * recorded as an event and retried by the next command. */
-	if (c.st && (rc == CK_OK || rc == CK_EPROBLEM)) {
-		enum ck_err react = ck_reactions_run(c.st);
-
-		if (react != CK_OK) {
-			ck_errmsg_prefix("done, but automatic rebinding failed");
-			rc = react;
-		}
-	}
+	/* Reactions to the events just written (autorebind, tasks); a failed
+	 * rebinding is an event, and the monitor moves what it left. */
+	if (c.st && (rc == CK_OK || rc == CK_EPROBLEM))
+		rc = run_reactions(&c, seq, rc);
 	store_close(c.st);
 	status = report(&c, rc);
 	return finish_output(status);

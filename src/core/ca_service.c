@@ -3,11 +3,13 @@
  */
 #define _GNU_SOURCE /* accept4, SOCK_CLOEXEC */
 #include "ca_service.h"
+#include "ca_service-int.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,23 +17,71 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "events.h"
 #include "fileio.h"
 
-#define WIRE_VERSION 1
-/* The header names up to CK_CA_BULK_MAX files of PATH_MAX each at worst. */
-#define HEADER_MAX (64 * 1024 * 1024)
+/* 2: the service greets each connection, ready or busy, before the
+ * client sends anything. */
+#define WIRE_VERSION 2
+/* The header names up to CK_CA_BULK_MAX files. */
+#define HEADER_MAX (8 * 1024 * 1024)
 #define ANSWER_MAX (4 * 1024 * 1024)
-/* A client that stops talking must not hold the service. */
-#define SERVICE_IO_TIMEOUT 30
+#define GREETING_MAX 256
+/* A client has this long from its connection to its whole submission:
+ * an idle or slow one frees its worker after that. */
+#define SUBMISSION_WAIT_MS (10 * 1000)
+/* Each answer frame waits this long for room, and the whole answer, made
+ * while the requests are issued, takes at most ANSWER_WAIT_MS. */
+#define SEND_WAIT_MS (10 * 1000)
+#define ANSWER_WAIT_MS (300 * 1000)
+/* A service that does not greet within this (an older daemon, one that is
+ * stopped) is passed over: the client submits in-process. */
+#define GREETING_WAIT_MS (5 * 1000)
 /* Nor a service that stopped answering (a daemon stopped with SIGSTOP)
  * its client: a bulk submission's first result comes after every request
  * is checked, a few seconds for the largest. */
 #define CLIENT_WAIT 120
 #define STR_(x) #x
 #define STR(x) STR_(x)
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t ck_ca_service_deadline(int ms)
+{
+	return now_ms() + ms;
+}
+
+/* Waits for fd to be ready for events before deadline: 0, or -1 with
+ * errno (ETIMEDOUT when the deadline passed). */
+static int wait_fd(int fd, short events, int64_t deadline)
+{
+	for (;;) {
+		struct pollfd p = { fd, events, 0 };
+		int64_t left = deadline - now_ms();
+		int r;
+
+		if (left < 0)
+			left = 0;
+		r = poll(&p, 1, (int)(left > INT_MAX ? INT_MAX : left));
+		if (r > 0)
+			return 0; /* ready, or an error the next call reports */
+		if (r == 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		if (errno != EINTR)
+			return -1;
+	}
+}
 
 /* The socket's address. A store path too long for sun_path is reached
  * through a descriptor of its ca directory (*dirfd, closed by the caller
@@ -72,17 +122,21 @@ static int connect_to(const struct sockaddr_un *sa)
 
 /* ---- frames ---- */
 
-static enum ck_err send_frame(int fd, const void *buf, size_t len)
+/* Never SIGPIPE: a peer that left is an error here, not the process's end. */
+static enum ck_err send_frame(int fd, const void *buf, size_t len, int64_t deadline)
 {
 	uint32_t be = htonl((uint32_t)len);
 	struct iovec iov[2] = { { &be, sizeof(be) }, { (void *)buf, len } };
 	struct msghdr m = { .msg_iov = iov, .msg_iovlen = 2 };
 
 	while (m.msg_iovlen > 0) {
-		ssize_t w = sendmsg(fd, &m, MSG_NOSIGNAL);
+		ssize_t w = sendmsg(fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
 
-		if (w < 0 && errno == EINTR)
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+			if (wait_fd(fd, POLLOUT, deadline) != 0)
+				return ck_fail_errno(CK_EIO, "CA service connection");
 			continue;
+		}
 		if (w < 0)
 			return ck_fail_errno(CK_EIO, "CA service connection");
 		while (m.msg_iovlen > 0 && (size_t)w >= m.msg_iov->iov_len) {
@@ -98,10 +152,10 @@ static enum ck_err send_frame(int fd, const void *buf, size_t len)
 	return CK_OK;
 }
 
-static enum ck_err send_json(int fd, json_t *o)
+static enum ck_err send_json(int fd, json_t *o, int64_t deadline)
 {
 	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-	enum ck_err rc = text ? send_frame(fd, text, strlen(text))
+	enum ck_err rc = text ? send_frame(fd, text, strlen(text), deadline)
 			      : ck_fail(CK_ENOMEM, "out of memory");
 
 	free(text);
@@ -109,15 +163,19 @@ static enum ck_err send_json(int fd, json_t *o)
 	return rc;
 }
 
-/* 1 read in full, 0 end of stream before the first byte, -1 error. */
-static int read_full(int fd, void *buf, size_t len)
+/* 1 read in full, 0 end of stream before the first byte, -1 error (errno
+ * EPIPE: the stream ended inside; ETIMEDOUT: the deadline passed). */
+static int read_full(int fd, void *buf, size_t len, int64_t deadline)
 {
 	size_t got = 0;
 
 	while (got < len) {
-		ssize_t r = read(fd, (char *)buf + got, len - got);
+		ssize_t r;
 
-		if (r < 0 && errno == EINTR)
+		if (wait_fd(fd, POLLIN, deadline) != 0)
+			return -1;
+		r = read(fd, (char *)buf + got, len - got);
+		if (r < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (r <= 0) {
 			if (r == 0)
@@ -129,14 +187,18 @@ static int read_full(int fd, void *buf, size_t len)
 	return 1;
 }
 
-/* A frame of at most max bytes into a new NUL-terminated buffer (never
- * NULL on success, even when empty). */
-static enum ck_err recv_frame(int fd, size_t max, uint8_t **buf, size_t *len)
+/* A frame of at most max bytes, and at most *budget (then less by its
+ * size) when budget is not NULL, into a new NUL-terminated buffer (never
+ * NULL on success, even when empty). The length is checked before
+ * anything is allocated. A stream that ends or stalls is CK_ETEMP. */
+static enum ck_err recv_frame(int fd, size_t max, size_t *budget, int64_t deadline,
+			      uint8_t **buf, size_t *len)
 {
 	uint32_t be;
-	int r = read_full(fd, &be, sizeof(be));
+	int r = read_full(fd, &be, sizeof(be), deadline);
 
 	*buf = NULL;
+	*len = 0;
 	if (r <= 0)
 		return r == 0 ? ck_fail(CK_ETEMP, "the CA service connection ended")
 			      : ck_fail_errno(CK_ETEMP, "CA service connection");
@@ -144,10 +206,17 @@ static enum ck_err recv_frame(int fd, size_t max, uint8_t **buf, size_t *len)
 	if (*len > max)
 		return ck_fail(CK_EINVAL, "CA service: a message of %zu bytes, more than %zu", *len,
 			       max);
+	if (budget && *len > *budget)
+		return ck_fail(CK_EINVAL, "CA service: a submission of more than %d bytes",
+			       CK_CA_SERVICE_TOTAL_MAX);
+	if (budget)
+		*budget -= *len;
 	*buf = malloc(*len + 1);
 	if (*buf == NULL)
 		return ck_fail(CK_ENOMEM, "out of memory");
-	if (*len > 0 && read_full(fd, *buf, *len) != 1) {
+	if (*len > 0 && read_full(fd, *buf, *len, deadline) != 1) {
+		if (errno == 0)
+			errno = EPIPE;
 		free(*buf);
 		*buf = NULL;
 		return ck_fail_errno(CK_ETEMP, "CA service connection");
@@ -156,11 +225,11 @@ static enum ck_err recv_frame(int fd, size_t max, uint8_t **buf, size_t *len)
 	return CK_OK;
 }
 
-static enum ck_err recv_json(int fd, size_t max, json_t **out)
+static enum ck_err recv_json(int fd, size_t max, size_t *budget, int64_t deadline, json_t **out)
 {
 	uint8_t *buf;
 	size_t len;
-	enum ck_err rc = recv_frame(fd, max, &buf, &len);
+	enum ck_err rc = recv_frame(fd, max, budget, deadline, &buf, &len);
 
 	*out = NULL;
 	if (rc != CK_OK)
@@ -300,15 +369,23 @@ enum ck_err ck_ca_service_stop(struct store *st, int fd)
 
 struct answer {
 	int fd;
-	bool broken; /* the client is gone: stop */
+	int64_t deadline; /* of the whole answer */
+	bool broken;      /* the client is gone: stop */
 };
+
+static int64_t send_deadline(const struct answer *a)
+{
+	int64_t d = now_ms() + SEND_WAIT_MS;
+
+	return d < a->deadline ? d : a->deadline;
+}
 
 static int send_result(json_t *res, void *arg)
 {
 	struct answer *a = arg;
 	json_t *frame = res ? json_pack("{s:O}", "result", res) : json_pack("{s:b}", "batch_end", 1);
 
-	if (send_json(a->fd, frame) != CK_OK) {
+	if (send_json(a->fd, frame, send_deadline(a)) != CK_OK) {
 		a->broken = true;
 		return CK_EIO;
 	}
@@ -317,12 +394,13 @@ static int send_result(json_t *res, void *arg)
 
 /* The submission's header, checked: strings where strings belong, names
  * within bounds. */
-static enum ck_err read_header(int fd, json_t **header, struct ck_ca_submit_opts *o, size_t *n)
+static enum ck_err read_header(int fd, int64_t deadline, size_t *budget,
+			       struct ck_ca_submission *s)
 {
 	json_t *h, *names, *days, *email;
-	enum ck_err rc = recv_json(fd, HEADER_MAX, &h);
+	enum ck_err rc = recv_json(fd, HEADER_MAX, budget, deadline, &h);
 
-	*header = h;
+	s->header = h;
 	if (rc != CK_OK)
 		return rc;
 	if (json_integer_value(json_object_get(h, "v")) != WIRE_VERSION)
@@ -336,73 +414,162 @@ static enum ck_err read_header(int fd, json_t **header, struct ck_ca_submit_opts
 	    !json_is_string(json_object_get(h, "requester")) || !json_is_array(names) ||
 	    !json_is_integer(days) || (email && !json_is_null(email) && !json_is_string(email)))
 		return ck_fail(CK_EINVAL, "CA service: a malformed submission");
-	*n = json_array_size(names);
-	if (*n == 0 || *n > CK_CA_BULK_MAX)
+	s->n = json_array_size(names);
+	if (s->n == 0 || s->n > CK_CA_BULK_MAX)
 		return ck_fail(CK_EINVAL, "at most %d requests per submission", CK_CA_BULK_MAX);
 	if (json_integer_value(days) < 0 || json_integer_value(days) > 36500)
 		return ck_fail(CK_EINVAL, "--days must be between 1 and 36500");
-	o->requester = json_string_value(json_object_get(h, "requester"));
-	o->email = json_string_value(email);
-	o->days = (int)json_integer_value(days);
+	s->o.requester = json_string_value(json_object_get(h, "requester"));
+	s->o.email = json_string_value(email);
+	s->o.days = (int)json_integer_value(days);
 	return CK_OK;
+}
+
+enum ck_err ck_ca_service_read_submission(int fd, int64_t deadline, struct ck_ca_submission *s)
+{
+	size_t budget = CK_CA_SERVICE_TOTAL_MAX, i;
+	json_t *names;
+	enum ck_err rc;
+
+	memset(s, 0, sizeof(*s));
+	rc = read_header(fd, deadline, &budget, s);
+	if (rc != CK_OK)
+		return rc;
+	names = json_object_get(s->header, "names");
+	s->in = calloc(s->n, sizeof(*s->in));
+	if (s->in == NULL)
+		return ck_fail(CK_ENOMEM, "out of memory");
+	/* Each frame is checked as it comes, against its own limit and what
+	 * is left of the submission's: garbage is refused at its first frame
+	 * too large, never held whole. */
+	for (i = 0; i < s->n; i++) {
+		uint8_t *buf;
+
+		s->in[i].name = json_string_value(json_array_get(names, i));
+		if (s->in[i].name == NULL)
+			return ck_fail(CK_EINVAL, "CA service: a malformed submission");
+		/* Never NULL: a NULL buffer would make ck_ca_submit read the
+		 * file the client named. */
+		rc = recv_frame(fd, CK_INPUT_MAX, &budget, deadline, &buf, &s->in[i].len);
+		if (rc != CK_OK)
+			return rc;
+		s->in[i].buf = buf;
+		s->got = i + 1;
+	}
+	return CK_OK;
+}
+
+void ck_ca_submission_clear(struct ck_ca_submission *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->got; i++)
+		free((void *)s->in[i].buf);
+	free(s->in);
+	json_decref(s->header);
+	memset(s, 0, sizeof(*s));
+}
+
+static json_t *greeting(const char *what)
+{
+	return json_pack("{s:i,s:b}", "v", WIRE_VERSION, what, 1);
+}
+
+void ck_ca_service_refuse(int fd)
+{
+	send_json(fd, greeting("busy"), now_ms());
 }
 
 enum ck_err ck_ca_service_serve(struct store *st, int fd)
 {
-	struct timeval tv = { SERVICE_IO_TIMEOUT, 0 };
-	struct ck_ca_submit_opts o = { 0 };
-	struct ck_ca_input *in = NULL;
-	struct answer a = { fd, false };
-	json_t *header = NULL, *names;
-	size_t n = 0, i;
+	int64_t deadline = now_ms() + SUBMISSION_WAIT_MS;
+	struct ck_ca_submission s;
+	struct answer a = { fd, 0, false };
 	enum ck_err rc;
 
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	rc = read_header(fd, &header, &o, &n);
-	if (rc == CK_ETEMP) { /* the client left (it could not read a file) */
-		json_decref(header);
+	if (send_json(fd, greeting("ready"), deadline) != CK_OK) {
+		ck_errmsg_clear();
+		return CK_OK; /* the client left, or passed over a busy service */
+	}
+	rc = ck_ca_service_read_submission(fd, deadline, &s);
+	if (rc == CK_ETEMP && errno != ETIMEDOUT) {
+		ck_ca_submission_clear(&s); /* the client left (it could not read a file) */
+		ck_errmsg_clear();
 		return CK_OK;
 	}
-	names = json_object_get(header, "names");
-	if (rc == CK_OK) {
-		in = calloc(n, sizeof(*in));
-		if (in == NULL)
-			rc = ck_fail(CK_ENOMEM, "out of memory");
-	}
-	for (i = 0; rc == CK_OK && i < n; i++) {
-		uint8_t *buf;
-
-		in[i].name = json_string_value(json_array_get(names, i));
-		if (in[i].name == NULL) {
-			rc = ck_fail(CK_EINVAL, "CA service: a malformed submission");
-			break;
-		}
-		/* Never NULL: a NULL buffer would make ck_ca_submit read the
-		 * file the client named. */
-		rc = recv_frame(fd, CK_INPUT_MAX, &buf, &in[i].len);
-		in[i].buf = buf;
-	}
+	if (rc == CK_ETEMP)
+		rc = ck_fail(CK_ETEMP, "the CA service waited %d s for a whole submission",
+			     SUBMISSION_WAIT_MS / 1000);
+	a.deadline = now_ms() + ANSWER_WAIT_MS;
 	if (rc == CK_OK)
-		rc = ck_ca_submit(st, in, n, &o, send_result, &a);
+		rc = ck_ca_submit(st, s.in, s.n, &s.o, send_result, &a);
 	if (!a.broken) {
-		json_t *outcome = json_pack("{s:i,s:s}", "status", (int)rc, "message",
-					    rc == CK_OK ? "" : ck_errmsg());
+		char msg[1024];
+		enum ck_err sent;
 
-		rc = send_json(fd, outcome);
+		snprintf(msg, sizeof(msg), "%s", rc == CK_OK ? "" : ck_errmsg());
+		sent = send_json(fd, json_pack("{s:i,s:s}", "status", (int)rc, "message", msg),
+				 send_deadline(&a));
+		/* A client too slow is the daemon's news; a refusal is only its own. */
+		rc = rc == CK_ETEMP ? ck_fail(rc, "%s", msg) : sent;
 	} else {
 		rc = ck_fail(CK_EIO, "the client left before its results were sent");
 	}
-	for (i = 0; in && i < n; i++)
-		free((void *)in[i].buf);
-	free(in);
-	json_decref(header);
+	ck_ca_submission_clear(&s);
 	return rc;
 }
 
 /* ---- the client's end ---- */
 
-int ck_ca_service_connect(const char *store_dir)
+/* Whether the submission fits the service's limits, by the files' sizes
+ * (an upper bound for anything that is not a regular file) and a bound on
+ * the header's size (JSON escapes a byte in at most 6). */
+static bool fits(const struct ck_ca_input *in, size_t n)
+{
+	size_t total = 64, header = 64, i;
+
+	if (n > CK_CA_BULK_MAX)
+		return false;
+	for (i = 0; i < n; i++) {
+		struct stat sb;
+		size_t name = 6 * strlen(in[i].name) + 3;
+
+		if (in[i].buf)
+			total += in[i].len;
+		else if (stat(in[i].name, &sb) == 0 && S_ISREG(sb.st_mode))
+			total += (size_t)sb.st_size < CK_INPUT_MAX ? (size_t)sb.st_size : CK_INPUT_MAX;
+		else
+			total += CK_INPUT_MAX;
+		header += name;
+		total += name;
+		if (total > CK_CA_SERVICE_TOTAL_MAX || header > HEADER_MAX)
+			return false;
+	}
+	return true;
+}
+
+enum ck_err ck_ca_service_read_greeting(int fd, int64_t deadline)
+{
+	json_t *g = NULL;
+	enum ck_err rc = recv_json(fd, GREETING_MAX, NULL, deadline, &g);
+
+	if (rc != CK_OK) {
+		char why[512];
+
+		snprintf(why, sizeof(why), "%s", ck_errmsg());
+		rc = ck_fail(CK_ETEMP, "the CA service did not greet (%s)", why);
+	}
+	else if (json_integer_value(json_object_get(g, "v")) != WIRE_VERSION)
+		rc = ck_fail(CK_EINVAL, "the CA service is of another version");
+	else if (json_is_true(json_object_get(g, "busy")))
+		rc = ck_fail(CK_ETEMP, "the CA service is busy");
+	else if (!json_is_true(json_object_get(g, "ready")))
+		rc = ck_fail(CK_EINVAL, "the CA service's greeting is malformed");
+	json_decref(g);
+	return rc;
+}
+
+int ck_ca_service_connect(const char *store_dir, const struct ck_ca_input *in, size_t n)
 {
 	struct sockaddr_un sa;
 	int dirfd, fd;
@@ -414,15 +581,28 @@ int ck_ca_service_connect(const char *store_dir)
 	fd = connect_to(&sa);
 	if (dirfd >= 0)
 		close(dirfd);
+	if (fd < 0)
+		return -1;
+	if (!fits(in, n)) {
+		ck_fail(CK_EINVAL, "the submission exceeds the CA service's %d MiB",
+			CK_CA_SERVICE_TOTAL_MAX >> 20);
+		close(fd);
+		return -2;
+	}
+	if (ck_ca_service_read_greeting(fd, now_ms() + GREETING_WAIT_MS) != CK_OK) {
+		close(fd);
+		return -2;
+	}
 	return fd;
 }
 
 static enum ck_err send_submission(int fd, const struct ck_ca_input *in, size_t n,
 				   const struct ck_ca_submit_opts *o)
 {
-	json_t *names = json_array(), *header;
+	json_t *names = json_array(), *header = NULL;
 	uint8_t **bufs = calloc(n, sizeof(*bufs));
 	size_t *lens = calloc(n, sizeof(*lens)), i;
+	int64_t deadline = now_ms() + CLIENT_WAIT * 1000;
 	enum ck_err rc = CK_OK;
 
 	if (names == NULL || bufs == NULL || lens == NULL)
@@ -440,10 +620,24 @@ static enum ck_err send_submission(int fd, const struct ck_ca_input *in, size_t 
 		header = json_pack("{s:i,s:s,s:s?,s:s?,s:i,s:O}", "v", WIRE_VERSION, "op", "submit",
 				   "requester", o->requester ? o->requester : "", "email", o->email,
 				   "days", o->days, "names", names);
-		rc = header ? send_json(fd, header) : ck_fail(CK_ENOMEM, "out of memory");
+		if (header == NULL)
+			rc = ck_fail(CK_ENOMEM, "out of memory");
 	}
-	for (i = 0; rc == CK_OK && i < n; i++)
-		rc = send_frame(fd, bufs[i] ? bufs[i] : in[i].buf, lens[i]);
+	/* The service issues nothing before it holds the whole submission:
+	 * one that breaks off while it is sent is not issued, and saying so
+	 * is safe. */
+	if (rc == CK_OK) {
+		rc = send_json(fd, header, deadline);
+		for (i = 0; rc == CK_OK && i < n; i++)
+			rc = send_frame(fd, bufs[i] ? bufs[i] : in[i].buf, lens[i], deadline);
+		if (rc != CK_OK) {
+			char why[512];
+
+			snprintf(why, sizeof(why), "%s", ck_errmsg());
+			rc = ck_fail(CK_ETEMP, "the CA service ended before it had the whole "
+					       "submission (%s): nothing was issued; submit again", why);
+		}
+	}
 	for (i = 0; bufs && i < n; i++)
 		free(bufs[i]);
 	free(bufs);
@@ -452,23 +646,21 @@ static enum ck_err send_submission(int fd, const struct ck_ca_input *in, size_t 
 	return rc;
 }
 
-enum ck_err ck_ca_service_submit(int fd, const struct ck_ca_input *in, size_t n,
-				 const struct ck_ca_submit_opts *o,
-				 int (*fn)(json_t *result, void *arg), void *arg)
+enum ck_err ck_ca_service_read_answers(int fd, int wait_ms, int (*fn)(json_t *result, void *arg),
+				       void *arg)
 {
-	struct timeval tv = { CLIENT_WAIT, 0 };
-	enum ck_err rc;
+	enum ck_err rc = CK_OK;
+	bool broken = false;
 	int stop = 0;
 
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	rc = send_submission(fd, in, n, o);
 	while (rc == CK_OK) {
 		json_t *m, *status;
 
-		rc = recv_json(fd, ANSWER_MAX, &m);
+		/* Whatever breaks the answer (an end, a reset, a cut frame, a
+		 * frame that is not one) leaves what is issued unknown here. */
+		rc = recv_json(fd, ANSWER_MAX, NULL, now_ms() + wait_ms, &m);
 		if (rc != CK_OK) {
-			bool late = errno == EAGAIN || errno == EWOULDBLOCK;
+			bool late = errno == ETIMEDOUT;
 
 			rc = ck_fail(CK_ETEMP, "the CA service %s: what it issued is in 'certkeep ca "
 					       "list'", late ? "did not answer for " STR(CLIENT_WAIT) " s"
@@ -476,22 +668,48 @@ enum ck_err ck_ca_service_submit(int fd, const struct ck_ca_input *in, size_t n,
 			break;
 		}
 		status = json_object_get(m, "status");
-		if (json_is_integer(status)) {
+		if (status) {
 			const char *msg = json_string_value(json_object_get(m, "message"));
+			json_int_t v = json_integer_value(status);
 
-			rc = (enum ck_err)json_integer_value(status);
-			if (rc != CK_OK)
-				ck_fail(rc, "%s", msg ? msg : "the CA service refused the submission");
+			/* Only a code of ours: anything else is a broken answer. */
+			if (!json_is_integer(status) || v < CK_OK || v > CK_EREACTION)
+				rc = ck_fail(CK_ETEMP, "the CA service ended before its answer: what it "
+						       "issued is in 'certkeep ca list'");
+			else if ((rc = (enum ck_err)v) != CK_OK)
+				ck_fail(rc, "%s", msg && *msg ? msg : "the CA service refused the submission");
 			json_decref(m);
 			break;
 		}
 		/* Output that failed ends the submission, as in-process: the
 		 * service stops when its next result finds no one. */
-		if (fn)
-			stop = fn(json_object_get(m, "result"), arg);
+		{
+			json_t *res = json_object_get(m, "result");
+
+			/* A result is an object; anything else but a batch's end
+			 * is a broken answer. */
+			broken = res ? !json_is_object(res)
+				     : !json_is_true(json_object_get(m, "batch_end"));
+			if (!broken && fn)
+				stop = fn(res, arg);
+		}
 		json_decref(m);
-		if (stop)
+		if (broken)
+			rc = ck_fail(CK_ETEMP, "the CA service ended before its answer: what it issued "
+					       "is in 'certkeep ca list'");
+		else if (stop)
 			rc = (enum ck_err)stop;
 	}
+	return rc;
+}
+
+enum ck_err ck_ca_service_submit(int fd, const struct ck_ca_input *in, size_t n,
+				 const struct ck_ca_submit_opts *o,
+				 int (*fn)(json_t *result, void *arg), void *arg)
+{
+	enum ck_err rc = send_submission(fd, in, n, o);
+
+	if (rc == CK_OK)
+		rc = ck_ca_service_read_answers(fd, CLIENT_WAIT * 1000, fn, arg);
 	return rc;
 }

@@ -75,6 +75,8 @@ int ck_exit_status(enum ck_err code)
 		return 3;
 	case CK_ETEMP:
 		return 4;
+	case CK_EREACTION:
+		return 5;
 	default:
 		return 1;
 	}

@@ -26,6 +26,7 @@ enum ck_err {
 	CK_ESTORE = 16,    /* the database refused */
 	CK_ENOMEM = 17,
 	CK_EPASSWORD = 18, /* wrong or missing password */
+	CK_EREACTION = 19, /* the change is made, a reaction to it failed */
 };
 
 /* Sets the message (printf-style) and returns code, so callers can write
@@ -46,7 +47,7 @@ void ck_errmsg_prefix(const char *fmt, ...) __attribute__((format(printf, 1, 2))
 
 void ck_errmsg_clear(void);
 
-/* The process exit status for a code (DESIGN.md §10: 0, 1, 2, 3, 4). */
+/* The process exit status for a code (DESIGN.md §10: 0, 1, 2, 3, 4, 5). */
 int ck_exit_status(enum ck_err code);
 
 #endif

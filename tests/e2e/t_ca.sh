@@ -273,12 +273,13 @@ ca_service() {
 		fail "second daemon: $(cat "$T/daemon2.err")"
 	must ck -v ca submit a.csr
 	assert_err_contains "submitted to the CA service"
-	# A daemon that dies before it answers: exit 4, nothing issued.
+	# A daemon that dies before it greets: nothing was sent, so the client
+	# submits in-process, once.
 	n=$(ck ca list --json | jq length)
 	kill -STOP "$pid"
-	ck ca submit a.csr > "$T/out" 2> "$T/err" &
+	ck -v ca submit a.csr > "$T/out" 2> "$T/err" &
 	pid2=$!
-	for _ in $(seq 1 100); do # connected and waiting for its answer
+	for _ in $(seq 1 100); do # connected and waiting for its greeting
 		readlink "/proc/$pid2/fd/"* 2> /dev/null | grep -q '^socket:' &&
 			[ "$(awk '{print $3}' "/proc/$pid2/stat" 2> /dev/null)" = S ] && break
 		sleep 0.05
@@ -286,9 +287,9 @@ ca_service() {
 	kill -KILL "$pid"
 	wait "$pid" 2> /dev/null
 	wait "$pid2" && RC=0 || RC=$?
-	assert_eq 4 "$RC" "exit status when the service died"
-	assert_err_contains "the CA service ended before its answer"
-	assert_eq "$n" "$(ck ca list --json | jq length)" "requests after the service died"
+	assert_eq 0 "$RC" "exit status when the service died before its greeting"
+	assert_err_contains "the CA service did not greet"
+	assert_eq $((n + 1)) "$(ck ca list --json | jq length)" "requests after the service died"
 	# Stopped cleanly, the daemon removes its socket.
 	daemon_up
 	pid=$DAEMON_PID
@@ -297,6 +298,234 @@ ca_service() {
 	[ ! -e "$sock" ] || fail "the socket outlived its daemon"
 	assert_eq 3 "$(event_count 1106)" "CA startup events"
 	assert_eq 1 "$(event_count 1107)" "CA shutdown events (the killed daemons raised none)"
+}
+
+# fake_service MODE: a stand-in for a daemon that breaks off at one point
+# of the conversation (the real one cannot be killed at a chosen byte):
+# listens on the store's socket, greets, reads the submission and then
+# MODE: sendbreak (closes after the header, while the client still sends),
+# eof (closes before answering), midframe (2 bytes of a length), short (a
+# frame cut short), reset (closes with a byte unread: ECONNRESET), garbage
+# (a frame that is no JSON), badstatus (a status that is no code).
+fake_service() {
+	rm -f "$T/fake.ready"
+	python3 - "$CERTKEEP_STORE/ca/service.sock" "$1" "$T/fake.ready" <<'PY' &
+import json, os, socket, struct, sys
+path, mode, ready = sys.argv[1:4]
+if os.path.exists(path):
+    os.unlink(path)
+s = socket.socket(socket.AF_UNIX)
+s.bind(path)
+s.listen(1)
+open(ready, "w").close()
+c, _ = s.accept()
+def recvn(n):
+    b = b""
+    while len(b) < n:
+        x = c.recv(n - len(b))
+        if not x:
+            sys.exit(0)
+        b += x
+    return b
+def frame(keep=0):
+    n = struct.unpack(">I", recvn(4))[0]
+    return recvn(n - keep)
+def send(b):
+    c.sendall(struct.pack(">I", len(b)) + b)
+send(b'{"v":2,"ready":true}')
+names = json.loads(frame())["names"]
+if mode == "sendbreak":
+    c.close()
+    sys.exit(0)
+for i in range(len(names)):
+    frame(1 if mode == "reset" and i == len(names) - 1 else 0)
+if mode == "midframe":
+    c.sendall(b"\0\0")
+elif mode == "short":
+    c.sendall(struct.pack(">I", 100) + b"0123456789")
+elif mode == "garbage":
+    send(b"not json")
+elif mode == "badstatus":
+    send(b'{"status":"ok"}')
+c.close()
+PY
+	FAKE_PID=$!
+	for _ in $(seq 1 100); do
+		[ -e "$T/fake.ready" ] && return 0
+		sleep 0.05
+	done
+	fail "the stand-in service did not start"
+}
+
+# Once the submission is in the service's hands, any break is exit 4 and
+# never an in-process submission after it: nothing is issued twice. A
+# break while sending (the peer gone: EPIPE, no SIGPIPE) is exit 4 too.
+ca_service_breaks() {
+	local mode n bulk
+	ca_store
+	n=$(ck ca list --json | jq length)
+	for mode in eof midframe short reset garbage badstatus; do
+		fake_service "$mode"
+		expect_exit 4 ck -v ca submit w.csr
+		assert_err_contains "submitted to the CA service"
+		assert_err_contains "the CA service ended before its answer: what it issued is in 'certkeep ca list'"
+		wait "$FAKE_PID"
+	done
+	# Larger than the socket's buffer: the client is still sending.
+	read -ra bulk <<< "$(yes w.csr | head -2000 | tr '\n' ' ')"
+	fake_service sendbreak
+	expect_exit 4 ck ca submit "${bulk[@]}"
+	assert_err_contains "ended before it had the whole submission"
+	assert_err_contains "nothing was issued"
+	wait "$FAKE_PID"
+	assert_eq "$n" "$(ck ca list --json | jq length)" "requests after the breaks"
+	rm -f "$CERTKEEP_STORE/ca/service.sock"
+}
+
+# hold_clients PHASES_DIR: python holding connections to the CA service:
+# 3 idle; then (once PHASES_DIR/go exists) a slow one (a byte a second)
+# and 5 more idle, past the 4 workers. Writes what each was told, and
+# when the service cut the slow one, to PHASES_DIR/result.
+hold_clients() {
+	python3 - "$CERTKEEP_STORE/ca/service.sock" "$1" <<'PY' &
+import json, os, socket, struct, sys, time
+path, d = sys.argv[1:3]
+def conn():
+    c = socket.socket(socket.AF_UNIX)
+    c.connect(path)
+    c.settimeout(5)
+    n = struct.unpack(">I", c.recv(4, socket.MSG_WAITALL))[0]
+    return c, json.loads(c.recv(n, socket.MSG_WAITALL))
+held = [conn() for _ in range(3)]
+open(d + "/p1", "w").close()
+while not os.path.exists(d + "/go"):
+    time.sleep(0.05)
+slow, g = conn()
+told = [g] + [h[1] for h in held]
+held += [conn() for _ in range(5)]
+told += [h[1] for h in held[3:]]
+open(d + "/p2", "w").close()
+start, cut = time.monotonic(), None
+header = struct.pack(">I", 1000) + b'{"v":2,"op":"submit"'
+for b in header:
+    try:
+        slow.send(bytes([b]))
+        slow.settimeout(1)
+        if slow.recv(4096) == b"":
+            raise OSError
+    except socket.timeout:
+        continue
+    except OSError:
+        cut = time.monotonic() - start
+        break
+json.dump({"ready": sum(1 for t in told if t.get("ready")),
+           "busy": sum(1 for t in told if t.get("busy")), "cut": cut}, open(d + "/result", "w"))
+PY
+	HOLD_PID=$!
+}
+
+wait_file() {
+	for _ in $(seq 1 200); do
+		[ -e "$1" ] && return 0
+		sleep 0.05
+	done
+	fail "no $1"
+}
+
+# Submission time in ms of ck ARGS (exit 0 asserted), in MS.
+timed_submit() {
+	local t0 t1
+	t0=$(date +%s%N)
+	must ck "$@"
+	t1=$(date +%s%N)
+	MS=$(((t1 - t0) / 1000000))
+}
+
+# Idle and slow clients hold at most the workers, each for at most 10 s;
+# past them a client is told "busy" and submits in-process at once.
+ca_service_slow_clients() {
+	local pid d="$T/hold"
+	ca_store
+	daemon_up
+	pid=$DAEMON_PID
+	mkdir "$d"
+	hold_clients "$d"
+	wait_file "$d/p1"
+	# 3 of 4 workers held: a submission is still answered by the service.
+	csr s /CN=s.example.org
+	timed_submit -v ca submit s.csr --out s.pem
+	assert_err_contains "submitted to the CA service"
+	[ "$MS" -lt 10000 ] || fail "submission beside idle clients took $MS ms"
+	echo "beside 3 idle clients: $MS ms" >&2
+	expect_exit 0 openssl verify -CAfile ca.pem s.pem
+	# Every worker held and 5 clients more: busy, submitted in-process.
+	touch "$d/go"
+	wait_file "$d/p2"
+	timed_submit -v ca submit s.csr --out s2.pem
+	assert_err_contains "the CA service is busy: submitting in-process"
+	[ "$MS" -lt 10000 ] || fail "submission beside busy workers took $MS ms"
+	echo "past the workers: $MS ms" >&2
+	expect_exit 0 openssl verify -CAfile ca.pem s2.pem
+	wait "$HOLD_PID" || fail "the holding clients failed"
+	assert_jq '.ready == 4 and .busy == 5' "$d/result"
+	jq -e '.cut != null and .cut > 8 and .cut < 14' "$d/result" > /dev/null ||
+		fail "the slow client was not cut at about 10 s: $(cat "$d/result")"
+	# The held workers are free again.
+	timed_submit -v ca submit s.csr
+	assert_err_contains "submitted to the CA service"
+	kill -TERM "$pid"
+	wait "$pid" || fail "daemon exit $?"
+	grep -q "waited 10 s for a whole submission" "$T/daemon.err" ||
+		fail "the daemon did not log the slow client: $(cat "$T/daemon.err")"
+}
+
+# vm_kb PID FIELD: a memory figure of the process, in kB.
+vm_kb() {
+	awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"
+}
+
+# A client streaming up to 1 GiB of frames (a header naming 1000 requests,
+# then 1 MiB frames of garbage), and one declaring a 4 GiB header: each is
+# cut off early, the daemon's peak memory grows by less than 32 MiB, and it
+# serves a real submission afterwards.
+ca_service_flood() {
+	local pid base peak
+	ca_store
+	daemon_up
+	pid=$DAEMON_PID
+	csr s /CN=s.example.org
+	must ck -v ca submit s.csr
+	assert_err_contains "submitted to the CA service"
+	base=$(vm_kb "$pid" VmHWM)
+	python3 - "$CERTKEEP_STORE/ca/service.sock" > "$T/flood" <<'PY' || fail "flood: $(cat "$T/flood")"
+import json, socket, struct, sys
+def flood(first, frame):
+    c = socket.socket(socket.AF_UNIX)
+    c.connect(sys.argv[1])
+    sent = 0
+    try:
+        c.sendall(first)
+        while sent < 1 << 30:
+            c.sendall(frame)
+            sent += len(frame)
+    except OSError:
+        pass
+    return sent
+h = json.dumps({"v": 2, "op": "submit", "requester": "x", "days": 1,
+                "names": ["g%d" % i for i in range(1000)]}).encode()
+mib = struct.pack(">I", 1 << 20) + b"\x30" * (1 << 20)
+print(json.dumps({"frames": flood(struct.pack(">I", len(h)) + h, mib),
+                  "huge": flood(struct.pack(">I", 0xFFFFFFFF), b"x" * (1 << 20))}))
+PY
+	peak=$(vm_kb "$pid" VmHWM)
+	echo "VmHWM $base kB before, $peak kB after; sent $(cat "$T/flood")" >&2
+	assert_jq '.frames < 64 * 1048576 and .huge < 64 * 1048576' "$T/flood"
+	[ $((peak - base)) -lt 32768 ] || fail "the daemon grew by $((peak - base)) kB"
+	must ck -v ca submit s.csr --out s.pem
+	assert_err_contains "submitted to the CA service"
+	expect_exit 0 openssl verify -CAfile ca.pem s.pem
+	kill -TERM "$pid"
+	wait "$pid" || fail "daemon exit $?"
 }
 
 # A store path too long for a socket address: the service is reached
@@ -396,3 +625,9 @@ ROWS
 tcase "ca: submissions through the daemon's CA service, and without it" ca_service
 tcase "ca: the CA service of a store whose path is too long for a socket address" \
 	ca_service_long_path
+tcase "ca: a CA service that breaks off mid-conversation is exit 4, never issued twice" \
+	ca_service_breaks
+tcase "ca: idle and slow clients past the CA service's workers delay no submission" \
+	ca_service_slow_clients
+tcase "ca: the CA service cuts a 1 GiB flood of frames short, its memory bounded" \
+	ca_service_flood

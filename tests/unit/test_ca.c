@@ -11,9 +11,12 @@
  * (garbage, truncated, bad signature, trailing bytes) changing nothing,
  * approve/deny state rules, revocation reasons and their CRL entries,
  * CRL numbers increasing and CRLs verifying, ck_ca_crl_due, the syslog
- * cap of a large transaction, the service start/stop events, and
- * submissions over the CA service's socket.
+ * cap of a large transaction, the service start/stop events,
+ * submissions over the CA service's socket, and the limits of its frame
+ * reader (a frame's length refused before its bytes arrive, the
+ * submission's total, a stalled or cut stream).
  */
+#define _GNU_SOURCE /* memfd_create */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,7 +24,9 @@
 
 #include <cmocka.h>
 
+#include <arpa/inet.h>
 #include <dirent.h>
+#include <errno.h>
 #include <stdatomic.h>
 #include <limits.h>
 #include <stdio.h>
@@ -30,7 +35,9 @@
 #include <pthread.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/mman.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -42,7 +49,9 @@
 
 #include "core/ca-int.h"
 #include "core/ca.h"
+#include "core/ca_service-int.h"
 #include "core/ca_service.h"
+#include "core/fileio.h"
 #include "core/clock.h"
 #include "core/events.h"
 #include "pki/pki_ca.h"
@@ -911,7 +920,7 @@ static void test_service_socket(void **state)
 	int c, other;
 
 	snprintf(sock, sizeof(sock), "%s/%s", f->dir, CK_CA_SERVICE_SOCKET);
-	assert_int_equal(ck_ca_service_connect(f->dir), -1); /* none yet */
+	assert_int_equal(ck_ca_service_connect(f->dir, in, 1), -1); /* none yet */
 	/* A socket left by a daemon that died is taken over. */
 	{
 		struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -933,7 +942,7 @@ static void test_service_socket(void **state)
 	assert_int_equal(pthread_create(&tid, NULL, serve_clients, &j), 0);
 
 	in[0].buf = make_csr("svc.example.org", NULL, "ec", &in[0].len);
-	c = ck_ca_service_connect(f->dir);
+	c = ck_ca_service_connect(f->dir, in, 1);
 	assert_true(c >= 0);
 	assert_int_equal(ck_ca_service_submit(c, in, 1, &o, collect, &r), CK_OK);
 	close(c);
@@ -946,7 +955,7 @@ static void test_service_socket(void **state)
 	/* A refused submission: its message, nothing issued. */
 	in[1].buf = (const uint8_t *)"garbage";
 	in[1].len = 7;
-	c = ck_ca_service_connect(f->dir);
+	c = ck_ca_service_connect(f->dir, in, 1);
 	assert_int_equal(ck_ca_service_submit(c, in, 2, &o, collect, &r), CK_EINVAL);
 	close(c);
 	assert_non_null(strstr(ck_errmsg(), "garbage.der: not a PKCS#10"));
@@ -954,7 +963,7 @@ static void test_service_socket(void **state)
 	/* A file the client cannot read: nothing is sent. */
 	in[1].buf = NULL;
 	in[1].name = "/nonexistent/x.csr";
-	c = ck_ca_service_connect(f->dir);
+	c = ck_ca_service_connect(f->dir, in, 1);
 	assert_int_equal(ck_ca_service_submit(c, in, 2, &o, collect, &r), CK_EIO);
 	close(c);
 	assert_non_null(strstr(ck_errmsg(), "/nonexistent/x.csr"));
@@ -964,9 +973,118 @@ static void test_service_socket(void **state)
 	assert_int_equal(count_events(f, CK_EV_CA_CERT_ISSUED), 1);
 	assert_int_equal(ck_ca_service_stop(f->st, j.listen_fd), CK_OK);
 	assert_int_not_equal(stat(sock, &sb), 0);
-	assert_int_equal(ck_ca_service_connect(f->dir), -1);
+	assert_int_equal(ck_ca_service_connect(f->dir, in, 1), -1);
 	free((void *)in[0].buf);
 	json_decref(got);
+}
+
+static void put_frame(int fd, const void *buf, uint32_t len, uint32_t declared)
+{
+	uint32_t be = htonl(declared);
+
+	assert_int_equal(write(fd, &be, 4), 4);
+	if (len > 0)
+		assert_int_equal(write(fd, buf, len), (ssize_t)len);
+}
+
+static void put_header(int fd, size_t n)
+{
+	json_t *names = json_array(), *h;
+	char *text;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		json_array_append_new(names, json_string("r.csr"));
+	h = json_pack("{s:i,s:s,s:s,s:i,s:o}", "v", 2, "op", "submit", "requester", "u", "days", 1,
+		      "names", names);
+	text = json_dumps(h, JSON_COMPACT);
+	json_decref(h);
+	assert_non_null(text);
+	put_frame(fd, text, (uint32_t)strlen(text), (uint32_t)strlen(text));
+	free(text);
+}
+
+static double elapsed_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Each frame's length is checked before its bytes are waited for: a
+ * stream that only declares a huge frame is refused at once. */
+static void test_service_frame_limits(void **state)
+{
+	struct ck_ca_submission s;
+	struct timespec t0;
+	uint8_t *mib = calloc(1, CK_INPUT_MAX + 1);
+	int sp[2], fd, i;
+
+	(void)state;
+	assert_non_null(mib);
+	/* A header declared past 8 MiB, with none of its bytes sent. */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	put_frame(sp[0], NULL, 0, 8 * 1024 * 1024 + 1);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(ck_ca_service_read_submission(sp[1], ck_ca_service_deadline(5000), &s),
+			 CK_EINVAL);
+	assert_true(elapsed_since(&t0) < 1);
+	assert_non_null(strstr(ck_errmsg(), "more than 8388608"));
+	ck_ca_submission_clear(&s);
+	/* A request declared one byte past CK_INPUT_MAX. */
+	put_header(sp[0], 1);
+	put_frame(sp[0], NULL, 0, CK_INPUT_MAX + 1);
+	assert_int_equal(ck_ca_service_read_submission(sp[1], ck_ca_service_deadline(5000), &s),
+			 CK_EINVAL);
+	ck_ca_submission_clear(&s);
+	/* A stall inside a frame: the deadline, not the peer, ends it. */
+	put_header(sp[0], 1);
+	put_frame(sp[0], "abc", 3, 10);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(ck_ca_service_read_submission(sp[1], ck_ca_service_deadline(200), &s),
+			 CK_ETEMP);
+	assert_int_equal(errno, ETIMEDOUT);
+	assert_true(elapsed_since(&t0) < 2);
+	ck_ca_submission_clear(&s);
+	/* The stream cut inside a frame: an end, not a wait. */
+	put_header(sp[0], 1);
+	put_frame(sp[0], "abc", 3, 10);
+	close(sp[0]);
+	assert_int_equal(ck_ca_service_read_submission(sp[1], ck_ca_service_deadline(5000), &s),
+			 CK_ETEMP);
+	assert_int_not_equal(errno, ETIMEDOUT);
+	ck_ca_submission_clear(&s);
+	close(sp[1]);
+	/* Frames each within their limit, more than the submission's total
+	 * in all: refused at the first one past it, 16 read. */
+	fd = memfd_create("frames", 0);
+	assert_true(fd >= 0);
+	put_header(fd, 20);
+	for (i = 0; i < 20; i++)
+		put_frame(fd, mib, CK_INPUT_MAX, CK_INPUT_MAX);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	assert_int_equal(ck_ca_service_read_submission(fd, ck_ca_service_deadline(5000), &s),
+			 CK_EINVAL);
+	assert_non_null(strstr(ck_errmsg(), "more than 16777216 bytes"));
+	assert_int_equal(s.got, CK_CA_SERVICE_TOTAL_MAX / CK_INPUT_MAX - 1);
+	ck_ca_submission_clear(&s);
+	/* Within the limits: read whole, each request's bytes held. */
+	assert_int_equal(ftruncate(fd, 0), 0);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	put_header(fd, 2);
+	put_frame(fd, "one", 3, 3);
+	put_frame(fd, NULL, 0, 0);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	assert_int_equal(ck_ca_service_read_submission(fd, ck_ca_service_deadline(5000), &s), CK_OK);
+	assert_int_equal(s.got, 2);
+	assert_memory_equal(s.in[0].buf, "one", 3);
+	assert_non_null(s.in[1].buf);
+	assert_int_equal(s.in[1].len, 0);
+	assert_string_equal(s.o.requester, "u");
+	ck_ca_submission_clear(&s);
+	close(fd);
+	free(mib);
 }
 
 static void test_init_twice_and_key_file(void **state)
@@ -1046,6 +1164,7 @@ int main(void)
 		T(test_crl_due),
 		T(test_service_events_and_syslog_cap),
 		T(test_service_socket),
+		cmocka_unit_test(test_service_frame_limits),
 		T(test_init_twice_and_key_file),
 		T(test_wrong_key_file_refused),
 	};
