@@ -3,7 +3,7 @@
  * (src/core/probe.c ck_probe_url_parse; DESIGN.md §10): smtp:// and
  * https://, names, IPv4 and [IPv6] literals, ports.
  * Invariants checked: no crash; an accepted URL has the scheme's kind, a
- * non-empty host without '/', '?', '#', '@' or space, and a port from 1 to
+ * non-empty host without '/', '?', '#', '@', a bracket or a space, and a port from 1 to
  * 65535 that is the number the URL gives (or the scheme's default); the
  * URL rebuilt from the parts parses to the same parts.
  */
@@ -40,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ck_probe_url_parse(url, &kind, host, sizeof(host), port, sizeof(port)) != CK_OK)
 		goto out;
 	if (kind != (strncmp(url, "smtp://", 7) == 0 ? PKI_PROBE_SMTP : PKI_PROBE_HTTPS) ||
-	    host[0] == '\0' || strpbrk(host, "/?#@ ") != NULL)
+	    host[0] == '\0' || strpbrk(host, "/?#@ []") != NULL)
 		abort();
 	def = kind == PKI_PROBE_SMTP ? 25 : 443;
 	v = strtol(port, NULL, 10);

@@ -45,10 +45,13 @@ enum ck_err ck_probe_url_parse(const char *url, enum pki_probe_kind *kind, char 
 		colon = strchr(p, ':');
 		len = colon ? (size_t)(colon - p) : strlen(p);
 	}
-	if (len == 0 || len >= hn || strpbrk(p, "/?#@ ") != NULL)
+	if (len == 0 || len >= hn)
 		return ck_fail(CK_EINVAL, "invalid URL '%.80s': give scheme://HOST[:PORT]", url);
 	memcpy(host, p, len);
 	host[len] = '\0';
+	/* A bracket in the host ("[[]", "a]b") is no name and no IPv6 literal. */
+	if (strpbrk(host, "/?#@ []") != NULL)
+		return ck_fail(CK_EINVAL, "invalid URL '%.80s': give scheme://HOST[:PORT]", url);
 	if (colon) {
 		const char *q = colon + 1;
 		char *rest;
