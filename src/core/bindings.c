@@ -129,6 +129,15 @@ static enum ck_err check_path(const char *opt, const char *p)
 					      : "a device");
 }
 
+/* No space or control byte: an endpoint is shown in events and messages. */
+static bool printable_token(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s <= 0x20 || *s == 0x7f)
+			return false;
+	return true;
+}
+
 /* Deploys b's files for thumb and runs its check command; a failed check
  * puts the previous files back. On success *d must be finished or reverted
  * by the caller. */
@@ -184,8 +193,11 @@ static enum ck_err bind_add_locked(struct store *st, struct store_binding *b)
 	colon = strrchr(b->endpoint, ':');
 	if (colon == NULL || colon == b->endpoint || colon[1] == '\0' ||
 	    strspn(colon + 1, "0123456789") != strlen(colon + 1) || strlen(colon + 1) > 5 ||
-	    (size_t)(colon - b->endpoint) >= sizeof(host))
-		return ck_fail(CK_EINVAL, "--endpoint must be HOST:PORT, not '%.80s'", b->endpoint);
+	    strtol(colon + 1, NULL, 10) < 1 || strtol(colon + 1, NULL, 10) > 65535 ||
+	    !printable_token(b->endpoint) || (size_t)(colon - b->endpoint) >= sizeof(host))
+		return ck_fail(CK_EINVAL,
+			       "--endpoint must be HOST:PORT (PORT 1-65535, no spaces), not '%.80s'",
+			       b->endpoint);
 	if (ck_service_name(b->service) == NULL)
 		return ck_fail(CK_EUSAGE, "--service takes one service");
 	if (b->cert_file[0] == '\0')

@@ -20,6 +20,7 @@
 #include "clock.h"
 #include "events.h"
 #include "fileio.h"
+#include "mailaddr.h"
 
 #define SERIAL_TRIES 8
 
@@ -402,17 +403,16 @@ static void signer_stop(struct signer *s)
 
 static enum ck_err check_submitter(const struct ck_ca_submit_opts *o)
 {
-	const char *e = o->email, *at;
+	char addr[CK_ADDR_MAX + 1];
 
 	if (o->requester && !ca_text_ok(o->requester, 128))
 		return ck_fail(CK_EINVAL, "--requester must be 1 to 128 characters without control "
 					  "characters (CR, LF, NUL ...)");
-	if (e == NULL)
+	if (o->email == NULL)
 		return CK_OK;
-	at = strchr(e, '@');
-	/* It becomes a mail recipient: no spaces, brackets, commas or controls. */
-	if (!ca_text_ok(e, 254) || at == NULL || at == e || at[1] == '\0' ||
-	    strchr(at + 1, '@') || strpbrk(e, " <>,;\"()[]\\"))
+	/* It becomes a mail recipient: the exit module's own check, so that
+	 * it never skips an address submit took (no brackets either). */
+	if (ck_addr_check(o->email, addr) != CK_OK || o->email[0] == '<')
 		return ck_fail(CK_EINVAL, "--email is not a plain address (user@domain, no spaces, "
 					  "brackets or control characters)");
 	return CK_OK;

@@ -15,10 +15,8 @@
 #include "names.h"
 #include "select.h"
 
-/* Splits "scheme://host[:port]" (host may be "[v6]"); the port defaults
- * to 25 for smtp and 443 for https. Nothing may follow the port. */
-static enum ck_err parse_url(const char *url, enum pki_probe_kind *kind, char *host, size_t hn,
-			     char *port, size_t pn)
+enum ck_err ck_probe_url_parse(const char *url, enum pki_probe_kind *kind, char *host, size_t hn,
+			       char *port, size_t pn)
 {
 	const char *p, *end, *colon;
 	size_t len;
@@ -47,10 +45,13 @@ static enum ck_err parse_url(const char *url, enum pki_probe_kind *kind, char *h
 		colon = strchr(p, ':');
 		len = colon ? (size_t)(colon - p) : strlen(p);
 	}
-	if (len == 0 || len >= hn || strpbrk(p, "/?#@ ") != NULL)
+	if (len == 0 || len >= hn)
 		return ck_fail(CK_EINVAL, "invalid URL '%.80s': give scheme://HOST[:PORT]", url);
 	memcpy(host, p, len);
 	host[len] = '\0';
+	/* A bracket in the host ("[[]", "a]b") is no name and no IPv6 literal. */
+	if (strpbrk(host, "/?#@ []") != NULL)
+		return ck_fail(CK_EINVAL, "invalid URL '%.80s': give scheme://HOST[:PORT]", url);
 	if (colon) {
 		const char *q = colon + 1;
 		char *rest;
@@ -61,7 +62,7 @@ static enum ck_err parse_url(const char *url, enum pki_probe_kind *kind, char *h
 		if (errno != 0 || rest == q || *rest != '\0' || q[0] < '0' || q[0] > '9' || v < 1 ||
 		    v > 65535)
 			return ck_fail(CK_EINVAL, "invalid port in '%.80s'", url);
-		snprintf(port, pn, "%s", q);
+		snprintf(port, pn, "%ld", v); /* not q: "00000443" would not fit */
 	}
 	return CK_OK;
 }
@@ -97,7 +98,7 @@ enum ck_err ck_probe(struct store *st, const char *url, const char *name, int ti
 
 	memset(&info, 0, sizeof(info));
 	*as_expected = false;
-	rc = parse_url(url, &o.kind, host, sizeof(host), port, sizeof(port));
+	rc = ck_probe_url_parse(url, &o.kind, host, sizeof(host), port, sizeof(port));
 	if (rc == CK_OK)
 		rc = ck_domain_normalize(name, false, norm, sizeof(norm));
 	if (rc == CK_OK)

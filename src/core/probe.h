@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "../pki/probe.h"
 #include "../store/store.h"
 #include "err.h"
 
@@ -24,5 +25,12 @@
  */
 enum ck_err ck_probe(struct store *st, const char *url, const char *name, int timeout_ms,
 		     int64_t now, json_t **out, bool *as_expected);
+
+/* Splits url, "scheme://HOST[:PORT]" (HOST may be "[v6]"), into what the
+ * TLS probe takes: smtp or https, host (hn bytes) and port (pn bytes); the
+ * port defaults to 25 for smtp and 443 for https. Nothing may follow the
+ * port. CK_EUSAGE for another scheme, CK_EINVAL for a malformed URL. */
+enum ck_err ck_probe_url_parse(const char *url, enum pki_probe_kind *kind, char *host, size_t hn,
+			       char *port, size_t pn);
 
 #endif

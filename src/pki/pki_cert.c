@@ -145,7 +145,8 @@ enum ck_err pki_bio_string(BIO *bio, char **out, size_t *len)
 	copy = malloc((size_t)n + 1);
 	if (copy == NULL)
 		return ck_fail(CK_ENOMEM, "out of memory");
-	memcpy(copy, data, (size_t)n);
+	if (n > 0) /* an empty memory BIO has no data pointer at all */
+		memcpy(copy, data, (size_t)n);
 	copy[n] = '\0';
 	*out = copy;
 	if (len)

@@ -20,6 +20,7 @@
  * over the connection (only EHLO, STARTTLS and QUIT).
  */
 #include "probe.h"
+#include "probe-int.h"
 #include "pki-int.h"
 
 #include <errno.h>
@@ -357,8 +358,10 @@ static enum ck_err smtp_starttls(struct conn *c, const struct pki_probe_opts *o,
 	}
 	/* Anything sent after the 220 and before our ClientHello would be read
 	 * as if it came through TLS: the STARTTLS injection attack
-	 * (CVE-2011-0411 and its client-side twins). Refuse it. */
-	if (c->len > 0)
+	 * (CVE-2011-0411 and its client-side twins). Refuse it, whether we
+	 * have read it already or it waits behind a reply that filled our
+	 * buffer to the last byte. */
+	if (c->len > 0 || recv(c->fd, &(char){ 0 }, 1, MSG_PEEK | MSG_DONTWAIT) > 0)
 		return ck_fail(CK_ERROR, "%s: the server sent data after its STARTTLS reply",
 			       c->target);
 	return CK_OK;
@@ -709,6 +712,27 @@ out:
 	SSL_CTX_free(c->ctx);
 	if (c->fd >= 0)
 		close(c->fd);
+	free(c);
+	return rc;
+}
+
+enum ck_err pki_probe_smtp_plain(int fd, const struct pki_probe_opts *o,
+				 struct pki_probe_result *r)
+{
+	char sni[CK_DOMAIN_MAX + 1];
+	struct conn *c;
+	enum ck_err rc;
+
+	memset(r, 0, sizeof(*r));
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return ck_fail(CK_ENOMEM, "out of memory");
+	c->fd = fd;
+	rc = check_opts(o, c, sni, sizeof(sni));
+	if (rc == CK_OK && o->kind != PKI_PROBE_SMTP)
+		rc = ck_fail(CK_EINVAL, "probe: not an SMTP probe");
+	if (rc == CK_OK)
+		rc = smtp_starttls(c, o, r);
 	free(c);
 	return rc;
 }

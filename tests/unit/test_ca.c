@@ -480,6 +480,8 @@ static void test_submitter_checked(void **state)
 	o.requester = "bob";
 	o.email = "bob@example.org\r\nBcc: x@evil.example";
 	assert_int_equal(ck_ca_submit(f->st, &in, 1, &o, NULL, NULL), CK_EINVAL);
+	o.email = "bob..smith@example.org"; /* the exit module could not mail it */
+	assert_int_equal(ck_ca_submit(f->st, &in, 1, &o, NULL, NULL), CK_EINVAL);
 	o.email = "bob@example.org";
 	assert_int_equal(ck_ca_submit(f->st, &in, 1, &o, NULL, NULL), CK_OK);
 	assert_int_equal(count_requests(f, NULL), 1);
