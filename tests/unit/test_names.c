@@ -2,9 +2,10 @@
  * test_names.c - unit tests for src/core/names.h (DESIGN.md §3).
  *
  * Covers ck_domain_normalize: names it accepts and the lower-case form it
- * writes (IDNA2008 A-labels in any case, single labels, the 253-octet and 63-octet limits,
- * wildcards only as the whole left-most label with two labels after it),
- * and a table of names it refuses (A-labels libidn2 finds invalid among them), each with CK_EINVAL and a message naming
+ * writes (IDNA2008 A-labels in any case, single labels, the 253-octet and
+ * 63-octet limits, wildcards only as the whole left-most label with two
+ * labels after it), and a table of names it refuses (A-labels libidn2
+ * finds invalid among them), each with CK_EINVAL and a message naming
  * the problem, never echoing control bytes. Covers the service sets too:
  * ck_services_parse (case, spaces, the HTTPS alias, "None", unknown and
  * empty items), ck_services_compact, ck_services_long and ck_service_name,
