@@ -313,10 +313,10 @@ static int csr_decode(struct pki_csr *c)
 	pub = pubkey_build(c->key_alg, c->key_bits, c->key_bits_len, &c->rsa_e);
 	if (pub == NULL)
 		return -2; /* a key type we do not certify */
-	/* The signature: SHA-2 only, refused before it is checked, since a
-	 * signature over an MD5 or SHA-1 digest proves little (chosen-prefix
-	 * collisions); PKCS#1 v1.5 or ECDSA only (RSA-PSS parameters are not
-	 * read here); and its algorithm must fit the key. */
+	/* The signature: over SHA-256, SHA-384 or SHA-512 only, refused
+	 * before it is checked, since MD5 and SHA-1 have practical collisions
+	 * and the Web PKI dropped them; PKCS#1 v1.5 or ECDSA only (RSA-PSS
+	 * parameters are not read here); and its algorithm must fit the key. */
 	q = sigalg.start;
 	salg = d2i_X509_ALGOR(NULL, &q, sigalg.content + sigalg.len - sigalg.start);
 	if (salg == NULL) {
