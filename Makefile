@@ -7,7 +7,7 @@
 #                   rebinding, the monitor's memory at 100,000 due, and mail delivery with a reused connection against one per mail
 
 CC      ?= cc
-PKGS    := libcrypto sqlite3 jansson
+PKGS    := libcrypto sqlite3 jansson libidn2
 # libssl and libcurl: headers at build time; the libraries are loaded when a
 # probe or a mail first needs them (dlopen, src/pki/libssl.h and
 # src/mail/smtp.c), so that other commands do not pay for loading them.
@@ -33,7 +33,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/unit/%)
 UNIT_SAN := $(UNIT_SRC:tests/unit/%.c=build/unit-san/%)
 
 PREFIX  ?= /usr/local
-DEPS_APT := build-essential pkg-config libssl-dev libsqlite3-dev libjansson-dev \
+DEPS_APT := build-essential pkg-config libssl-dev libsqlite3-dev libjansson-dev libidn2-dev \
             libcurl4-openssl-dev libcmocka-dev openssl sqlite3 jq fiu-utils postfix nginx-light iproute2 \
             python3-aiosmtpd eatmydata
 

@@ -5,12 +5,16 @@
  * submission.
  *
  * Rules that are not settings: names must be valid DNS names (the names
- * module's rules: no CR, LF, NUL, no partial wildcards), only DNS names
- * are certified, RSA keys have at least 2048 bits and EC keys are P-256
- * or P-384 (weaker keys are refused whatever the policy says).
+ * module's rules: no CR, LF, NUL, no partial wildcards, A-labels valid
+ * IDNA2008), only DNS names are certified, RSA keys have at least 2048
+ * bits and the public exponent 65537, EC keys are P-256 or P-384 (weaker
+ * keys are refused whatever the policy says). The request's own
+ * signature must use SHA-256, SHA-384 or SHA-512; pki_csr_parse refuses
+ * the others before the policy sees the request.
  */
 #include "ca-int.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,6 +111,18 @@ static enum ck_err check_key(const struct ck_ca_policy *p, const struct pki_csr_
 	if (info->key_rsa && info->key_bits < 2048)
 		return ck_fail(CK_EINVAL, "weak key: RSA with %d bits (at least 2048 are needed)",
 			       info->key_bits);
+	/* 65537 only, as Let's Encrypt does: the Baseline Requirements
+	 * (6.1.6) advise at least 2^16 + 1, e = 3 let lax PKCS#1 v1.5
+	 * verifiers accept forged signatures (Bleichenbacher, 2006), and
+	 * every key generator's default is 65537. */
+	if (info->key_rsa && info->rsa_e != 65537) {
+		if (info->rsa_e == UINT64_MAX)
+			return ck_fail(CK_EINVAL, "weak key: RSA public exponent of 64 bits or more "
+						  "(only 65537 is accepted)");
+		return ck_fail(CK_EINVAL,
+			       "weak key: RSA public exponent %llu (only 65537 is accepted)",
+			       (unsigned long long)info->rsa_e);
+	}
 	if (!info->key_rsa && strcmp(info->key_type, "ec:P-256") != 0 &&
 	    strcmp(info->key_type, "ec:P-384") != 0)
 		return ck_fail(CK_EINVAL,

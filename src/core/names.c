@@ -1,11 +1,18 @@
 /*
  * names.c - domain-name checks and service sets (DESIGN.md §3).
+ *
+ * The only user of libidn2: A-labels are checked here, where every name
+ * from outside is checked, so the CA, "new --domain", connectors and the
+ * names read from certificates all apply the same rule.
  */
 #include "names.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include <idn2.h>
 
 static const struct {
 	unsigned bit;
@@ -41,6 +48,37 @@ static void escape_for_message(const char *in, char *out, size_t n)
 		}
 	}
 	out[o] = '\0';
+}
+
+/*
+ * A label "xn--..." (lower case) must be a valid IDNA2008 A-label
+ * (RFC 5891 §5.4): its punycode decodes to a U-label that IDNA2008
+ * permits (no emoji, no upper case, no disallowed or unassigned code
+ * points, contextual and bidi rules met), which encodes back to exactly
+ * this label. A CA must not certify a name no conforming client can ask
+ * for, nor two spellings of one name. No TR46 mapping: an A-label is
+ * never mapped, only checked.
+ */
+static enum ck_err alabel_check(const char *label, size_t len, const char *shown)
+{
+	char buf[CK_LABEL_MAX + 1], *u = NULL;
+	uint8_t *back = NULL;
+	int rc;
+
+	memcpy(buf, label, len);
+	buf[len] = '\0';
+	rc = idn2_to_unicode_8z8z(buf, &u, 0);
+	if (rc == IDN2_OK)
+		rc = idn2_lookup_u8((const uint8_t *)u, &back, IDN2_NO_TR46);
+	if (rc == IDN2_OK && strcmp((const char *)back, buf) != 0)
+		rc = IDN2_ALABEL_ROUNDTRIP_FAILED;
+	idn2_free(u);
+	idn2_free(back);
+	if (rc != IDN2_OK)
+		return ck_fail(CK_EINVAL,
+			       "invalid domain name '%s': '%s' is not a valid IDNA2008 A-label (%s)",
+			       shown, buf, idn2_strerror(rc));
+	return CK_OK;
 }
 
 enum ck_err ck_domain_normalize(const char *in, bool allow_wildcard, char *out, size_t n)
@@ -116,6 +154,16 @@ enum ck_err ck_domain_normalize(const char *in, bool allow_wildcard, char *out, 
 	if (in[0] == '*' && labels < 3)
 		return ck_fail(CK_EINVAL,
 			       "invalid domain name '%s': a wildcard needs two labels after it", shown);
+	for (i = 0; i < len; i += label + 1) {
+		enum ck_err rc;
+
+		label = strcspn(out + i, ".");
+		if (label < 4 || memcmp(out + i, "xn--", 4) != 0)
+			continue;
+		rc = alabel_check(out + i, label, shown);
+		if (rc != CK_OK)
+			return rc;
+	}
 	return CK_OK;
 }
 

@@ -31,11 +31,12 @@ enum ck_service {
 /*
  * Checks a DNS name and writes its lower-case form into out (>= 254 bytes).
  * Accepted: ASCII letters, digits and hyphens in labels of 1-63 octets (no
- * leading or trailing hyphen), 253 octets in all; IDNA A-labels ("xn--")
- * are ordinary labels. A wildcard is accepted only when allow_wildcard and
- * only as the whole left-most label ("*.example.com"), with at least two
- * labels after it. Anything else fails with CK_EINVAL and a message that
- * names the problem.
+ * leading or trailing hyphen), 253 octets in all. A label starting with
+ * "xn--" (any case) must be a valid IDNA2008 A-label (checked with
+ * libidn2: decodes to a permitted U-label that encodes back to it). A
+ * wildcard is accepted only when allow_wildcard and only as the whole
+ * left-most label ("*.example.com"), with at least two labels after it.
+ * Anything else fails with CK_EINVAL and a message that names the problem.
  */
 enum ck_err ck_domain_normalize(const char *in, bool allow_wildcard, char *out, size_t n);
 

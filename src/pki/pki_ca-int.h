@@ -24,6 +24,11 @@ struct pki_csr {
 	 * requests, and a decoded key is most of a request's memory). */
 	int key_id, key_size;
 	char key_type[PKI_KEYTYPE_MAX];
+	uint64_t rsa_e; /* the RSA public exponent, UINT64_MAX for 64 bits or more */
+	/* A refused signature algorithm: its digest (NID_undef if none or
+	 * unknown) and its name or OID, for the message. */
+	int sig_md;
+	char sig_alg[64];
 };
 
 struct pki_ca {

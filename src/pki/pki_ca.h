@@ -40,8 +40,10 @@ struct pki_csr;
 
 /* Parses a PKCS#10 request, PEM or DER, and checks its signature against
  * its own public key (proof of possession). Safe to call from several
- * threads at once. Garbage, truncation, trailing
- * bytes after DER and a bad signature all fail with CK_EINVAL. */
+ * threads at once. Garbage, truncation, trailing bytes after DER, a bad
+ * signature and a signature that is not RSA PKCS#1 v1.5 or ECDSA over
+ * SHA-256, SHA-384 or SHA-512 (MD5, SHA-1, SHA-224, RSA-PSS) all fail
+ * with CK_EINVAL. */
 enum ck_err pki_csr_parse(const uint8_t *buf, size_t len, struct pki_csr **out);
 void pki_csr_free(struct pki_csr *csr);
 void pki_csr_der(const struct pki_csr *csr, const uint8_t **der, size_t *len); /* get0 */
@@ -57,6 +59,7 @@ struct pki_csr_info {
 	char key_type[PKI_KEYTYPE_MAX]; /* "ec:P-256", "rsa:2048", "ED25519" */
 	bool key_rsa, key_ec;
 	int key_bits;
+	uint64_t rsa_e; /* RSA public exponent; UINT64_MAX when 64 bits or more */
 };
 enum ck_err pki_csr_info_get(const struct pki_csr *csr, struct pki_csr_info *info);
 void pki_csr_info_clear(struct pki_csr_info *info);

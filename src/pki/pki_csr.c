@@ -129,9 +129,25 @@ static EVP_PKEY *ec_scratch(bool p384, EVP_PKEY *tmpl)
 	return s->key[p384];
 }
 
+/* The exponent for the policy, UINT64_MAX when it has 64 bits or more. */
+static uint64_t exponent_of(const BIGNUM *e)
+{
+	unsigned char b[8];
+	uint64_t v = 0;
+	size_t i;
+
+	if (BN_num_bits(e) >= 64 || BN_bn2binpad(e, b, sizeof(b)) != (int)sizeof(b))
+		return UINT64_MAX;
+	for (i = 0; i < sizeof(b); i++)
+		v = v << 8 | b[i];
+	return v;
+}
+
 /* The public key from the SubjectPublicKeyInfo's parts, built from its
- * parameters (EC: curve and point; RSA: modulus and exponent). */
-static EVP_PKEY *pubkey_build(const X509_ALGOR *alg, const uint8_t *bits, size_t n)
+ * parameters (EC: curve and point; RSA: modulus and exponent, which goes
+ * to *rsa_e). */
+static EVP_PKEY *pubkey_build(const X509_ALGOR *alg, const uint8_t *bits, size_t n,
+			      uint64_t *rsa_e)
 {
 	const ASN1_OBJECT *aobj = NULL;
 	const void *pval = NULL;
@@ -185,6 +201,7 @@ static EVP_PKEY *pubkey_build(const X509_ALGOR *alg, const uint8_t *bits, size_t
 		if (bn_n == NULL || bn_e == NULL || BN_is_negative(bn_n) || BN_is_negative(bn_e) ||
 		    BN_num_bits(bn_n) > 16384)
 			goto out;
+		*rsa_e = exponent_of(bn_e);
 		/* OSSL_PARAM integers are native-endian. */
 		nbuf = OPENSSL_malloc((size_t)BN_num_bytes(bn_n) + 1);
 		ebuf = OPENSSL_malloc((size_t)BN_num_bytes(bn_e) + 1);
@@ -293,17 +310,30 @@ static int csr_decode(struct pki_csr *c)
 	c->key_bits = OPENSSL_memdup(bits.content + 1, c->key_bits_len);
 	if (c->key_bits == NULL || !read_attributes(c, attrs.content, attrs.content + attrs.len))
 		return 0;
-	pub = pubkey_build(c->key_alg, c->key_bits, c->key_bits_len);
+	pub = pubkey_build(c->key_alg, c->key_bits, c->key_bits_len, &c->rsa_e);
 	if (pub == NULL)
 		return -2; /* a key type we do not certify */
-	/* The signature: its algorithm must fit the key (no RSA-PSS here). */
+	/* The signature: over SHA-256, SHA-384 or SHA-512 only, refused
+	 * before it is checked, since MD5 and SHA-1 have practical collisions
+	 * and the Web PKI dropped them; PKCS#1 v1.5 or ECDSA only (RSA-PSS
+	 * parameters are not read here); and its algorithm must fit the key. */
 	q = sigalg.start;
 	salg = d2i_X509_ALGOR(NULL, &q, sigalg.content + sigalg.len - sigalg.start);
-	if (salg != NULL)
-		X509_ALGOR_get0(&sobj, NULL, NULL, salg);
-	if (salg == NULL || !OBJ_find_sigid_algs(OBJ_obj2nid(sobj), &md_nid, &pk_nid) ||
-	    md_nid == NID_undef ||
-	    (pk_nid == NID_rsaEncryption) != (EVP_PKEY_get_base_id(pub) == EVP_PKEY_RSA)) {
+	if (salg == NULL) {
+		ok = -1;
+		goto out;
+	}
+	X509_ALGOR_get0(&sobj, NULL, NULL, salg);
+	if (!OBJ_find_sigid_algs(OBJ_obj2nid(sobj), &md_nid, &pk_nid))
+		md_nid = pk_nid = NID_undef;
+	if (md_nid != NID_sha256 && md_nid != NID_sha384 && md_nid != NID_sha512) {
+		c->sig_md = md_nid;
+		if (OBJ_obj2txt(c->sig_alg, sizeof(c->sig_alg), sobj, 0) <= 0)
+			snprintf(c->sig_alg, sizeof(c->sig_alg), "unknown");
+		ok = -3;
+		goto out;
+	}
+	if ((pk_nid == NID_rsaEncryption) != (EVP_PKEY_get_base_id(pub) == EVP_PKEY_RSA)) {
 		ok = -1;
 		goto out;
 	}
@@ -328,9 +358,24 @@ out:
 	return ok;
 }
 
+/* Why a request's signature algorithm is refused (csr_decode gave -3). */
+static enum ck_err weak_signature(const struct pki_csr *c)
+{
+	if (c->sig_md != NID_undef)
+		return ck_fail(CK_EINVAL,
+			       "weak signature: the certificate request is signed with %s "
+			       "(%s); only SHA-256, SHA-384 and SHA-512 are accepted",
+			       OBJ_nid2sn(c->sig_md), c->sig_alg);
+	return ck_fail(CK_EINVAL,
+		       "unsupported signature algorithm %s in the certificate request: only RSA "
+		       "(PKCS#1 v1.5) and ECDSA with SHA-256, SHA-384 or SHA-512 are accepted",
+		       c->sig_alg);
+}
+
 enum ck_err pki_csr_parse(const uint8_t *buf, size_t len, struct pki_csr **out)
 {
 	struct pki_csr *c;
+	enum ck_err rc;
 	int r;
 
 	if (len == 0)
@@ -368,7 +413,10 @@ enum ck_err pki_csr_parse(const uint8_t *buf, size_t len, struct pki_csr **out)
 		*out = c;
 		return CK_OK;
 	}
+	rc = r == -3 ? weak_signature(c) : CK_OK;
 	pki_csr_free(c);
+	if (r == -3)
+		return rc;
 	if (r == -1)
 		return ck_fail(CK_EINVAL, "the certificate request's signature is not valid "
 					  "(no proof of possession of the key)");
@@ -470,6 +518,7 @@ enum ck_err pki_csr_info_get(const struct pki_csr *csr, struct pki_csr_info *inf
 
 	id = csr->key_id;
 	info->key_bits = csr->key_size;
+	info->rsa_e = csr->rsa_e;
 	info->key_rsa = id == EVP_PKEY_RSA;
 	info->key_ec = id == EVP_PKEY_EC;
 	snprintf(info->key_type, sizeof(info->key_type), "%s", csr->key_type);

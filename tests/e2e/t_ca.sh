@@ -622,6 +622,78 @@ done <<'ROWS'
 2 | --default takes        | ca policy --default maybe
 1 | suffix                 | ca policy --allow-suffix 'a..b'
 ROWS
+# weak_req NAME KEYFILE SUBJ [ARGS...]: a request NAME.csr for the key in
+# KEYFILE, openssl req's further ARGS (-sha1, -addext ...) added.
+weak_req() {
+	local name=$1 key=$2 subj=$3
+	shift 3
+	openssl req -new -key "$key" -subj "$subj" "$@" -out "$name.csr" 2> /dev/null ||
+		fail "openssl req for $name failed"
+}
+
+# The CA refuses weak requests whatever its policy: exit 1, one line
+# naming the file and the weakness, nothing recorded (no request, no 1101
+# event, the store's files unchanged); the strong ones issue.
+ca_weak_requests() {
+	local row name text
+	ca_store
+	openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out rsa.key 2> /dev/null &&
+		openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
+			-pkeyopt rsa_keygen_pubexp:3 -out e3.key 2> /dev/null &&
+		openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ec.key 2> /dev/null ||
+		fail "openssl genpkey"
+	weak_req e3 e3.key /CN=e3.example.org
+	weak_req sha1 rsa.key /CN=sha1.example.org -sha1
+	weak_req md5 rsa.key /CN=md5.example.org -md5
+	weak_req ecsha1 ec.key /CN=ecsha1.example.org -sha1
+	weak_req pss rsa.key /CN=pss.example.org -sha256 -sigopt rsa_padding_mode:pss
+	weak_req emoji ec.key /CN=ok.example.org -addext "subjectAltName=DNS:xn--ls8h.example.org"
+	weak_req punycode ec.key /CN=xn--zz.example.org
+	weak_req trailing ec.key /CN=xn--abc-.example.org
+	snapshot before
+	for row in \
+		"e3|e3.csr: weak key: RSA public exponent 3 (only 65537 is accepted)" \
+		"sha1|sha1.csr: weak signature: the certificate request is signed with SHA1" \
+		"md5|md5.csr: weak signature: the certificate request is signed with MD5" \
+		"ecsha1|ecsha1.csr: weak signature: the certificate request is signed with SHA1" \
+		"pss|pss.csr: unsupported signature algorithm rsassaPss" \
+		"emoji|emoji.csr: a name in the request: invalid domain name 'xn--ls8h.example.org': 'xn--ls8h' is not a valid IDNA2008 A-label" \
+		"punycode|punycode.csr: the request's CN: invalid domain name 'xn--zz.example.org': 'xn--zz' is not a valid IDNA2008 A-label" \
+		"trailing|trailing.csr: the request's CN: invalid domain name 'xn--abc-.example.org': a label ends with '-'"; do
+		name=${row%%|*} text=${row#*|}
+		expect_exit 1 ck ca submit "$name.csr"
+		assert_err_one_line
+		assert_err_contains "$text"
+		assert_out_empty
+	done
+	assert_unchanged before
+	must ck --json ca list
+	assert_jq 'length == 1'
+	must ck --json events --id 1101
+	assert_jq 'length == 1'
+	# new --domain refuses the same names with the same words.
+	expect_exit 1 ck new --domain xn--ls8h.example.org
+	assert_err_contains "'xn--ls8h' is not a valid IDNA2008 A-label"
+	# Strong requests issue: RSA 2048 (e = 65537) SHA-256, P-256 SHA-384,
+	# and an IDN (münchen, bücher) in any case, issued in lower case.
+	weak_req rsa rsa.key /CN=rsa.example.org -sha256
+	weak_req ec384 ec.key /CN=ec.example.org -sha384
+	weak_req idn ec.key /CN=XN--MNCHEN-3YA.example.org \
+		-addext "subjectAltName=DNS:xn--mnchen-3ya.example.org,DNS:xn--bcher-kva.example.org"
+	must ck --json ca submit rsa.csr ec384.csr idn.csr
+	assert_jq 'length == 3 and all(.[]; .Disposition == "Issued")'
+	json_get '.[2].RawCertificate' > idn.pem
+	expect_exit 0 openssl verify -CAfile ca.pem idn.pem
+	expect_exit 0 openssl x509 -in idn.pem -noout -ext subjectAltName
+	grep -q 'DNS:xn--mnchen-3ya.example.org, DNS:xn--bcher-kva.example.org' "$T/out" ||
+		fail "IDN SAN: $(cat "$T/out")"
+	must ck new --domain xn--mnchen-3ya.example.org
+	must ck --json events --id 1101
+	assert_jq 'length == 4'
+}
+
+tcase "ca: weak requests (RSA exponent, MD5, SHA-1, RSA-PSS, invalid A-labels) are refused" \
+	ca_weak_requests
 tcase "ca: submissions through the daemon's CA service, and without it" ca_service
 tcase "ca: the CA service of a store whose path is too long for a socket address" \
 	ca_service_long_path

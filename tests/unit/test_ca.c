@@ -7,7 +7,9 @@
  * stands in for the requester). Covered: serial numbers (positive, 16
  * octets, unique, a collision retried, exhaustion changing nothing),
  * policy decisions (suffixes, wildcards, key types and sizes, validity
- * cap, default disposition, names that are not DNS names), bad requests
+ * cap, default disposition, names that are not DNS names), weak requests
+ * (RSA exponents other than 65537, MD5, SHA-1, SHA-224 and RSA-PSS
+ * signatures, invalid A-labels) refused and strong ones issued, bad requests
  * (garbage, truncated, bad signature, trailing bytes) changing nothing,
  * approve/deny state rules, revocation reasons and their CRL entries,
  * CRL numbers increasing and CRLs verifying, ck_ca_crl_due, the syslog
@@ -41,9 +43,11 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <openssl/bn.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -83,14 +87,13 @@ static int teardown(void **state)
 /* ---- requests made by a test requester ---- */
 
 /* A DER CSR for cn (NULL: none) and SAN (openssl.cnf syntax, NULL: none)
- * with a fresh key of type ("ec", "p384", "rsa1024", "rsa2048"). */
-static uint8_t *make_csr(const char *cn, const char *san, const char *type, size_t *len)
+ * with key k, signed with digest md (RSA-PSS padding when pss). */
+static uint8_t *make_csr_signed(const char *cn, const char *san, EVP_PKEY *k, const EVP_MD *md,
+				bool pss, size_t *len)
 {
-	EVP_PKEY *k = strcmp(type, "ec") == 0	     ? EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256")
-		      : strcmp(type, "p384") == 0    ? EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384")
-		      : strcmp(type, "rsa1024") == 0 ? EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024)
-						     : EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
 	X509_REQ *req = X509_REQ_new();
+	EVP_MD_CTX *mctx = EVP_MD_CTX_new();
+	EVP_PKEY_CTX *pctx = NULL;
 	X509_NAME *name = X509_NAME_new();
 	unsigned char *der = NULL;
 	uint8_t *copy;
@@ -111,17 +114,56 @@ static uint8_t *make_csr(const char *cn, const char *san, const char *type, size
 		assert_true(X509_REQ_add_extensions(req, exts));
 		sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
 	}
-	assert_true(X509_REQ_sign(req, k, EVP_sha256()) > 0);
+	assert_int_equal(EVP_DigestSignInit(mctx, &pctx, md, NULL, k), 1);
+	if (pss)
+		assert_int_equal(EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING), 1);
+	assert_true(X509_REQ_sign_ctx(req, mctx) > 0);
 	n = i2d_X509_REQ(req, &der);
 	assert_true(n > 0);
 	copy = malloc((size_t)n);
 	memcpy(copy, der, (size_t)n);
 	*len = (size_t)n;
 	OPENSSL_free(der);
+	EVP_MD_CTX_free(mctx);
 	X509_NAME_free(name);
 	X509_REQ_free(req);
-	EVP_PKEY_free(k);
 	return copy;
+}
+
+/* An RSA key of bits with public exponent e. */
+static EVP_PKEY *rsa_key(unsigned bits, unsigned long e)
+{
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+	BIGNUM *bn = BN_new();
+	EVP_PKEY *k = NULL;
+
+	assert_non_null(ctx);
+	assert_true(BN_set_word(bn, e));
+	if (e == 0) { /* 2^64 + 1: an exponent of more than 64 bits */
+		assert_true(BN_set_word(bn, 1));
+		assert_true(BN_set_bit(bn, 64));
+	}
+	assert_int_equal(EVP_PKEY_keygen_init(ctx), 1);
+	assert_int_equal(EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, (int)bits), 1);
+	assert_int_equal(EVP_PKEY_CTX_set1_rsa_keygen_pubexp(ctx, bn), 1);
+	assert_int_equal(EVP_PKEY_keygen(ctx, &k), 1);
+	BN_free(bn);
+	EVP_PKEY_CTX_free(ctx);
+	return k;
+}
+
+/* As make_csr_signed, SHA-256, with a fresh key of type ("ec", "p384",
+ * "rsa1024", "rsa2048"). */
+static uint8_t *make_csr(const char *cn, const char *san, const char *type, size_t *len)
+{
+	EVP_PKEY *k = strcmp(type, "ec") == 0	     ? EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256")
+		      : strcmp(type, "p384") == 0    ? EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384")
+		      : strcmp(type, "rsa1024") == 0 ? EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024)
+						     : EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+	uint8_t *der = make_csr_signed(cn, san, k, EVP_sha256(), false, len);
+
+	EVP_PKEY_free(k);
+	return der;
 }
 
 static int count_one(const struct store_event *ev, void *arg)
@@ -359,6 +401,90 @@ static void test_policy_names_normalised(void **state)
 	ck_ca_decision_clear(&d);
 	info.bad_string = true; /* a NUL inside a name */
 	assert_int_equal(ck_ca_policy_decide(&p, &info, 0, &d), CK_EINVAL);
+}
+
+/* Weak requests are refused whatever the policy, with a message naming
+ * the file and the weakness, and leave no trace; their strong
+ * counterparts issue. */
+static void test_weak_requests_refused(void **state)
+{
+	struct fx *f = *state;
+	EVP_PKEY *ec = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	EVP_PKEY *p384 = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
+	EVP_PKEY *rsa = rsa_key(2048, 65537), *e3 = rsa_key(2048, 3), *e17 = rsa_key(2048, 17);
+	EVP_PKEY *ebig = rsa_key(2048, 0);
+	struct {
+		const char *cn, *san;
+		EVP_PKEY *key;
+		const EVP_MD *md;
+		bool pss;
+		const char *why; /* NULL: issued */
+	} rows[] = {
+		{ "a.example.org", NULL, e3, EVP_sha256(), false,
+		  "weak key: RSA public exponent 3 (only 65537 is accepted)" },
+		{ "a.example.org", NULL, e17, EVP_sha256(), false, "RSA public exponent 17 " },
+		{ "a.example.org", NULL, ebig, EVP_sha256(), false,
+		  "RSA public exponent of 64 bits or more" },
+		{ "a.example.org", NULL, rsa, EVP_sha1(), false,
+		  "signed with SHA1 (sha1WithRSAEncryption)" },
+		{ "a.example.org", NULL, rsa, EVP_md5(), false,
+		  "signed with MD5 (md5WithRSAEncryption)" },
+		{ "a.example.org", NULL, rsa, EVP_sha224(), false, "signed with SHA224" },
+		{ "a.example.org", NULL, ec, EVP_sha1(), false,
+		  "signed with SHA1 (ecdsa-with-SHA1)" },
+		{ "a.example.org", NULL, rsa, EVP_sha256(), true,
+		  "unsupported signature algorithm rsassaPss" },
+		{ "xn--zz.example.org", NULL, ec, EVP_sha256(), false,
+		  "the request's CN: invalid domain name 'xn--zz.example.org': 'xn--zz' is not "
+		  "a valid IDNA2008 A-label" },
+		{ "a.example.org", "DNS:a.example.org,DNS:xn--ls8h.example.org", ec, EVP_sha256(),
+		  false, "'xn--ls8h' is not a valid IDNA2008 A-label" },
+		{ "a.example.org", NULL, rsa, EVP_sha256(), false, NULL },
+		{ "a.example.org", NULL, rsa, EVP_sha512(), false, NULL },
+		{ "a.example.org", NULL, ec, EVP_sha384(), false, NULL },
+		{ "a.example.org", NULL, p384, EVP_sha512(), false, NULL },
+		{ "xn--mnchen-3ya.example.org", "DNS:XN--Bcher-KVA.example.org", ec, EVP_sha256(),
+		  false, NULL },
+	};
+	struct ck_ca_submit_opts o = { .requester = "alice" };
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		size_t len;
+		uint8_t *der = make_csr_signed(rows[i].cn, rows[i].san, rows[i].key, rows[i].md,
+					       rows[i].pss, &len);
+		struct ck_ca_input in = { .name = "weak.csr", .buf = der, .len = len };
+		int64_t events = count_events(f, 0), reqs = count_requests(f, NULL);
+
+		if (rows[i].why == NULL) {
+			if (ck_ca_submit(f->st, &in, 1, &o, NULL, NULL) != CK_OK)
+				fail_msg("row %zu refused: %s", i, ck_errmsg());
+			assert_int_equal(count_requests(f, NULL), reqs + 1);
+		} else {
+			assert_int_equal(ck_ca_submit(f->st, &in, 1, &o, NULL, NULL), CK_EINVAL);
+			if (strncmp(ck_errmsg(), "weak.csr: ", 10) != 0 ||
+			    strstr(ck_errmsg(), rows[i].why) == NULL)
+				fail_msg("row %zu: expected \"weak.csr: ...%s\" in \"%s\"", i,
+					 rows[i].why, ck_errmsg());
+			assert_int_equal(count_events(f, 0), events);
+			assert_int_equal(count_requests(f, NULL), reqs);
+		}
+		free(der);
+	}
+	/* The IDN is issued under its A-labels, lower case. */
+	{
+		struct store_ca_request r;
+
+		assert_int_equal(store_ca_get_by_id(f->st, count_requests(f, NULL), &r), CK_OK);
+		assert_string_equal(r.subject, "CN=xn--mnchen-3ya.example.org");
+		store_ca_request_clear(&r);
+	}
+	EVP_PKEY_free(ec);
+	EVP_PKEY_free(p384);
+	EVP_PKEY_free(rsa);
+	EVP_PKEY_free(e3);
+	EVP_PKEY_free(e17);
+	EVP_PKEY_free(ebig);
 }
 
 /* ---- bad requests ---- */
@@ -1154,6 +1280,7 @@ int main(void)
 		T(test_policy_decisions),
 		cmocka_unit_test(test_policy_names_normalised),
 		T(test_bad_requests_change_nothing),
+		T(test_weak_requests_refused),
 		T(test_requests_verified_in_turn),
 		T(test_bulk_one_bad_refuses_all),
 		T(test_submitter_checked),

@@ -2,9 +2,10 @@
  * test_names.c - unit tests for src/core/names.h (DESIGN.md §3).
  *
  * Covers ck_domain_normalize: names it accepts and the lower-case form it
- * writes (IDNA A-labels, single labels, the 253-octet and 63-octet limits,
- * wildcards only as the whole left-most label with two labels after it),
- * and a table of names it refuses, each with CK_EINVAL and a message naming
+ * writes (IDNA2008 A-labels in any case, single labels, the 253-octet and
+ * 63-octet limits, wildcards only as the whole left-most label with two
+ * labels after it), and a table of names it refuses (A-labels libidn2
+ * finds invalid among them), each with CK_EINVAL and a message naming
  * the problem, never echoing control bytes. Covers the service sets too:
  * ck_services_parse (case, spaces, the HTTPS alias, "None", unknown and
  * empty items), ck_services_compact, ck_services_long and ck_service_name,
@@ -57,6 +58,14 @@ static void test_domain_accepts_and_lowercases(void **state)
 		{ "*.example.com", true, "*.example.com" },
 		{ "*.Web.Contoso.TEST", true, "*.web.contoso.test" },
 		{ "mx1.example.com", true, "mx1.example.com" },
+		/* Valid IDNA2008 A-labels: münchen.de, café, βόλος, ß (valid in
+		 * IDNA2008, unlike IDNA2003), under a wildcard, in upper case. */
+		{ "xn--mnchen-3ya.de", false, "xn--mnchen-3ya.de" },
+		{ "XN--MNCHEN-3YA.DE", false, "xn--mnchen-3ya.de" },
+		{ "xn--caf-dma.xn--bcher-kva.example", false, "xn--caf-dma.xn--bcher-kva.example" },
+		{ "xn--nxasmq6b.example", false, "xn--nxasmq6b.example" },
+		{ "xn--zca.example", false, "xn--zca.example" },
+		{ "*.xn--bcher-kva.example", true, "*.xn--bcher-kva.example" },
 	};
 	char out[CK_DOMAIN_MAX + 1];
 	size_t i;
@@ -148,6 +157,20 @@ static void test_domain_refusals(void **state)
 		{ "mail.123", false, "last label is numeric" },
 		{ "*.", true, "empty label" },
 		{ "*.*.example.com", true, "whole left-most label" },
+		/* A-labels that are not IDNA2008: bad punycode, emoji (U+1F4A9,
+		 * "i❤"), upper case Ü, a decomposed ü (not NFC), in any label
+		 * and any case. */
+		{ "xn--abc-.example", false, "ends with '-'" },
+		{ "xn--.example", false, "ends with '-'" },
+		{ "xn--zz.example", false, "'xn--zz' is not a valid IDNA2008 A-label" },
+		{ "xn--ls8h.example", false, "'xn--ls8h' is not a valid IDNA2008 A-label" },
+		{ "XN--LS8H.example", false, "'xn--ls8h' is not a valid IDNA2008 A-label" },
+		{ "mx1.xn--i-7iq.ws", false, "'xn--i-7iq' is not a valid IDNA2008 A-label" },
+		{ "xn--wca.example", false, "'xn--wca' is not a valid IDNA2008 A-label" },
+		{ "xn--u-ccb.example", false, "'xn--u-ccb' is not a valid IDNA2008 A-label" },
+		{ "xn--a.example", false, "'xn--a' is not a valid IDNA2008 A-label" },
+		{ "xn--mnchen-3ya.xn--zz.de", false, "'xn--zz' is not a valid" },
+		{ "*.xn--ls8h.example", true, "'xn--ls8h' is not a valid IDNA2008 A-label" },
 	};
 	char out[CK_DOMAIN_MAX + 1];
 	size_t i;
