@@ -22,6 +22,7 @@
 #include "certs.h"
 #include "names.h"
 #include "strlist.h"
+#include "text.h"
 
 static const char default_key_types[] = "ec:P-256,ec:P-384,rsa";
 
@@ -272,6 +273,14 @@ static enum ck_err check_key_types(const char *in)
 	return rc;
 }
 
+static bool ascii(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s >= 0x80)
+			return false;
+	return true;
+}
+
 enum ck_err ck_ca_policy_set(struct store *st, const struct ck_ca_policy_opts *o)
 {
 	char suffixes[4096], num[32];
@@ -284,13 +293,16 @@ enum ck_err ck_ca_policy_set(struct store *st, const struct ck_ca_policy_opts *o
 	if (rc == CK_OK && o->disposition && strcmp(o->disposition, "issue") != 0 &&
 	    strcmp(o->disposition, "pending") != 0)
 		rc = ck_fail(CK_EUSAGE, "--default takes issue or pending");
+	/* The URL goes into certificates as an IA5String: ASCII only. */
 	if (rc == CK_OK && o->crl_url && *o->crl_url &&
-	    (!ca_text_ok(o->crl_url, 1024) || strchr(o->crl_url, ' ') ||
+	    (!ca_text_ok(o->crl_url, 1024) || strchr(o->crl_url, ' ') || !ascii(o->crl_url) ||
 	     (strncmp(o->crl_url, "http://", 7) != 0 && strncmp(o->crl_url, "https://", 8) != 0 &&
 	      strncmp(o->crl_url, "ldap://", 7) != 0)))
 		rc = ck_fail(CK_EINVAL, "--crl-url must be an http://, https:// or ldap:// URL");
 	if (rc == CK_OK && o->crl_path && *o->crl_path && o->crl_path[0] != '/')
 		rc = ck_fail(CK_EINVAL, "--crl-path must be an absolute path");
+	if (rc == CK_OK && o->crl_path && !ck_utf8_valid(o->crl_path))
+		rc = ck_fail(CK_EINVAL, "--crl-path must be UTF-8 text");
 	if (rc != CK_OK)
 		return rc;
 	rc = store_begin(st);
