@@ -552,7 +552,7 @@ bool cmd_ca_submit_to_service(struct cli *c, const char *store_dir, enum ck_err 
 	free(in);
 	/* Busy, silent or too small for it: nothing was sent, in-process it is. */
 	if (fd == -2 && c->verbose)
-		fprintf(stderr, "certkeep: %s: submitting in-process\n", ck_errmsg());
+		fprintf(stderr, "certkeep: %s: submitting in-process\n", cli_safe(ck_errmsg()));
 	ck_errmsg_clear();
 	if (fd < 0)
 		return false;

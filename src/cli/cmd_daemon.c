@@ -112,7 +112,7 @@ static enum ck_err one_pass(struct cli *c)
 			fprintf(stderr,
 				"certkeep daemon: mail: %lld sent, %lld deferred, %lld failed%s%s\n",
 				(long long)m.sent, (long long)m.deferred, (long long)m.failed,
-				m.last_error[0] ? ": " : "", m.last_error);
+				m.last_error[0] ? ": " : "", cli_safe(m.last_error));
 	}
 	return rc;
 }
@@ -171,7 +171,7 @@ static void *serve_submissions(void *arg)
 		if (rc == CK_OK)
 			rc = ck_reactions_run(w->st);
 		if (rc != CK_OK)
-			fprintf(stderr, "certkeep daemon: CA service: %s\n", ck_errmsg());
+			fprintf(stderr, "certkeep daemon: CA service: %s\n", cli_safe(ck_errmsg()));
 		ck_errmsg_clear();
 		store_log_trim(w->st);
 	}
@@ -311,7 +311,7 @@ enum ck_err cmd_daemon(struct cli *c)
 		rc = one_pass(c);
 		passes++;
 		if (rc != CK_OK)
-			fprintf(stderr, "certkeep daemon: pass failed: %s\n", ck_errmsg());
+			fprintf(stderr, "certkeep daemon: pass failed: %s\n", cli_safe(ck_errmsg()));
 		ck_errmsg_clear();
 		store_log_trim(c->st);
 		wait_interval(interval);

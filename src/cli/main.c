@@ -176,7 +176,9 @@ static int parse(int argc, char **argv, struct cli *c, bool *help)
 /* Reports the failure on stderr, one line, and maps it to the exit status. */
 static int report(const struct cli *c, enum ck_err rc)
 {
-	const char *msg = ck_errmsg();
+	/* A message may quote what came from outside (a file's name, a
+	 * server's reply): control characters are shown escaped. */
+	const char *msg = cli_safe(ck_errmsg());
 
 	if (rc == CK_OK)
 		return 0;
@@ -240,7 +242,7 @@ static enum ck_err run_reactions(struct cli *c, int64_t before, enum ck_err rc)
 		snprintf(d.last, sizeof(d.last), "its change is recorded");
 	ck_fail(CK_EREACTION, "done (%s), but automatic rebinding failed: %s", d.last, why);
 	if (rc == CK_EPROBLEM) {
-		fprintf(stderr, "certkeep %s: %s\n", c->cmd->name, ck_errmsg());
+		fprintf(stderr, "certkeep %s: %s\n", c->cmd->name, cli_safe(ck_errmsg()));
 		return ck_fail(rc, "%s", said);
 	}
 	return CK_EREACTION;

@@ -110,8 +110,8 @@ enum ck_err cli_text(const struct cli *c, const char *name, bool one_line, const
 
 const char *cli_safe(const char *s)
 {
-	static char *ring[16];
-	static size_t next;
+	static _Thread_local char *ring[16];
+	static _Thread_local size_t next;
 	char *e;
 
 	if (s == NULL)

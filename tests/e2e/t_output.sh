@@ -86,3 +86,15 @@ escaped_output() {
 }
 
 tcase "output: control characters print escaped, --json keeps them" escaped_output
+
+escaped_errors() {
+	local name
+	use_store host
+	name=$(printf 'no\033]0;owned\007such.pem')
+	expect_exit 1 ck import --cert "$T/$name"
+	assert_err_one_line
+	LC_ALL=C grep -qP '[\x00-\x08\x0b-\x1f\x7f]' "$T/err" && fail "raw control bytes in the error"
+	assert_err_contains 'no\x1b]0;owned\x07such.pem'
+}
+
+tcase "output: an error quoting a file name shows its control characters escaped" escaped_errors
