@@ -159,6 +159,34 @@ enum ck_err ck_write_new(const char *path, const void *buf, size_t len, mode_t m
 	return ck_fsync_dir(dir);
 }
 
+/*
+ * Gives a file just created (O_EXCL) its owner (uid, gid: -1 unchanged)
+ * and mode before its first byte, writes buf in full, fsyncs and closes it
+ * (the descriptor is closed in every case). shown names it in messages.
+ */
+static enum ck_err fill_new(int fd, const char *shown, const void *buf, size_t len, mode_t mode,
+			    uid_t uid, gid_t gid)
+{
+	enum ck_err rc = CK_OK;
+
+	if ((uid != (uid_t)-1 || gid != (gid_t)-1) && fchown(fd, uid, gid) != 0)
+		rc = ck_fail_errno(CK_EIO, "fchown '%s'", shown);
+	/* O_CREAT's mode is filtered by the umask; the final mode must not be. */
+	else if (fchmod(fd, mode) != 0)
+		rc = ck_fail_errno(CK_EIO, "fchmod '%s'", shown);
+	else if ((rc = ck_write_all(fd, buf, len)) != CK_OK)
+		ck_errmsg_prefix("cannot write '%s'", shown);
+	else if (fsync(fd) != 0)
+		rc = ck_fail_errno(CK_EIO, "fsync '%s'", shown);
+	if (rc != CK_OK) {
+		close(fd);
+		return rc;
+	}
+	if (close(fd) != 0)
+		return ck_fail_errno(CK_EIO, "close '%s'", shown);
+	return CK_OK;
+}
+
 enum ck_err ck_write_atomic(const char *path, const void *buf, size_t len, mode_t mode)
 {
 	return ck_write_atomic_owned(path, buf, len, mode, (uid_t)-1, (gid_t)-1);
@@ -183,40 +211,14 @@ enum ck_err ck_write_atomic_owned(const char *path, const void *buf, size_t len,
 	}
 	if (fd < 0)
 		return ck_fail_errno(CK_EIO, "cannot create a temporary file beside '%s'", path);
-	if ((uid != (uid_t)-1 || gid != (gid_t)-1) && fchown(fd, uid, gid) != 0) {
-		rc = ck_fail_errno(CK_EIO, "fchown '%s'", tmp);
-		goto fail;
-	}
-	/* O_CREAT's mode is filtered by the umask; the final mode must not be. */
-	if (fchmod(fd, mode) != 0) {
-		rc = ck_fail_errno(CK_EIO, "fchmod '%s'", tmp);
-		goto fail;
-	}
-	rc = ck_write_all(fd, buf, len);
-	if (rc != CK_OK) {
-		ck_errmsg_prefix("cannot write '%s'", tmp);
-		goto fail;
-	}
-	if (fsync(fd) != 0) {
-		rc = ck_fail_errno(CK_EIO, "fsync '%s'", tmp);
-		goto fail;
-	}
-	n = close(fd);
-	fd = -1;
-	if (n != 0) {
-		rc = ck_fail_errno(CK_EIO, "close '%s'", tmp);
-		goto fail;
-	}
-	if (rename(tmp, path) != 0) {
+	rc = fill_new(fd, tmp, buf, len, mode, uid, gid);
+	if (rc == CK_OK && rename(tmp, path) != 0)
 		rc = ck_fail_errno(CK_EIO, "rename '%s' to '%s'", tmp, path);
-		goto fail;
+	if (rc != CK_OK) {
+		unlink(tmp);
+		return rc;
 	}
 	return ck_fsync_dir(dir);
-fail:
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	return rc;
 }
 
 /* The descriptor a name such as /dev/stdout or /proc/self/fd/3 stands
@@ -434,34 +436,9 @@ enum ck_err ck_write_new_at(int dirfd, const char *name, const void *buf, size_t
 	if (fd < 0)
 		return ck_fail_errno(errno == EEXIST ? CK_EEXIST : CK_EIO, "cannot create '%s'",
 				     name);
-	if ((uid != (uid_t)-1 || gid != (gid_t)-1) && fchown(fd, uid, gid) != 0) {
-		rc = ck_fail_errno(CK_EIO, "fchown '%s'", name);
-		goto fail;
-	}
-	/* O_CREAT's mode is filtered by the umask; the final mode must not be. */
-	if (fchmod(fd, mode) != 0) {
-		rc = ck_fail_errno(CK_EIO, "fchmod '%s'", name);
-		goto fail;
-	}
-	rc = ck_write_all(fd, buf, len);
-	if (rc != CK_OK) {
-		ck_errmsg_prefix("cannot write '%s'", name);
-		goto fail;
-	}
-	if (fsync(fd) != 0) {
-		rc = ck_fail_errno(CK_EIO, "fsync '%s'", name);
-		goto fail;
-	}
-	if (close(fd) != 0) {
-		fd = -1;
-		rc = ck_fail_errno(CK_EIO, "close '%s'", name);
-		goto fail;
-	}
-	return CK_OK;
-fail:
-	if (fd >= 0)
-		close(fd);
-	unlinkat(dirfd, name, 0);
+	rc = fill_new(fd, name, buf, len, mode, uid, gid);
+	if (rc != CK_OK)
+		unlinkat(dirfd, name, 0);
 	return rc;
 }
 
