@@ -296,7 +296,9 @@ static void file_thumbprint(const char *path, char out[41])
 	size_t len = 0;
 
 	out[0] = '\0';
-	if (path[0] && ck_read_file(path, CK_INPUT_MAX, &buf, &len) == CK_OK &&
+	/* The binding's owner may have put anything there: a FIFO must not
+	 * hang bind list. */
+	if (path[0] && ck_read_regular_file(path, CK_INPUT_MAX, &buf, &len) == CK_OK &&
 	    pki_cert_parse(buf, len, &cert) == CK_OK && pki_cert_info_get(cert, &info) == CK_OK) {
 		snprintf(out, 41, "%s", info.thumbprint);
 		pki_cert_info_clear(&info);

@@ -17,23 +17,40 @@
 #include <time.h>
 #include <unistd.h>
 
-enum ck_err ck_read_file(const char *path, size_t max, uint8_t **buf, size_t *len)
+/* Opens path for ck_read_file (regular: only a regular file, opened
+ * without waiting for a FIFO's writer or a device). */
+static int open_input(const char *path, bool regular)
+{
+	struct stat st;
+	int fd;
+
+	if (!regular)
+		return strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	return fd;
+}
+
+static enum ck_err read_input(const char *path, bool regular, size_t max, uint8_t **buf,
+			      size_t *len)
 {
 	enum ck_err rc = CK_ERROR;
 	uint8_t *data = NULL;
 	size_t used = 0, cap = 0;
-	int fd = -1;
+	int fd;
 
 	if (max > SIZE_MAX - 2)
 		max = SIZE_MAX - 2;
-	if (strcmp(path, "-") == 0) {
-		fd = STDIN_FILENO;
-	} else {
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
-			rc = ck_fail_errno(CK_EIO, "cannot open '%s'", path);
-			goto out;
-		}
+	fd = open_input(path, regular);
+	if (fd < 0) {
+		rc = errno == EINVAL && regular
+			     ? ck_fail(CK_EINVAL, "'%s' is not a regular file", path)
+			     : ck_fail_errno(CK_EIO, "cannot open '%s'", path);
+		goto out;
 	}
 	for (;;) {
 		ssize_t n;
@@ -88,6 +105,16 @@ out:
 		close(fd);
 	free(data);
 	return rc;
+}
+
+enum ck_err ck_read_file(const char *path, size_t max, uint8_t **buf, size_t *len)
+{
+	return read_input(path, false, max, buf, len);
+}
+
+enum ck_err ck_read_regular_file(const char *path, size_t max, uint8_t **buf, size_t *len)
+{
+	return read_input(path, true, max, buf, len);
 }
 
 enum ck_err ck_write_all(int fd, const void *buf, size_t len)

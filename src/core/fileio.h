@@ -22,6 +22,11 @@
  * new buffer, NUL-terminated (the NUL is not counted in *len). */
 enum ck_err ck_read_file(const char *path, size_t max, uint8_t **buf, size_t *len);
 
+/* As ck_read_file, for a file someone else may have put there (a binding's
+ * deployed file): only a regular file is read, and a FIFO or device there
+ * is refused at once instead of waited on ("-" is a file name here). */
+enum ck_err ck_read_regular_file(const char *path, size_t max, uint8_t **buf, size_t *len);
+
 /*
  * Writes buf to path atomically: a temporary file in the same directory,
  * created with O_EXCL and the final mode (so a key is never readable by

@@ -147,3 +147,23 @@ bind_stale_generation_swept() {
 }
 tcase "bind: a generation an interrupted deployment left is removed by the next monitor pass" \
 	bind_stale_generation_swept
+
+# What stands at a binding's path is the owner's to change: a FIFO put in
+# place of the certificate file makes bind list report a mismatch, not wait
+# for a writer.
+bind_list_fifo() {
+	local t d="$T/tls"
+	mkdir -m 755 "$d"
+	must ck new --domain fifo.test.example --services IIS --json
+	t=$(json_get .Thumbprint)
+	must ck bind add web --endpoint 127.0.0.1:8443 --service HTTPS --thumbprint "$t" \
+		--cert-file "$d/www.crt" --key-file "$d/www.key"
+	rm "$d/www.crt"
+	mkfifo "$d/www.crt"
+	expect_exit 0 timeout 10 "$CK" bind list --json
+	assert_json '.[0].FilesMatch' false
+	assert_json '.[0].OnDisk' ''
+	assert_eq fifo "$(stat -c %F "$d/www.crt")" "the FIFO after bind list"
+}
+tcase "bind: a FIFO at a binding's path is reported as a mismatch, bind list does not wait" \
+	bind_list_fifo
