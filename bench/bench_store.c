@@ -28,10 +28,10 @@
 
 #include <sqlite3.h>
 
-#include "core/clock.h"
-#include "core/names.h"
+#include "base/clock.h"
+#include "base/names.h"
 #include "core/select.h"
-#include "core/err.h"
+#include "base/err.h"
 #include "pki/pki.h"
 #include "store/store.h"
 

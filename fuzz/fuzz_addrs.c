@@ -1,6 +1,6 @@
 /*
  * fuzz_addrs.c - libFuzzer harness for e-mail address lists (the exit
- * module's To and Cc, src/core/mailaddr.c ck_addr_list_parse; DESIGN.md
+ * module's To and Cc, src/mail/addr.c ck_addr_list_parse; DESIGN.md
  * §9) and for the requester's address of `certkeep ca submit --email`
  * (src/core/ca_issue.c, reached through ck_ca_submit).
  * Invariants checked: no crash or leak; every address of an accepted list
@@ -17,8 +17,8 @@
 #include <strings.h>
 
 #include "core/ca.h"
-#include "core/mailaddr.h"
-#include "core/strlist.h"
+#include "mail/addr.h"
+#include "base/strlist.h"
 #include "fuzz_store.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -19,7 +19,7 @@
 #include <jansson.h>
 
 #include "core/ca_service-int.h"
-#include "core/fileio.h"
+#include "base/fileio.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "core/ca.h"
-#include "core/names.h"
+#include "base/names.h"
 #include "pki/pki_ca.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

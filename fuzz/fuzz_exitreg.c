@@ -2,7 +2,7 @@
  * fuzz_exitreg.c - libFuzzer harness for the exit module's parsers of
  * outside input (DESIGN.md §9): setreg key names and values, %n template
  * expansion with event data, e-mail addresses (src/core/exitreg.c,
- * exitmod.c, mailaddr.c). Invariants checked: no crash; whatever becomes
+ * exitmod.c, mail/addr.c). Invariants checked: no crash; whatever becomes
  * a header (a subject, an accepted address, a non-body value) holds no
  * CR, LF or NUL; a subject is at most CK_EXIT_SUBJECT_MAX bytes.
  */
@@ -15,7 +15,7 @@
 
 #include "core/exitmod.h"
 #include "core/exitreg.h"
-#include "core/mailaddr.h"
+#include "mail/addr.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "core/names.h"
+#include "base/names.h"
 #include "pki/pki.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -1,6 +1,6 @@
 /*
  * fuzz_names.c - libFuzzer harness for the text parsers of user input:
- * domain names, service lists, times (src/core/names.c, clock.c).
+ * domain names, service lists, times (src/base/names.c, clock.c).
  * Invariants checked: no crash, and an accepted domain name is lower-case
  * LDH (or a leading "*.") of at most 253 characters.
  */
@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/clock.h"
-#include "core/names.h"
+#include "base/clock.h"
+#include "base/names.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/names.h"
+#include "base/names.h"
 #include "pki/pki.h"
 
 #define PASSWORD "certkeep-fuzz"

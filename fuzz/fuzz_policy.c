@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "core/ca.h"
-#include "core/names.h"
+#include "base/names.h"
 #include "pki/pki_ca.h"
 #include "fuzz_store.h"
 

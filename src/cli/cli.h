@@ -17,7 +17,7 @@
 
 #include <jansson.h>
 
-#include "core/err.h"
+#include "base/err.h"
 #include "store/store.h"
 
 enum opt_kind {

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "cli/cli.h"
 #include "core/bindings.h"
-#include "core/names.h"
+#include "base/names.h"
 
 static void copy_opt(const struct cli *c, const char *name, char *buf, size_t n)
 {

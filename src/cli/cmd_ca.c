@@ -11,13 +11,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "cli/cli.h"
 #include "core/ca.h"
 #include "core/ca_service.h"
-#include "core/clock.h"
-#include "core/fileio.h"
-#include "core/strlist.h"
-#include "core/text.h"
+#include "base/clock.h"
+#include "base/fileio.h"
+#include "base/strlist.h"
+#include "base/text.h"
 
 #define USAGE_CA                                                                               \
 	"ca init | install CERT | show | policy | submit CSR... | pending | approve ID | "   \

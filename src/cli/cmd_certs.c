@@ -10,12 +10,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "cli/cli.h"
 #include "core/certs.h"
-#include "core/clock.h"
-#include "core/fileio.h"
-#include "core/names.h"
-#include "core/strlist.h"
+#include "base/clock.h"
+#include "base/fileio.h"
+#include "base/names.h"
+#include "base/strlist.h"
 
 static enum ck_err services_opt(const struct cli *c, const char *name, unsigned *out,
 				bool *set)

@@ -26,11 +26,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "cli/cli.h"
 #include "core/bindings.h"
 #include "core/ca.h"
 #include "core/ca_service.h"
-#include "core/clock.h"
+#include "base/clock.h"
 #include "core/mail.h"
 #include "core/monitor.h"
 

@@ -5,10 +5,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
-#include "core/clock.h"
+#include "cli/cli.h"
+#include "base/clock.h"
 #include "core/events.h"
-#include "core/text.h"
+#include "base/text.h"
 
 struct events_out {
 	bool json;

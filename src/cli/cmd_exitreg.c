@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "cli/cli.h"
 #include "core/exitreg.h"
-#include "core/fileio.h"
+#include "base/fileio.h"
 
 static void print_entry(const json_t *e)
 {

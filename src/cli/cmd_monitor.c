@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
-#include "core/clock.h"
+#include "cli/cli.h"
+#include "base/clock.h"
 #include "core/monitor.h"
 #include "core/renew.h"
 

@@ -4,8 +4,8 @@
  */
 #include <stdio.h>
 
-#include "cli.h"
-#include "core/clock.h"
+#include "cli/cli.h"
+#include "base/clock.h"
 #include "core/probe.h"
 
 enum ck_err cmd_probe(struct cli *c)

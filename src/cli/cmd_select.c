@@ -5,10 +5,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
-#include "core/clock.h"
+#include "cli/cli.h"
+#include "base/clock.h"
 #include "core/connectors.h"
-#include "core/names.h"
+#include "base/names.h"
 #include "core/select.h"
 
 /* --at TIME fixes the clock for a what-if question. */

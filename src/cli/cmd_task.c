@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "cli/cli.h"
 #include "core/tasks.h"
 
 static enum ck_err print_list(struct cli *c, json_t *list, bool runs)

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "core/clock.h"
-#include "core/fileio.h"
+#include "cli/cli.h"
+#include "base/clock.h"
+#include "base/fileio.h"
 #include "core/trust.h"
 
 static enum ck_err trust_names(struct cli *c)

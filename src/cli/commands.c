@@ -3,7 +3,7 @@
  * options and help (DESIGN.md §10). --help and the man page's COMMANDS
  * section are generated from it.
  */
-#include "cli.h"
+#include "cli/cli.h"
 
 static const struct opt_spec init_opts[] = {
 	{ "--hostname", OPT_VALUE, "NAME", "short host name (CN); default: this host's, or the first label of --fqdn" },

@@ -16,9 +16,9 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "cli/cli.h"
 #include "core/bindings.h"
-#include "core/strlist.h"
+#include "base/strlist.h"
 #include "pki/pki.h"
 
 #define CERTKEEP_VERSION "0.1.0"

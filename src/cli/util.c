@@ -9,10 +9,10 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "core/fileio.h"
-#include "core/strlist.h"
-#include "core/text.h"
+#include "cli/cli.h"
+#include "base/fileio.h"
+#include "base/strlist.h"
+#include "base/text.h"
 
 bool cli_flag(const struct cli *c, const char *name)
 {

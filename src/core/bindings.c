@@ -8,7 +8,7 @@
  * hold it. So a server that reloads at any moment reads either the old
  * pair or the new pair, never a mix within one file.
  */
-#include "bindings.h"
+#include "core/bindings.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,13 +24,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../pki/pki.h"
-#include "clock.h"
-#include "events.h"
-#include "deploy.h"
-#include "fileio.h"
-#include "names.h"
-#include "tasks.h"
+#include "pki/pki.h"
+#include "base/clock.h"
+#include "core/events.h"
+#include "core/deploy.h"
+#include "base/fileio.h"
+#include "base/names.h"
+#include "core/tasks.h"
 
 static bool valid_site(const char *s)
 {

@@ -10,8 +10,8 @@
 
 #include <jansson.h>
 
-#include "../store/store.h"
-#include "err.h"
+#include "store/store.h"
+#include "base/err.h"
 
 /* Checks the binding, deploys its files (the key checked against the
  * certificate first), runs its reload command, and records it (event

@@ -5,8 +5,8 @@
 #ifndef CK_CA_INT_H
 #define CK_CA_INT_H
 
-#include "../pki/pki_ca.h"
-#include "ca.h"
+#include "pki/pki_ca.h"
+#include "core/ca.h"
 
 /* Loads the CA for signing: its certificate from the store and its key
  * from ca/ca.key. The only reader of the key file. */

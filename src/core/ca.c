@@ -7,7 +7,7 @@
  * directory ca/) and read only by ca_load, which hands it to the pki
  * module's one signing function and wipes the file's bytes from memory.
  */
-#include "ca-int.h"
+#include "core/ca-int.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -15,9 +15,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "events.h"
-#include "fileio.h"
+#include "base/clock.h"
+#include "core/events.h"
+#include "base/fileio.h"
 
 bool ca_text_ok(const char *s, size_t max)
 {

@@ -35,8 +35,8 @@
 
 #include <jansson.h>
 
-#include "../store/store_ca.h"
-#include "err.h"
+#include "store/store_ca.h"
+#include "base/err.h"
 
 #define CK_CA_DEFAULT_CA_DAYS 3650 /* the CA certificate: ten years */
 #define CK_CA_DEFAULT_DAYS 365     /* an issued certificate, unless --days */

@@ -8,7 +8,7 @@
  * certificate is handed to the caller only after that transaction has
  * committed (bulk submission groups CK_CA_BATCH requests per commit).
  */
-#include "ca-int.h"
+#include "core/ca-int.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -16,11 +16,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "certs-int.h"
-#include "clock.h"
-#include "events.h"
-#include "fileio.h"
-#include "mailaddr.h"
+#include "core/certs-int.h"
+#include "base/clock.h"
+#include "core/events.h"
+#include "base/fileio.h"
+#include "mail/addr.h"
 
 #define SERIAL_TRIES 8
 

@@ -12,17 +12,17 @@
  * signature must use SHA-256, SHA-384 or SHA-512; pki_csr_parse refuses
  * the others before the policy sees the request.
  */
-#include "ca-int.h"
+#include "core/ca-int.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "certs.h"
-#include "names.h"
-#include "strlist.h"
-#include "text.h"
+#include "core/certs.h"
+#include "base/names.h"
+#include "base/strlist.h"
+#include "base/text.h"
 
 static const char default_key_types[] = "ec:P-256,ec:P-384,rsa";
 

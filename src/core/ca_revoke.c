@@ -6,16 +6,16 @@
  * (atomically) before that transaction commits, so a failed write leaves
  * no record of a CRL nobody can see.
  */
-#include "ca-int.h"
+#include "core/ca-int.h"
 
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
-#include "events.h"
-#include "fileio.h"
+#include "base/clock.h"
+#include "core/events.h"
+#include "base/fileio.h"
 
 static const struct {
 	int code;

@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#include "ca_service.h"
+#include "core/ca_service.h"
 
 /* A monotonic deadline ms from now, for the readers below. */
 int64_t ck_ca_service_deadline(int ms);

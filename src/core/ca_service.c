@@ -2,8 +2,8 @@
  * ca_service.c - the CA service's socket, both ends (DESIGN.md §8).
  */
 #define _GNU_SOURCE /* accept4, SOCK_CLOEXEC */
-#include "ca_service.h"
-#include "ca_service-int.h"
+#include "core/ca_service.h"
+#include "core/ca_service-int.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,8 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "events.h"
-#include "fileio.h"
+#include "core/events.h"
+#include "base/fileio.h"
 
 /* 2: the service greets each connection, ready or busy, before the
  * client sends anything. */

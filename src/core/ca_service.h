@@ -31,8 +31,8 @@
 
 #include <jansson.h>
 
-#include "ca.h"
-#include "err.h"
+#include "core/ca.h"
+#include "base/err.h"
 
 #define CK_CA_SERVICE_NAME "service.sock"                 /* in the CA's directory */
 #define CK_CA_SERVICE_SOCKET "ca/" CK_CA_SERVICE_NAME /* under the store */

@@ -4,10 +4,10 @@
 #ifndef CK_CERTS_INT_H
 #define CK_CERTS_INT_H
 
-#include "../pki/pki.h"
-#include "certs.h"
-#include "fileio.h"
-#include "strlist.h"
+#include "pki/pki.h"
+#include "core/certs.h"
+#include "base/fileio.h"
+#include "base/strlist.h"
 
 /* Fills a store row from a parsed certificate. chain_pem and friendly_name
  * are copied. Clear with store_cert_clear. */

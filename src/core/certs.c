@@ -3,15 +3,15 @@
  * that change a certificate in place: enable, disable, remove
  * (DESIGN.md §3).
  */
-#include "certs-int.h"
+#include "core/certs-int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
-#include "events.h"
-#include "names.h"
+#include "base/clock.h"
+#include "core/events.h"
+#include "base/names.h"
 
 enum ck_err certs_row_from_pki(const struct pki_cert *cert, unsigned services,
 			       const char *chain_pem, const char *friendly_name,

@@ -17,8 +17,8 @@
 
 #include <jansson.h>
 
-#include "../store/store.h"
-#include "err.h"
+#include "store/store.h"
+#include "base/err.h"
 
 #define CK_DEFAULT_DAYS 1826 /* five years, as Exchange 2007 SP2 and later */
 #define CK_DEFAULT_KEY "ec:P-256"

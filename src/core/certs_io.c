@@ -6,7 +6,7 @@
  * file, a wrong password or a key that does not match its certificate
  * changes nothing.
  */
-#include "certs-int.h"
+#include "core/certs-int.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -14,9 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "events.h"
-#include "names.h"
+#include "base/clock.h"
+#include "core/events.h"
+#include "base/names.h"
 
 enum ck_err ck_import(struct store *st, const struct ck_import_opts *o, char thumb[41],
 		      bool *joined_request)

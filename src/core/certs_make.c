@@ -3,18 +3,18 @@
  * (init), new self-signed certificates or requests (new), and renewal by
  * cloning (clone) (DESIGN.md §3).
  */
-#include "certs-int.h"
+#include "core/certs-int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ca.h"
-#include "clock.h"
-#include "events.h"
-#include "fileio.h"
-#include "host.h"
-#include "names.h"
+#include "core/ca.h"
+#include "base/clock.h"
+#include "core/events.h"
+#include "base/fileio.h"
+#include "base/host.h"
+#include "base/names.h"
 
 #define DAY 86400
 

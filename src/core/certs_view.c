@@ -2,14 +2,14 @@
  * certs_view.c - what list and show display: Status computed at the time
  * asked, and every property as JSON (DESIGN.md §3, §10).
  */
-#include "certs-int.h"
+#include "core/certs-int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
-#include "names.h"
+#include "base/clock.h"
+#include "base/names.h"
 
 static const char *const status_names[] = {
 	[CK_STATUS_VALID] = "Valid",

@@ -6,18 +6,18 @@
  * enabled for, and its service account the user that must be able to read
  * the key. diagnose reproduces Exchange's events 12014 and 12016.
  */
-#include "connectors.h"
+#include "core/connectors.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "account.h"
-#include "clock.h"
-#include "events.h"
-#include "host.h"
-#include "names.h"
-#include "select.h"
+#include "base/account.h"
+#include "base/clock.h"
+#include "core/events.h"
+#include "base/host.h"
+#include "base/names.h"
+#include "core/select.h"
 
 static bool valid_connector_name(const char *s)
 {

@@ -9,8 +9,8 @@
 
 #include <jansson.h>
 
-#include "../store/store.h"
-#include "err.h"
+#include "store/store.h"
+#include "base/err.h"
 
 struct ck_connector_opts {
 	const char *name;            /* letters, digits, '.', '_', '-'; 1-64 */

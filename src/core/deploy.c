@@ -25,7 +25,7 @@
  *   owner and mode before their first byte, fsync'ed with the directories;
  *   the switch is one renameat of a link certkeep made.
  */
-#include "deploy.h"
+#include "core/deploy.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -45,9 +45,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../pki/pki.h"
-#include "fileio.h"
-#include "securepath.h"
+#include "pki/pki.h"
+#include "base/fileio.h"
+#include "base/securepath.h"
 
 #define HOOK_TIMEOUT_MS 60000
 #define GEN_HEX 16

@@ -26,8 +26,8 @@
 #include <limits.h>
 #include <stdbool.h>
 
-#include "../store/store.h"
-#include "err.h"
+#include "store/store.h"
+#include "base/err.h"
 
 #define CK_DEPLOY_FILES 4 /* cert, chain, key, combined */
 

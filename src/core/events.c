@@ -2,7 +2,7 @@
  * events.c - the event catalogue, event writing, syslog copies
  * (DESIGN.md §6).
  */
-#include "events.h"
+#include "core/events.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,9 +10,9 @@
 #include <string.h>
 #include <syslog.h>
 
-#include "../pki/pki_ca.h"
-#include "clock.h"
-#include "exitmod.h"
+#include "pki/pki_ca.h"
+#include "base/clock.h"
+#include "core/exitmod.h"
 
 static const struct ck_event_kind catalogue[] = {
 	{ 46, "ExitModuleSendFailed", "error" },

@@ -12,8 +12,8 @@
 
 #include <jansson.h>
 
-#include "../store/store.h"
-#include "err.h"
+#include "store/store.h"
+#include "base/err.h"
 
 enum ck_event_id {
 	CK_EV_EXIT_SEND_FAILED = 46,

@@ -7,7 +7,7 @@
  * neither. Nothing here may fail the event except the database itself: a
  * mail that cannot be made is stored as a failed row that says why.
  */
-#include "exitmod.h"
+#include "core/exitmod.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -16,13 +16,13 @@
 #include <strings.h>
 #include <sys/random.h>
 
-#include "../store/store_ca.h"
-#include "../store/store_mail.h"
-#include "clock.h"
-#include "events.h"
-#include "exitreg.h"
-#include "mailaddr.h"
-#include "strlist.h"
+#include "store/store_ca.h"
+#include "store/store_mail.h"
+#include "base/clock.h"
+#include "core/events.h"
+#include "core/exitreg.h"
+#include "mail/addr.h"
+#include "base/strlist.h"
 
 #define BODY_MAX (256 * 1024)
 

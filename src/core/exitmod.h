@@ -19,8 +19,8 @@
 
 #include <jansson.h>
 
-#include "../store/store.h"
-#include "err.h"
+#include "store/store.h"
+#include "base/err.h"
 
 #define CK_EXIT_PROP_NOT_FOUND "???"
 #define CK_EXIT_SUBJECT_MAX 900

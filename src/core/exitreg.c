@@ -8,7 +8,7 @@
  * SMTPServer is set and EventFilter names an event: "By default, no
  * messages are enabled for the CA."
  */
-#include "exitreg.h"
+#include "core/exitreg.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -18,10 +18,10 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "fileio.h"
-#include "host.h"
-#include "mailaddr.h"
-#include "strlist.h"
+#include "base/fileio.h"
+#include "base/host.h"
+#include "mail/addr.h"
+#include "base/strlist.h"
 
 #define REG_PREFIX "exit\\smtp\\"
 #define PASSWORD_FILE "smtp-password"

@@ -21,8 +21,8 @@
 
 #include <jansson.h>
 
-#include "../store/store.h"
-#include "err.h"
+#include "store/store.h"
+#include "base/err.h"
 
 enum ck_reg_type {
 	CK_REG_STRING, /* one line of text */

@@ -9,20 +9,20 @@
  * crash can cause a duplicate is one commit long, and a slow server never
  * blocks the commands that write to the store.
  */
-#include "mail.h"
+#include "core/mail.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "../mail/smtp.h"
-#include "clock.h"
-#include "events.h"
-#include "exitreg.h"
-#include "fileio.h"
-#include "mailaddr.h"
-#include "strlist.h"
+#include "mail/smtp.h"
+#include "base/clock.h"
+#include "core/events.h"
+#include "core/exitreg.h"
+#include "base/fileio.h"
+#include "mail/addr.h"
+#include "base/strlist.h"
 
 struct flush {
 	struct store *st;

@@ -18,9 +18,9 @@
 
 #include <jansson.h>
 
-#include "../store/store.h"
-#include "../store/store_mail.h"
-#include "err.h"
+#include "store/store.h"
+#include "store/store_mail.h"
+#include "base/err.h"
 
 /* Seconds a claimed batch is reserved for its sender (see
  * store_mail_claim): longer than any batch takes. */

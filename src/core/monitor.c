@@ -4,16 +4,16 @@
  * A notice is remembered in the notices table in the same transaction as
  * its event, so a crash can neither lose a notice nor raise it twice.
  */
-#include "monitor.h"
+#include "core/monitor.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "bindings.h"
-#include "clock.h"
-#include "events.h"
-#include "renew.h"
+#include "core/bindings.h"
+#include "base/clock.h"
+#include "core/events.h"
+#include "core/renew.h"
 
 #define DAY 86400
 #define MAX_THRESHOLDS 8

@@ -11,9 +11,9 @@
 
 #include <jansson.h>
 
-#include "../store/store.h"
-#include "err.h"
-#include "report.h"
+#include "store/store.h"
+#include "base/err.h"
+#include "core/report.h"
 
 /* Default thresholds in days (config key monitor.thresholds). */
 #define CK_MONITOR_THRESHOLDS "30,7,1"

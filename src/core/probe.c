@@ -2,18 +2,18 @@
  * probe.c - `certkeep probe`: the certificate a server really serves,
  * checked against the store's selection (DESIGN.md §4, §10).
  */
-#include "probe.h"
+#include "core/probe.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../pki/probe.h"
-#include "clock.h"
-#include "connectors.h"
-#include "names.h"
-#include "select.h"
+#include "pki/probe.h"
+#include "base/clock.h"
+#include "core/connectors.h"
+#include "base/names.h"
+#include "core/select.h"
 
 enum ck_err ck_probe_url_parse(const char *url, enum pki_probe_kind *kind, char *host, size_t hn,
 			       char *port, size_t pn)

@@ -10,9 +10,9 @@
 
 #include <jansson.h>
 
-#include "../pki/probe.h"
-#include "../store/store.h"
-#include "err.h"
+#include "pki/probe.h"
+#include "store/store.h"
+#include "base/err.h"
 
 /*
  * Connects to url ("smtp://HOST[:PORT]" with STARTTLS, or

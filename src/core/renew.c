@@ -8,16 +8,16 @@
  * point either renewed (the certificate is replaced: done) or did not
  * (the next pass tries again).
  */
-#include "renew.h"
+#include "core/renew.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ca.h"
-#include "certs.h"
-#include "clock.h"
-#include "events.h"
+#include "core/ca.h"
+#include "core/certs.h"
+#include "base/clock.h"
+#include "core/events.h"
 
 #define DAY 86400
 #define BACKOFF_FIRST 3600

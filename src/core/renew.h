@@ -10,9 +10,9 @@
 
 #include <jansson.h>
 
-#include "../store/store.h"
-#include "err.h"
-#include "report.h"
+#include "store/store.h"
+#include "base/err.h"
+#include "core/report.h"
 
 /* Renewals per pass at most (config key renew.max_per_pass): a store that
  * was off for long renews in steps, not all at once. */

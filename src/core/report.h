@@ -8,7 +8,7 @@
 
 #include <jansson.h>
 
-#include "err.h"
+#include "base/err.h"
 
 /* Receives one entry, once what it says is durable; a failure (a closed
  * output, say) stops the pass with it. The entry is the caller's. */

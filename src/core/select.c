@@ -7,16 +7,16 @@
  * store size; each is then checked with pki_cert_check_host, which decides
  * the wildcard rules, and ranked by the rules in select.h.
  */
-#include "select.h"
+#include "core/select.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../pki/pki.h"
-#include "account.h"
-#include "clock.h"
-#include "names.h"
+#include "pki/pki.h"
+#include "base/account.h"
+#include "base/clock.h"
+#include "base/names.h"
 
 static const char *const reason_names[] = {
 	[CK_SEL_CHOSEN] = "chosen",

@@ -23,9 +23,9 @@
 
 #include <jansson.h>
 
-#include "../store/store.h"
-#include "certs.h"
-#include "err.h"
+#include "store/store.h"
+#include "core/certs.h"
+#include "base/err.h"
 
 enum ck_sel_reason {
 	CK_SEL_CHOSEN,

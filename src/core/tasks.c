@@ -2,7 +2,7 @@
  * tasks.c - running commands on events, with the event in the environment,
  * a time limit and a record of every run (DESIGN.md §7).
  */
-#include "tasks.h"
+#include "core/tasks.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -17,8 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "events.h"
+#include "base/clock.h"
+#include "core/events.h"
 
 static enum ck_err in_tx(struct store *st, enum ck_err rc)
 {

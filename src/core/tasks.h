@@ -12,8 +12,8 @@
 
 #include <jansson.h>
 
-#include "../store/store.h"
-#include "err.h"
+#include "store/store.h"
+#include "base/err.h"
 
 #define CK_TASK_TIMEOUT_DEFAULT 300
 

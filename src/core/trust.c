@@ -3,21 +3,21 @@
  * certificate, the directory, and the causes of events 1037/2019
  * (DESIGN.md §5).
  */
-#include "trust.h"
+#include "core/trust.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../pki/pki.h"
-#include "account.h"
-#include "certs.h"
-#include "clock.h"
-#include "connectors.h"
-#include "events.h"
-#include "host.h"
-#include "names.h"
+#include "pki/pki.h"
+#include "base/account.h"
+#include "core/certs.h"
+#include "base/clock.h"
+#include "core/connectors.h"
+#include "core/events.h"
+#include "base/host.h"
+#include "base/names.h"
 
 static void config_copy(struct store *st, const char *key, char *buf, size_t n)
 {

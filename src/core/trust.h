@@ -17,8 +17,8 @@
 
 #include <jansson.h>
 
-#include "../store/store.h"
-#include "err.h"
+#include "store/store.h"
+#include "base/err.h"
 
 /* The host's names as Exchange looks them up. Dns* come from init (or
  * trust names), DnsPhysical* from the system; the cluster FQDN only from

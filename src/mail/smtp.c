@@ -7,7 +7,7 @@
  * a connection is reused only by reusing the easy handle. A password is
  * therefore only ever sent with CURLUSESSL_ALL or smtps.
  */
-#include "smtp.h"
+#include "mail/smtp.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,8 +19,8 @@
 #define CURL_DISABLE_TYPECHECK
 #include <curl/curl.h>
 
-#include "../core/fileio.h"
-#include "../core/mailaddr.h"
+#include "base/fileio.h"
+#include "mail/addr.h"
 
 /*
  * libcurl is loaded when the first mail is sent, not when certkeep starts:

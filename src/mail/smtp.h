@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../core/err.h"
+#include "base/err.h"
 
 enum smtp_tls {
 	SMTP_TLS_REQUIRED, /* STARTTLS or fail (CURLUSESSL_ALL) */

@@ -13,7 +13,7 @@
 
 #include <openssl/ssl.h>
 
-#include "../core/err.h"
+#include "base/err.h"
 
 #define LIBSSL_FUNCS(X)                                                                   \
 	X(TLS_client_method) X(SSL_CTX_new) X(SSL_CTX_free) X(SSL_CTX_ctrl)               \

@@ -7,7 +7,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include "pki.h"
+#include "pki/pki.h"
 
 struct pki_key {
 	EVP_PKEY *pkey;

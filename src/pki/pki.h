@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../core/err.h"
+#include "base/err.h"
 
 struct pki_key;
 struct pki_cert;

@@ -8,7 +8,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include "pki_ca.h"
+#include "pki/pki_ca.h"
 
 /* A request, decoded field by field (csr_decode in pki_csr.c says why). */
 struct pki_csr {

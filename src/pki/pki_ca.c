@@ -12,8 +12,8 @@
  * (no openssl.cnf parsing per certificate), and every signature copies a
  * context prepared once.
  */
-#include "pki_ca-int.h"
-#include "pki-int.h"
+#include "pki/pki_ca-int.h"
+#include "pki/pki-int.h"
 
 #include <stdio.h>
 #include <stdlib.h>

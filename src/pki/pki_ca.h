@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pki.h"
+#include "pki/pki.h"
 
 #define PKI_CA_SERIAL_BYTES 16
 #define PKI_CA_SERIAL_HEX (2 * PKI_CA_SERIAL_BYTES)

@@ -6,7 +6,7 @@
  * one is escaped for display, and only syntactically valid DNS names become
  * CertificateDomains.
  */
-#include "pki-int.h"
+#include "pki/pki-int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +16,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-#include "../core/names.h"
+#include "base/names.h"
 
 enum ck_err pki_cert_wrap(X509 *x, struct pki_cert **out)
 {

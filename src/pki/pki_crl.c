@@ -9,8 +9,8 @@
  * 1,000,000 entries took 3.2 s and 380 MiB here (build 1.3 s, sign 0.8,
  * encode 0.9) against 0.6 s and 57 MiB.
  */
-#include "pki_ca-int.h"
-#include "pki-int.h"
+#include "pki/pki_ca-int.h"
+#include "pki/pki-int.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,8 +3,8 @@
  * (proof of possession) and described for the policy (DESIGN.md §8).
  * csr_decode says why they are read field by field.
  */
-#include "pki_ca-int.h"
-#include "pki-int.h"
+#include "pki/pki_ca-int.h"
+#include "pki/pki-int.h"
 
 #include <pthread.h>
 #include <stdbool.h>

@@ -2,7 +2,7 @@
  * pki_key.c - private keys: generation, parsing, PEM, identity
  * (DESIGN.md §3). Keys are EC P-256 by default; RSA 2048-4096 on request.
  */
-#include "pki-int.h"
+#include "pki/pki-int.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,7 +2,7 @@
  * pki_libssl.c - loads libssl for the TLS probe (see libssl.h).
  */
 #define LIBSSL_LOADER
-#include "libssl.h"
+#include "pki/libssl.h"
 
 #include <dlfcn.h>
 #include <pthread.h>

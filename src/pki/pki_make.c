@@ -2,7 +2,7 @@
  * pki_make.c - making self-signed certificates and PKCS#10 requests
  * (DESIGN.md §3: init, new, clone).
  */
-#include "pki-int.h"
+#include "pki/pki-int.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /*
  * pki_p12.c - PKCS#12 import and export (DESIGN.md §3: import, export).
  */
-#include "pki-int.h"
+#include "pki/pki-int.h"
 
 #include <stdlib.h>
 #include <string.h>

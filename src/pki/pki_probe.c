@@ -19,9 +19,9 @@
  * expired or weak certificate on an old server, and sends nothing secret
  * over the connection (only EHLO, STARTTLS and QUIT).
  */
-#include "probe.h"
-#include "probe-int.h"
-#include "pki-int.h"
+#include "pki/probe.h"
+#include "pki/probe-int.h"
+#include "pki/pki-int.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -38,8 +38,8 @@
 
 #include <openssl/err.h>
 
-#include "../core/names.h"
-#include "libssl.h"
+#include "base/names.h"
+#include "pki/libssl.h"
 
 #define PROBE_MAX_ADDRS 8      /* addresses of a name we try, in order */
 #define PROBE_HOST_MAX 253

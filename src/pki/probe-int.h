@@ -6,7 +6,7 @@
 #ifndef CK_PKI_PROBE_INT_H
 #define CK_PKI_PROBE_INT_H
 
-#include "probe.h"
+#include "pki/probe.h"
 
 /*
  * Checks o as pki_probe does, then runs the SMTP dialogue up to TLS on fd:

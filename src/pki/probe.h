@@ -20,7 +20,7 @@
 
 #include <stdbool.h>
 
-#include "pki.h"
+#include "pki/pki.h"
 
 /* Largest reply line we accept, CRLF included (RFC 5321 4.5.3.1.5). */
 #define PKI_PROBE_LINE_MAX 512

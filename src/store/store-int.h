@@ -7,8 +7,8 @@
 #include <limits.h>
 #include <sqlite3.h>
 
-#include "../core/strlist.h"
-#include "store.h"
+#include "base/strlist.h"
+#include "store/store.h"
 
 /* Statements prepared once per handle (hot paths: bulk insert, listing). */
 enum store_stmt_slot {

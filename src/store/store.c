@@ -14,7 +14,7 @@
  * store_close), which keeps both costs small. Migrations run inside one transaction each
  * and bump PRAGMA user_version, so a half-applied migration cannot exist.
  */
-#include "store-int.h"
+#include "store/store-int.h"
 
 #include <errno.h>
 #include <fcntl.h>

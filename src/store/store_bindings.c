@@ -2,7 +2,7 @@
  * store_bindings.c - bindings of sites to certificates (DESIGN.md §7), and
  * the replacement chains that rebinding follows.
  */
-#include "store-int.h"
+#include "store/store-int.h"
 
 #include <stdio.h>
 #include <string.h>

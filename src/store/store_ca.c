@@ -7,8 +7,8 @@
  * transaction. Serials are UNIQUE, so a (vanishingly unlikely) random
  * collision is a constraint error the caller retries with a new serial.
  */
-#include "store_ca.h"
-#include "store-int.h"
+#include "store/store_ca.h"
+#include "store/store-int.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -6,7 +6,7 @@
  * for a name is an index lookup at any store size; the DER is kept whole so
  * that every other property can be recomputed from it.
  */
-#include "store-int.h"
+#include "store/store-int.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,7 +3,7 @@
  * certificate selection certkeep explains and checks (DESIGN.md §4), and
  * the directory of published transport certificates (DESIGN.md §5).
  */
-#include "store-int.h"
+#include "store/store-int.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -6,7 +6,7 @@
  * Reactions (mail, tasks, rebinding) keep a cursor here and read the log
  * forward from it, so a crash delays a reaction but never loses it.
  */
-#include "store-int.h"
+#include "store/store-int.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -7,7 +7,7 @@
  * transaction that dropped their last user has committed. A crash can
  * therefore leave an orphan file but never a row without its key.
  */
-#include "store-int.h"
+#include "store/store-int.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -16,8 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../core/clock.h"
-#include "../core/fileio.h"
+#include "base/clock.h"
+#include "base/fileio.h"
 
 static bool valid_key_id(const char *id)
 {

@@ -6,13 +6,13 @@
  * The claim moves next_attempt forward instead of adding a state, so a
  * sender that dies mid-batch leaves rows that are simply due again later.
  */
-#include "store_mail.h"
+#include "store/store_mail.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "store-int.h"
+#include "store/store-int.h"
 
 #define MAIL_COLS                                                                           \
 	"id, event_seq, event_id, created, status, attempts, next_attempt, last_attempt,"   \

@@ -17,7 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "store.h"
+#include "store/store.h"
 
 #define STORE_MAIL_QUEUED "queued"
 #define STORE_MAIL_SENT "sent"

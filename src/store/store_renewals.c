@@ -2,7 +2,7 @@
  * store_renewals.c - failures and back-off of automatic renewal, one row
  * per certificate that failed (DESIGN.md §7).
  */
-#include "store-int.h"
+#include "store/store-int.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -2,7 +2,7 @@
  * store_requests.c - pending certificate requests whose keys wait in the
  * store for the issued certificate (DESIGN.md §3: new --request-out, import).
  */
-#include "store-int.h"
+#include "store/store-int.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,7 +2,7 @@
  * store_tasks.c - tasks run on events and the record of their runs
  * (DESIGN.md §7).
  */
-#include "store-int.h"
+#include "store/store-int.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -42,10 +42,10 @@
 #include <openssl/x509.h>
 
 #include "core/certs.h"
-#include "core/clock.h"
+#include "base/clock.h"
 #include "core/events.h"
-#include "core/fileio.h"
-#include "core/names.h"
+#include "base/fileio.h"
+#include "base/names.h"
 #include "pki/pki.h"
 #include "store/store.h"
 #include "unit_util.h"

@@ -1,5 +1,5 @@
 /*
- * test_clock.c - unit tests for src/core/clock.h (DESIGN.md §1).
+ * test_clock.c - unit tests for src/base/clock.h (DESIGN.md §1).
  *
  * Covers ck_time_parse on the RFC 3339 forms certkeep accepts (Z, lower-case
  * t/z, fractional seconds, +hh:mm and -hh:mm offsets, a plain date at
@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "core/clock.h"
+#include "base/clock.h"
 
 #define T_2026_11_23_10 INT64_C(1795428000) /* 2026-11-23T10:00:00Z */
 #define T_2026_11_23_00 INT64_C(1795392000) /* 2026-11-23T00:00:00Z */

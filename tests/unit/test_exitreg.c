@@ -1,6 +1,6 @@
 /*
  * test_exitreg.c - unit tests for the exit module's configuration and mail
- * rendering (src/core/exitreg.h, exitmod.h, mailaddr.h, mail.h; DESIGN.md
+ * rendering (src/core/exitreg.h, exitmod.h, mail/addr.h, mail.h; DESIGN.md
  * §9).
  *
  * Covers: key names (case, '\' or '/', trailing separators, groups) and
@@ -29,8 +29,8 @@
 #include "core/exitmod.h"
 #include "core/exitreg.h"
 #include "core/mail.h"
-#include "core/mailaddr.h"
-#include "core/strlist.h"
+#include "mail/addr.h"
+#include "base/strlist.h"
 #include "store/store_mail.h"
 #include "unit_util.h"
 

@@ -1,5 +1,5 @@
 /*
- * test_fileio.c - unit tests for src/core/fileio.h (DESIGN.md §2, §7).
+ * test_fileio.c - unit tests for src/base/fileio.h (DESIGN.md §2, §7).
  *
  * Each test works in its own mkdtemp directory under /tmp, removed after.
  * ck_write_atomic: the exact final mode whatever the umask, replacement by
@@ -34,7 +34,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "core/fileio.h"
+#include "base/fileio.h"
 #include "unit_util.h"
 
 struct fixture {

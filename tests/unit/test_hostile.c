@@ -13,8 +13,8 @@
 #include <string.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
-#include "core/clock.h"
-#include "core/fileio.h"
+#include "base/clock.h"
+#include "base/fileio.h"
 #include "pki/pki.h"
 
 static struct pki_cert *cn_cert(const unsigned char *cn, int len)

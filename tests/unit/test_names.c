@@ -1,5 +1,5 @@
 /*
- * test_names.c - unit tests for src/core/names.h (DESIGN.md §3).
+ * test_names.c - unit tests for src/base/names.h (DESIGN.md §3).
  *
  * Covers ck_domain_normalize: names it accepts and the lower-case form it
  * writes (IDNA2008 A-labels in any case, single labels, the 253-octet and
@@ -20,7 +20,7 @@
 
 #include <cmocka.h>
 
-#include "core/names.h"
+#include "base/names.h"
 
 static void assert_contains(const char *haystack, const char *needle)
 {

@@ -37,7 +37,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "core/fileio.h"
+#include "base/fileio.h"
 #include "pki/pki.h"
 
 #define NOT_BEFORE INT64_C(1767225600) /* 2026-01-01T00:00:00Z */

@@ -50,8 +50,8 @@
 
 #include <openssl/ssl.h>
 
-#include "core/err.h"
-#include "core/fileio.h"
+#include "base/err.h"
+#include "base/fileio.h"
 #include "pki/pki.h"
 #include "pki/probe.h"
 

@@ -1,6 +1,6 @@
 /*
- * test_securepath.c - unit tests for src/core/securepath.h and the
- * descriptor-relative writes of src/core/fileio.h (DESIGN.md §7).
+ * test_securepath.c - unit tests for src/base/securepath.h and the
+ * descriptor-relative writes of src/base/fileio.h (DESIGN.md §7).
  *
  * Each test works in its own mkdtemp directory under /tmp (a sticky parent,
  * root's), removed after; run as root, as make check does, so that other
@@ -30,8 +30,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/fileio.h"
-#include "core/securepath.h"
+#include "base/fileio.h"
+#include "base/securepath.h"
 #include "unit_util.h"
 
 #define OTHER_UID 65534 /* nobody */

@@ -1,6 +1,6 @@
 /*
  * test_select.c - unit tests for certificate selection (src/core/select.h),
- * service-account readability (src/core/account.h) and connectors with
+ * service-account readability (src/base/account.h) and connectors with
  * their diagnosis (src/core/connectors.h); DESIGN.md §4, §6 and Exchange's
  * inbound STARTTLS selection (REFERENCE.md Part A §1.4).
  *
@@ -64,12 +64,12 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "core/account.h"
+#include "base/account.h"
 #include "core/certs.h"
-#include "core/clock.h"
+#include "base/clock.h"
 #include "core/connectors.h"
 #include "core/events.h"
-#include "core/names.h"
+#include "base/names.h"
 #include "core/select.h"
 #include "store/store.h"
 #include "unit_util.h"

@@ -35,7 +35,7 @@
 
 #include <sqlite3.h>
 
-#include "core/fileio.h"
+#include "base/fileio.h"
 #include "store/store.h"
 #include "unit_util.h"
 

@@ -1,5 +1,5 @@
 /*
- * test_text.c - unit tests for src/core/text.h (DESIGN.md §10).
+ * test_text.c - unit tests for src/base/text.h (DESIGN.md §10).
  *
  * Covers ck_utf8_next and ck_utf8_valid on the boundaries of RFC 3629
  * (shortest and longest forms of each length, overlong forms, surrogates,
@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "core/text.h"
+#include "base/text.h"
 
 static void test_utf8_accepts(void **state)
 {

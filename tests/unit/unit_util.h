@@ -14,8 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/clock.h"
-#include "core/err.h"
+#include "base/clock.h"
+#include "base/err.h"
 #include "store/store.h"
 
 /* Removes path and everything under it (made searchable first, for tests

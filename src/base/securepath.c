@@ -8,7 +8,7 @@
  * component, so what was checked is what is used.
  */
 #define _GNU_SOURCE
-#include "securepath.h"
+#include "base/securepath.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -16,7 +16,7 @@
 
 #include <sys/types.h>
 
-#include "err.h"
+#include "base/err.h"
 
 /* Opens the absolute directory path one component at a time from "/",
  * never following a symbolic link unless root made it in a directory only

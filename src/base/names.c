@@ -5,7 +5,7 @@
  * from outside is checked, so the CA, "new --domain", connectors and the
  * names read from certificates all apply the same rule.
  */
-#include "names.h"
+#include "base/names.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,7 +2,7 @@
  * fileio.c - bounded reads and durable, atomic writes (DESIGN.md §2, §7).
  */
 #define _GNU_SOURCE
-#include "fileio.h"
+#include "base/fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,7 +1,7 @@
 /*
  * host.c - the host's short name and FQDN (DESIGN.md §3 init, §5).
  */
-#include "host.h"
+#include "base/host.h"
 
 #include <netdb.h>
 #include <stdio.h>
@@ -9,7 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "names.h"
+#include "base/names.h"
 
 enum ck_err ck_host_names(char *short_name, size_t sn, char *fqdn, size_t fn)
 {

@@ -1,5 +1,5 @@
 /*
- * mailaddr.h - e-mail addresses and header text as the exit module accepts
+ * addr.h - e-mail addresses and header text as the exit module accepts
  * them (DESIGN.md §9).
  *
  * Everything that becomes a mail header or an SMTP command argument passes
@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "err.h"
+#include "base/err.h"
 
 #define CK_ADDR_MAX 254
 

@@ -2,7 +2,7 @@
  * clock.c - the injectable clock and RFC 3339 times (DESIGN.md §1, §10).
  */
 #define _GNU_SOURCE /* timegm, strptime */
-#include "clock.h"
+#include "base/clock.h"
 
 #include <ctype.h>
 #include <stdbool.h>

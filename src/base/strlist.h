@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "err.h"
+#include "base/err.h"
 
 /* Appends a copy of s to *list (of *n entries). */
 enum ck_err ck_strlist_push(char ***list, size_t *n, const char *s);

@@ -1,7 +1,7 @@
 /*
  * strlist.c - a growable list of owned strings.
  */
-#include "strlist.h"
+#include "base/strlist.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "err.h"
+#include "base/err.h"
 
 /* The short host name (first label, lower case) and the FQDN: the host
  * name if it has a dot, else the canonical name from the resolver

@@ -2,7 +2,7 @@
  * text.c - strict UTF-8 decoding (RFC 3629 §4 table), shared by the checks
  * of stored text and the escaping of printed text (DESIGN.md §10).
  */
-#include "text.h"
+#include "base/text.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <stddef.h>
 
-#include "err.h"
+#include "base/err.h"
 
 /* Seconds since the epoch, UTC: the fixed time if one is set, else now. */
 int64_t ck_now(void);

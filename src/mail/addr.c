@@ -1,10 +1,10 @@
 /*
- * mailaddr.c - address and header checks for the exit module (DESIGN.md
- * §9; mailaddr.h). Deliberately narrower than RFC 5322: no quoted local
+ * addr.c - address and header checks for the exit module (DESIGN.md
+ * §9; addr.h). Deliberately narrower than RFC 5322: no quoted local
  * parts, comments or display names, which a CA notification never needs
  * and which are where header parsers disagree.
  */
-#include "mailaddr.h"
+#include "mail/addr.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "strlist.h"
+#include "base/strlist.h"
 
 bool ck_header_safe(const char *s, size_t len)
 {

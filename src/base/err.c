@@ -1,7 +1,7 @@
 /*
  * err.c - the per-thread error message behind enum ck_err (DESIGN.md §1).
  */
-#include "err.h"
+#include "base/err.h"
 
 #include <errno.h>
 #include <stdarg.h>

@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "err.h"
+#include "base/err.h"
 
 #define CK_DOMAIN_MAX 253
 #define CK_LABEL_MAX 63

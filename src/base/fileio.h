@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "err.h"
+#include "base/err.h"
 
 /* Largest input file certkeep reads (certificates, keys, PKCS#12, CSRs). */
 #define CK_INPUT_MAX (1024 * 1024)

@@ -2,7 +2,7 @@
  * account.c - file readability for a service account, from owner, group,
  * mode and group membership (DESIGN.md §4, §5).
  */
-#include "account.h"
+#include "base/account.h"
 
 #include <errno.h>
 #include <grp.h>
