@@ -137,23 +137,6 @@ size_t pki_chain_count(const struct pki_chain *chain)
 	return chain ? (size_t)sk_X509_num(chain->certs) : 0;
 }
 
-enum ck_err pki_bio_string(BIO *bio, char **out, size_t *len)
-{
-	char *data, *copy;
-	long n = BIO_get_mem_data(bio, &data);
-
-	copy = malloc((size_t)n + 1);
-	if (copy == NULL)
-		return ck_fail(CK_ENOMEM, "out of memory");
-	if (n > 0) /* an empty memory BIO has no data pointer at all */
-		memcpy(copy, data, (size_t)n);
-	copy[n] = '\0';
-	*out = copy;
-	if (len)
-		*len = (size_t)n;
-	return CK_OK;
-}
-
 enum ck_err pki_chain_to_pem(const struct pki_chain *chain, char **pem, size_t *len)
 {
 	BIO *bio = BIO_new(BIO_s_mem());

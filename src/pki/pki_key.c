@@ -14,32 +14,6 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 
-enum ck_err pki_fail_ssl(enum ck_err code, const char *what)
-{
-	char reason[256] = "";
-	unsigned long e, last = 0;
-
-	while ((e = ERR_get_error()) != 0)
-		last = e;
-	if (last != 0)
-		ERR_error_string_n(last, reason, sizeof(reason));
-	if (reason[0] != '\0')
-		return ck_fail(code, "%s (%s)", what, reason);
-	return ck_fail(code, "%s", what);
-}
-
-void pki_hex(const uint8_t *bin, size_t n, char *out)
-{
-	static const char digits[] = "0123456789ABCDEF";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = digits[bin[i] >> 4];
-		out[2 * i + 1] = digits[bin[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 /* "2048" to "16384", a multiple of 8: what OpenSSL makes and a TLS peer
  * accepts; 0 for anything else. Smaller RSA keys are never made. */
 static size_t rsa_bits(const char *s)
