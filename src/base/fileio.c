@@ -283,16 +283,29 @@ static const char *file_kind(mode_t m)
 	       S_ISSOCK(m) ? "a socket" : S_ISLNK(m) ? "a symbolic link" : "not a regular file";
 }
 
+/* A private file's bytes (mode for no one but the owner, a key) are never
+ * shown on a terminal, whatever name leads there. */
+static enum ck_err refuse_terminal(int fd, const char *path, mode_t mode)
+{
+	if ((mode & 077) == 0 && isatty(fd))
+		return ck_fail(CK_EINVAL, "'%s' is a terminal: a private key is never printed",
+			       path);
+	return CK_OK;
+}
+
 /* Our own descriptor: written where it stands (a shell's "> file" or
  * ">> file" keeps its meaning), never closed. */
-static enum ck_err write_own_fd(int fd, const char *path, const void *buf, size_t len)
+static enum ck_err write_own_fd(int fd, const char *path, const void *buf, size_t len,
+				mode_t mode)
 {
 	struct stat st;
 	enum ck_err rc;
 
 	if (fstat(fd, &st) != 0)
 		return ck_fail_errno(CK_EIO, "cannot write '%s' (descriptor %d)", path, fd);
-	rc = ck_write_all(fd, buf, len);
+	rc = refuse_terminal(fd, path, mode);
+	if (rc == CK_OK)
+		rc = ck_write_all(fd, buf, len);
 	if (rc != CK_OK)
 		ck_errmsg_prefix("cannot write '%s'", path);
 	return rc;
@@ -303,7 +316,7 @@ static enum ck_err write_own_fd(int fd, const char *path, const void *buf, size_
  * waiting forever; a reader gets two seconds to appear. The descriptor must
  * be the very file *want describes, not one swapped in since. */
 static enum ck_err write_special(const char *path, const struct stat *want, bool follow,
-				 const void *buf, size_t len)
+				 const void *buf, size_t len, mode_t mode)
 {
 	const struct timespec pause = { 0, 20 * 1000 * 1000 };
 	struct stat st;
@@ -331,6 +344,9 @@ static enum ck_err write_special(const char *path, const struct stat *want, bool
 		rc = ck_fail(CK_EIO, "'%s' changed while it was opened; nothing written", path);
 		goto out;
 	}
+	rc = refuse_terminal(fd, path, mode);
+	if (rc != CK_OK)
+		goto out;
 	flags = fcntl(fd, F_GETFL);
 	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
 		rc = ck_fail_errno(CK_EIO, "fcntl '%s'", path);
@@ -369,11 +385,11 @@ static enum ck_err write_via_link(const char *path, const struct stat *link, con
 	target[n] = '\0';
 	fd = own_fd_of(target);
 	if (fd >= 0)
-		return write_own_fd(fd, path, buf, len);
+		return write_own_fd(fd, path, buf, len, mode);
 	if (stat(path, &st) != 0)
 		return ck_fail_errno(CK_EINVAL, "cannot follow the symbolic link '%s'", path);
 	if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))
-		return write_special(path, &st, true, buf, len);
+		return write_special(path, &st, true, buf, len, mode);
 	if (!S_ISREG(st.st_mode))
 		return ck_fail(CK_EINVAL, "'%s' leads to %s; nothing written", path,
 			       file_kind(st.st_mode));
@@ -405,7 +421,7 @@ enum ck_err ck_write_output(const char *path, const void *buf, size_t len, mode_
 	int fd = own_fd_of(path);
 
 	if (fd >= 0)
-		return write_own_fd(fd, path, buf, len);
+		return write_own_fd(fd, path, buf, len, mode);
 	if (lstat(path, &st) != 0) {
 		if (errno == ENOENT)
 			return ck_write_atomic(path, buf, len, mode);
@@ -414,7 +430,7 @@ enum ck_err ck_write_output(const char *path, const void *buf, size_t len, mode_
 	if (S_ISREG(st.st_mode))
 		return ck_write_atomic(path, buf, len, mode);
 	if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))
-		return write_special(path, &st, false, buf, len);
+		return write_special(path, &st, false, buf, len, mode);
 	if (S_ISLNK(st.st_mode))
 		return write_via_link(path, &st, buf, len, mode);
 	return ck_fail(CK_EINVAL, "'%s' is %s; nothing written", path, file_kind(st.st_mode));

@@ -55,7 +55,8 @@ enum ck_err ck_write_atomic_owned(const char *path, const void *buf, size_t len,
  * file's directory is writable by nobody else: then that file is replaced
  * atomically and the link stays. Anything else (a directory, a socket, a
  * block device, a link another account could have planted) is refused and
- * left alone.
+ * left alone. A private output (mode 0600 or narrower: a key) is never
+ * written to a terminal.
  */
 enum ck_err ck_write_output(const char *path, const void *buf, size_t len, mode_t mode);
 

@@ -150,6 +150,23 @@ key_out_is_private() {
 	[ -L "$T/k-link" ] || fail "the link was replaced"
 }
 
+# A key is never shown on a terminal, whatever name leads to it; the
+# certificate alone may be. script(1) gives the command a terminal.
+key_not_to_terminal() {
+	local out
+	cert_ready
+	for out in /dev/stdout /dev/tty /proc/self/fd/1; do
+		script -qec "$CK export $THUMB --with-key --out $out" /dev/null > "$T/tty" 2>&1 &&
+			fail "export --with-key --out $out on a terminal succeeded"
+		grep -q 'is a terminal: a private key is never printed' "$T/tty" ||
+			fail "export --with-key --out $out: $(head -c 300 "$T/tty")"
+		grep -q 'PRIVATE KEY' "$T/tty" && fail "the key reached the terminal through $out"
+	done
+	script -qec "$CK export $THUMB --out /dev/stdout" /dev/null > "$T/tty" 2>&1 ||
+		fail "export --out /dev/stdout of the certificate failed: $(head -c 300 "$T/tty")"
+	grep -q 'BEGIN CERTIFICATE' "$T/tty" || fail "no certificate on the terminal"
+}
+
 tcase "outfile: export --out a device, a FIFO, /proc/self/fd/1, links" \
 	out_kinds cert_ready export @THUMB@ --out @OUT@
 tcase "outfile: new --request-out a device, a FIFO, /proc/self/fd/1, links" \
@@ -168,3 +185,5 @@ tcase "outfile: ca crl --out a shared directory's link or a directory is refused
 	refusals ca_ready ca crl --out @OUT@
 tcase "outfile: a FIFO nobody reads fails at once" fifo_without_reader
 tcase "outfile: a key written with --out is 0600, through a link too" key_out_is_private
+tcase "outfile: a key is never written to a terminal (/dev/stdout, /dev/tty, /proc/self/fd/1)" \
+	key_not_to_terminal
