@@ -190,22 +190,14 @@ static int report(const struct cli *c, enum ck_err rc)
 	return ck_exit_status(rc);
 }
 
-struct done {
-	int64_t end, count; /* the log's end after the command, before its reactions */
-	char last[200]; /* the last event the command wrote: what it did */
-};
-
+/* What the command did, in the words of the last event it wrote. */
 static int note_event(const struct store_event *ev, void *arg)
 {
-	struct done *d = arg;
+	char *last = arg;
 
-	if (ev->seq > d->end)
-		return 1;
-	d->count++;
-	if (snprintf(d->last, sizeof(d->last), "event %d: %s", ev->id, ev->message) >=
-	    (int)sizeof(d->last))
-		memcpy(d->last + sizeof(d->last) - 4, "...", 4);
-	return 0;
+	if (snprintf(last, 200, "event %d: %s", ev->id, ev->message) >= 200)
+		memcpy(last + 200 - 4, "...", 4);
+	return 1;
 }
 
 /*
@@ -218,8 +210,8 @@ static int note_event(const struct store_event *ev, void *arg)
  */
 static enum ck_err run_reactions(struct cli *c, int64_t before, enum ck_err rc)
 {
-	struct store_event_filter f = { .after_seq = before };
-	struct done d = { 0, 0, "" };
+	struct store_event_filter f = { .limit = 1 };
+	char last[200] = "its change is recorded";
 	int64_t after = before;
 	enum ck_err react;
 	char why[1024], said[1024];
@@ -235,12 +227,10 @@ static enum ck_err run_reactions(struct cli *c, int64_t before, enum ck_err rc)
 		return rc;
 	}
 	snprintf(why, sizeof(why), "%s", ck_errmsg());
-	d.end = after;
-	f.limit = 1000;
-	store_event_each(c->st, &f, note_event, &d);
-	if (d.count == 0)
-		snprintf(d.last, sizeof(d.last), "its change is recorded");
-	ck_fail(CK_EREACTION, "done (%s), but automatic rebinding failed: %s", d.last, why);
+	/* The log's end before the reactions is the command's last event. */
+	f.after_seq = after - 1;
+	store_event_each(c->st, &f, note_event, last);
+	ck_fail(CK_EREACTION, "done (%s), but automatic rebinding failed: %s", last, why);
 	if (rc == CK_EPROBLEM) {
 		fprintf(stderr, "certkeep %s: %s\n", c->cmd->name, cli_safe(ck_errmsg()));
 		return ck_fail(rc, "%s", said);
