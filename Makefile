@@ -22,7 +22,7 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) $(PKG_CFLAGS) -Isrc
 SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-LIB_SRC := $(sort $(wildcard src/base/*.c src/core/*.c src/pki/*.c src/store/*.c src/mail/*.c))
+LIB_SRC := $(sort $(wildcard src/base/*.c src/pki/*.c src/store/*.c src/mail/*.c src/core/*/*.c src/daemon/*.c))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 

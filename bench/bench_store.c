@@ -30,7 +30,7 @@
 
 #include "base/clock.h"
 #include "base/names.h"
-#include "core/select.h"
+#include "core/tls/select.h"
 #include "base/err.h"
 #include "pki/pki.h"
 #include "store/store.h"

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "core/ca.h"
+#include "core/ca/ca.h"
 #include "mail/addr.h"
 #include "base/strlist.h"
 #include "fuzz_store.h"

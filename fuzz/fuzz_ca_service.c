@@ -18,7 +18,7 @@
 
 #include <jansson.h>
 
-#include "core/ca_service-int.h"
+#include "daemon/ca_service-int.h"
 #include "base/fileio.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

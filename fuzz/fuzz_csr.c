@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/ca.h"
+#include "core/ca/ca.h"
 #include "base/names.h"
 #include "pki/pki_ca.h"
 

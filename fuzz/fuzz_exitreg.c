@@ -13,8 +13,8 @@
 
 #include <jansson.h>
 
-#include "core/exitmod.h"
-#include "core/exitreg.h"
+#include "core/events/exitmod.h"
+#include "core/events/exitreg.h"
 #include "mail/addr.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

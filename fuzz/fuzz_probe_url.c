@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/probe.h"
+#include "core/tls/probe.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

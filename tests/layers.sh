@@ -3,6 +3,17 @@
 #
 #   cli -> daemon -> core -> {pki, store, mail, net, dir} -> base
 #
+# and inside core, one room per capability, in this order:
+#
+#   lifecycle -> tls -> certs -> ca -> exit -> events
+#
+# (lifecycle renews, deploys and reacts; tls selects and probes endpoints'
+# certificates; certs is the host store's certificates; ca the
+# certificate authority, which signs and never writes the host store; exit
+# delivers the outbox; events is the catalogue, writing events, and the
+# exit module's settings and queue, since an event and its mail are one
+# step). A file of src/core/ROOM is in folder "core/ROOM".
+#
 # A file under src/ includes project headers written from src/
 # ("base/err.h"), only from its own folder or a lower layer, never from a
 # folder beside it on its layer, and never another folder's private -int.h.
@@ -15,10 +26,23 @@ rank() {
 	case $1 in
 	base) echo 0 ;;
 	pki | store | mail | net | dir) echo 1 ;;
-	core) echo 2 ;;
-	daemon) echo 3 ;;
-	cli) echo 4 ;;
+	core/events) echo 2 ;;
+	core/exit) echo 3 ;;
+	core/ca) echo 4 ;;
+	core/certs) echo 5 ;;
+	core/tls) echo 6 ;;
+	core/lifecycle) echo 7 ;;
+	daemon) echo 8 ;;
+	cli) echo 9 ;;
 	*) echo -1 ;;
+	esac
+}
+
+# The folder of a file: its first component, two for core.
+folder() {
+	case $1 in
+	core/*/*) echo "${1%/*}" ;;
+	*) echo "${1%%/*}" ;;
 	esac
 }
 
@@ -29,7 +53,7 @@ say() {
 }
 
 for f in $(find . -name '*.[ch]' | sed 's|^\./||' | sort); do
-	own=${f%%/*}
+	own=$(folder "$f")
 	r=$(rank "$own")
 	[ "$r" -ge 0 ] || { say "$f: folder '$own' has no layer (add it to tests/layers.sh)"; continue; }
 	grep -n '^[[:space:]]*#[[:space:]]*include' "$f" | while IFS= read -r line; do
@@ -42,7 +66,7 @@ for f in $(find . -name '*.[ch]' | sed 's|^\./||' | sort); do
 		*'"'*)
 			h=${inc#*\"}
 			h=${h%%\"*}
-			to=${h%%/*}
+			to=$(folder "$h")
 			if [ "$to" = "$h" ] || [ ! -f "$h" ]; then
 				echo "$f:$n: \"$h\" is not written from src/ (as \"$own/${h##*/}\")"
 				continue

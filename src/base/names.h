@@ -16,6 +16,8 @@
 
 #define CK_DOMAIN_MAX 253
 #define CK_LABEL_MAX 63
+/* Names a certificate or a request may carry (CertificateDomains). */
+#define CK_MAX_DOMAINS 100
 
 /* Services, one bit each; the order is the display order "IPUWS". */
 enum ck_service {

@@ -105,3 +105,20 @@ char *ck_text_escape(const char *s, size_t len)
 	*o = '\0';
 	return out;
 }
+
+const char *ck_text_safe(const char *s)
+{
+	static _Thread_local char *ring[16];
+	static _Thread_local size_t next;
+	char *e;
+
+	if (s == NULL)
+		return "";
+	e = ck_text_escape(s, strlen(s));
+	if (e == NULL)
+		return "?"; /* out of memory: print nothing of it rather than raw */
+	free(ring[next]);
+	ring[next] = e;
+	next = (next + 1) % (sizeof(ring) / sizeof(ring[0]));
+	return e;
+}

@@ -32,4 +32,10 @@ bool ck_is_control(uint32_t cp);
  * everything else, backslashes included, as it is. NULL: out of memory. */
 char *ck_text_escape(const char *s, size_t len);
 
+/* s (NULL prints as "") with control characters and bytes that are not
+ * UTF-8 escaped (ck_text_escape), for text output of anything that came
+ * from outside: certificate names, requester names, event messages. The
+ * result lives until 16 more calls of the same thread; never NULL. */
+const char *ck_text_safe(const char *s);
+
 #endif

@@ -19,6 +19,7 @@
 
 #include "base/err.h"
 #include "store/store.h"
+#include "base/text.h"
 
 enum opt_kind {
 	OPT_FLAG,  /* --name */
@@ -88,11 +89,6 @@ enum ck_err cli_int(const struct cli *c, const char *name, long min, long max, i
  * field goes into events, JSON and mail headers. */
 enum ck_err cli_text(const struct cli *c, const char *name, bool one_line, const char **out);
 
-/* s (NULL prints as "") with control characters and bytes that are not
- * UTF-8 escaped (ck_text_escape), for text output of anything that came
- * from outside: certificate names, requester names, event messages. The
- * result lives until 16 more calls; never NULL. */
-const char *cli_safe(const char *s);
 
 /* Prints a JSON value to stdout (sorted keys, indented) and a newline. */
 enum ck_err cli_print_json(const json_t *v);

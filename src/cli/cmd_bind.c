@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "core/bindings.h"
+#include "core/lifecycle/bindings.h"
 #include "base/names.h"
 
 static void copy_opt(const struct cli *c, const char *name, char *buf, size_t n)
@@ -55,7 +55,7 @@ static enum ck_err bind_add(struct cli *c)
 	if (c->json)
 		return cli_print_json_new(json_pack("{s:s, s:s}", "Site", b.site, "Thumbprint",
 						    b.thumbprint));
-	printf("Site %s bound to %s; files deployed\n", cli_safe(b.site), b.thumbprint);
+	printf("Site %s bound to %s; files deployed\n", ck_text_safe(b.site), b.thumbprint);
 	return CK_OK;
 }
 
@@ -73,7 +73,7 @@ enum ck_err cmd_bind(struct cli *c)
 			return bind_add(c);
 		rc = ck_bind_remove(c->st, c->args[1]);
 		if (rc == CK_OK && !c->json)
-			printf("Site %s unbound\n", cli_safe(c->args[1]));
+			printf("Site %s unbound\n", ck_text_safe(c->args[1]));
 		return rc;
 	}
 	if (strcmp(sub, "list") != 0 || c->nargs != 1)
@@ -86,8 +86,8 @@ enum ck_err cmd_bind(struct cli *c)
 	for (i = 0; i < json_array_size(list); i++) {
 		json_t *o = json_array_get(list, i);
 
-		printf("%-20s %-22s %-5s %s %s\n", cli_safe(json_string_value(json_object_get(o, "Site"))),
-		       cli_safe(json_string_value(json_object_get(o, "Endpoint"))),
+		printf("%-20s %-22s %-5s %s %s\n", ck_text_safe(json_string_value(json_object_get(o, "Site"))),
+		       ck_text_safe(json_string_value(json_object_get(o, "Endpoint"))),
 		       json_string_value(json_object_get(o, "Service")),
 		       json_string_value(json_object_get(o, "Thumbprint")),
 		       json_is_true(json_object_get(o, "FilesMatch")) ? "files ok"
@@ -117,11 +117,11 @@ enum ck_err cmd_rebind(struct cli *c)
 	for (i = 0; report && i < json_array_size(report); i++) {
 		json_t *o = json_array_get(report, i);
 
-		printf("%s: %s\n", cli_safe(json_string_value(json_object_get(o, "Site"))),
-		       cli_safe(json_string_value(json_object_get(o, "Result"))));
+		printf("%s: %s\n", ck_text_safe(json_string_value(json_object_get(o, "Site"))),
+		       ck_text_safe(json_string_value(json_object_get(o, "Result"))));
 	}
 	if (report && json_array_size(report) == 0)
-		printf("no bindings on %s or the certificates it replaced\n", cli_safe(old_t));
+		printf("no bindings on %s or the certificates it replaced\n", ck_text_safe(old_t));
 	json_decref(report);
 	return rc;
 }

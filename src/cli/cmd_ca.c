@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "core/ca.h"
-#include "core/ca_service.h"
+#include "core/ca/ca.h"
+#include "daemon/ca_service.h"
 #include "base/clock.h"
 #include "base/fileio.h"
 #include "base/strlist.h"
@@ -73,9 +73,9 @@ static enum ck_err ca_init(struct cli *c)
 		if (o.request_out)
 			printf("CA '%s' created; its request for the parent CA is in %s ('certkeep ca "
 			       "install CERT' when issued)\n",
-			       cli_safe(o.name), cli_safe(o.request_out));
+			       ck_text_safe(o.name), ck_text_safe(o.request_out));
 		else
-			printf("CA '%s' created: serial %s, valid until %s\n", cli_safe(o.name),
+			printf("CA '%s' created: serial %s, valid until %s\n", ck_text_safe(o.name),
 			       json_string_value(json_object_get(out, "SerialNumber")),
 			       json_string_value(json_object_get(out, "NotAfter")));
 		json_decref(out);
@@ -102,7 +102,7 @@ static enum ck_err ca_install(struct cli *c)
 	if (c->json)
 		return cli_print_json_new(out);
 	printf("CA certificate installed: %s\n",
-	       cli_safe(json_string_value(json_object_get(out, "DistinguishedName"))));
+	       ck_text_safe(json_string_value(json_object_get(out, "DistinguishedName"))));
 	json_decref(out);
 	return CK_OK;
 }
@@ -135,7 +135,7 @@ static enum ck_err ca_policy(struct cli *c)
 	if (c->json)
 		return cli_print_json_new(out);
 	json_object_foreach(out, k, v)
-		printf("%-32s %s\n", k, cli_safe(json_string_value(v)));
+		printf("%-32s %s\n", k, ck_text_safe(json_string_value(v)));
 	json_decref(out);
 	return CK_OK;
 }
@@ -149,10 +149,10 @@ static enum ck_err ca_show(struct cli *c)
 		return rc;
 	if (c->json)
 		return cli_print_json_new(out);
-	printf("CA %s\n", cli_safe(json_string_value(json_object_get(out, "CAName"))));
+	printf("CA %s\n", ck_text_safe(json_string_value(json_object_get(out, "CAName"))));
 	if (json_object_get(out, "SerialNumber"))
 		printf("  subject %s\n  serial %s\n  valid until %s\n  SHA-1 %s\n",
-		       cli_safe(json_string_value(json_object_get(out, "DistinguishedName"))),
+		       ck_text_safe(json_string_value(json_object_get(out, "DistinguishedName"))),
 		       json_string_value(json_object_get(out, "SerialNumber")),
 		       json_string_value(json_object_get(out, "NotAfter")),
 		       json_string_value(json_object_get(out, "CertificateHash")));
@@ -235,10 +235,10 @@ static int report_one(json_t *res, struct submit_out *s)
 	s->count++;
 	if (pem == NULL)
 		return status_line(s, "Request %lld: %s (%s)\n", id, disp,
-				   cli_safe(json_string_value(json_object_get(res, "DispositionMessage"))));
+				   ck_text_safe(json_string_value(json_object_get(res, "DispositionMessage"))));
 	rc = status_line(s, "Request %lld: %s, serial %s, %s\n", id, disp,
 			 json_string_value(json_object_get(res, "SerialNumber")),
-			 cli_safe(json_string_value(json_object_get(res, "DistinguishedName"))));
+			 ck_text_safe(json_string_value(json_object_get(res, "DistinguishedName"))));
 	if (rc != 0)
 		return rc;
 	if (!s->to_file)
@@ -342,7 +342,7 @@ static int list_row(const struct store_ca_request *r, void *arg)
 		ck_time_format(r->not_after, when, sizeof(when));
 	if (printf("%-6lld %-8s %-32s %-20s %s\n", (long long)r->id, r->status,
 		   r->serial[0] ? r->serial : "-", when[0] ? when : "-",
-		   cli_safe(r->subject)) < 0)
+		   ck_text_safe(r->subject)) < 0)
 		return CK_EIO;
 	return 0;
 }
@@ -454,7 +454,7 @@ static enum ck_err ca_revoke(struct cli *c, bool revoke)
 		return cli_print_json_new(out);
 	printf("Certificate %s: %s%s%s\n", json_string_value(json_object_get(out, "SerialNumber")),
 	       revoke ? "revoked (" : "no longer on hold",
-	       revoke ? cli_safe(json_string_value(json_object_get(out, "RevokedReason"))) : "",
+	       revoke ? ck_text_safe(json_string_value(json_object_get(out, "RevokedReason"))) : "",
 	       revoke ? ")" : "");
 	json_decref(out);
 	return CK_OK;
@@ -484,7 +484,7 @@ static enum ck_err ca_crl(struct cli *c)
 		printf("CRL %lld (%lld revoked) written to %s; next update %s\n",
 		       (long long)json_integer_value(json_object_get(out, "CRLNumber")),
 		       (long long)json_integer_value(json_object_get(out, "RevokedCount")),
-		       cli_safe(json_string_value(json_object_get(out, "Path"))),
+		       ck_text_safe(json_string_value(json_object_get(out, "Path"))),
 		       json_string_value(json_object_get(out, "NextUpdate")));
 	json_decref(out);
 	return rc;
@@ -552,7 +552,7 @@ bool cmd_ca_submit_to_service(struct cli *c, const char *store_dir, enum ck_err 
 	free(in);
 	/* Busy, silent or too small for it: nothing was sent, in-process it is. */
 	if (fd == -2 && c->verbose)
-		fprintf(stderr, "certkeep: %s: submitting in-process\n", cli_safe(ck_errmsg()));
+		fprintf(stderr, "certkeep: %s: submitting in-process\n", ck_text_safe(ck_errmsg()));
 	ck_errmsg_clear();
 	if (fd < 0)
 		return false;

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "core/certs.h"
+#include "core/certs/certs.h"
 #include "base/clock.h"
 #include "base/fileio.h"
 #include "base/names.h"
@@ -57,14 +57,14 @@ static enum ck_err print_fields(const json_t *o)
 		v = json_object_get(o, keys[i]);
 		printf("%-20s : ", keys[i]);
 		if (json_is_string(v)) {
-			printf("%s", cli_safe(json_string_value(v)));
+			printf("%s", ck_text_safe(json_string_value(v)));
 		} else if (json_is_array(v)) {
 			size_t a;
 
 			printf("{");
 			for (a = 0; a < json_array_size(v); a++)
 				printf("%s%s", a ? ", " : "",
-				       cli_safe(json_string_value(json_array_get(v, a))));
+				       ck_text_safe(json_string_value(json_array_get(v, a))));
 			printf("}");
 		} else if (json_is_boolean(v)) {
 			printf("%s", json_is_true(v) ? "True" : "False");
@@ -135,7 +135,7 @@ static int list_item(json_t *item, void *arg)
 		       json_string_value(json_object_get(item, "Thumbprint")),
 		       json_string_value(json_object_get(item, "Services")),
 		       json_string_value(json_object_get(item, "Status")), nb ? nb : "-",
-		       cli_safe(json_string_value(json_object_get(item, "Subject"))));
+		       ck_text_safe(json_string_value(json_object_get(item, "Subject"))));
 	}
 	out->count++;
 	return ferror(stdout) ? CK_EIO : 0;

@@ -7,7 +7,7 @@
 
 #include "cli/cli.h"
 #include "base/clock.h"
-#include "core/events.h"
+#include "core/events/events.h"
 #include "base/text.h"
 
 struct events_out {
@@ -31,7 +31,7 @@ static int print_event(const struct store_event *ev, void *arg)
 				      (json_int_t)ev->seq, "Time", when, "Id", ev->id, "Name",
 				      kind ? kind->name : "Unknown", "Level", ev->level, "Source",
 				      ev->source, "Message",
-				      ck_utf8_valid(ev->message) ? ev->message : cli_safe(ev->message),
+				      ck_utf8_valid(ev->message) ? ev->message : ck_text_safe(ev->message),
 				      "Fields",
 				      fields ? fields : json_object());
 
@@ -45,7 +45,7 @@ static int print_event(const struct store_event *ev, void *arg)
 			return r;
 	} else {
 		printf("%6lld  %s  %5d  %-7s  %s\n", (long long)ev->seq, when, ev->id,
-		       cli_safe(ev->level), cli_safe(ev->message));
+		       ck_text_safe(ev->level), ck_text_safe(ev->message));
 	}
 	out->count++;
 	return ferror(stdout) ? CK_EIO : 0;

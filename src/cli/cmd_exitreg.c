@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "core/exitreg.h"
+#include "core/events/exitreg.h"
 #include "base/fileio.h"
 
 static void print_entry(const json_t *e)
@@ -19,18 +19,18 @@ static void print_entry(const json_t *e)
 	size_t i;
 
 	if (!json_is_array(v)) {
-		printf("%s = %s%s\n", key, cli_safe(json_string_value(v)), def ? "  (default)" : "");
+		printf("%s = %s%s\n", key, ck_text_safe(json_string_value(v)), def ? "  (default)" : "");
 		return;
 	}
 	if (strcmp(json_string_value(json_object_get(e, "Type")), "lines") == 0) {
 		printf("%s%s =\n", key, def ? "  (default)" : "");
 		for (i = 0; i < json_array_size(v); i++)
-			printf("    %s\n", cli_safe(json_string_value(json_array_get(v, i))));
+			printf("    %s\n", ck_text_safe(json_string_value(json_array_get(v, i))));
 		return;
 	}
 	printf("%s = ", key);
 	for (i = 0; i < json_array_size(v); i++)
-		printf("%s%s", i ? "; " : "", cli_safe(json_string_value(json_array_get(v, i))));
+		printf("%s%s", i ? "; " : "", ck_text_safe(json_string_value(json_array_get(v, i))));
 	printf("%s\n", def ? "  (default)" : "");
 }
 

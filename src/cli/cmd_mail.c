@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "core/mail.h"
+#include "core/exit/mail.h"
 
 static enum ck_err list(struct cli *c)
 {
@@ -30,11 +30,11 @@ static enum ck_err list(struct cli *c)
 		       (long long)json_integer_value(json_object_get(r, "EventId")));
 		for (j = 0; j < json_array_size(to); j++)
 			printf("%s%s", j ? ", " : "",
-			       cli_safe(json_string_value(json_array_get(to, j))));
+			       ck_text_safe(json_string_value(json_array_get(to, j))));
 		printf("%s\n    %s\n", json_array_size(to) ? "" : "(nobody)",
-		       cli_safe(json_string_value(json_object_get(r, "Subject"))));
+		       ck_text_safe(json_string_value(json_object_get(r, "Subject"))));
 		if (err && *err)
-			printf("    last error: %s\n", cli_safe(err));
+			printf("    last error: %s\n", ck_text_safe(err));
 	}
 	if (json_array_size(rows) == 0)
 		fprintf(stderr, "no %smail in the outbox\n", cli_flag(c, "--failed") ? "failed " : "");

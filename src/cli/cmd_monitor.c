@@ -6,8 +6,8 @@
 
 #include "cli/cli.h"
 #include "base/clock.h"
-#include "core/monitor.h"
-#include "core/renew.h"
+#include "core/lifecycle/monitor.h"
+#include "core/lifecycle/renew.h"
 
 static void print_entry(const json_t *e, bool what_if)
 {
@@ -18,12 +18,12 @@ static void print_entry(const json_t *e, bool what_if)
 	const char *thumb = json_string_value(json_object_get(e, "Thumbprint"));
 
 	if (site) /* a binding moved off a replaced certificate */
-		printf("rebind %s %s%s%s\n", cli_safe(site),
+		printf("rebind %s %s%s%s\n", ck_text_safe(site),
 		       json_string_value(json_object_get(e, "Result")), error ? ": " : "",
-		       error ? cli_safe(error) : "");
+		       error ? ck_text_safe(error) : "");
 	else if (renewal && json_object_get(e, "Error"))
 		printf("renewal %s %s: %s\n", thumb, renewal,
-		       cli_safe(json_string_value(json_object_get(e, "Error"))));
+		       ck_text_safe(json_string_value(json_object_get(e, "Error"))));
 	else if (renewal)
 		printf("renewal %s %s%s%s\n", thumb, renewal,
 		       json_object_get(e, "NewThumbprint") ? " -> " : "",
@@ -32,7 +32,7 @@ static void print_entry(const json_t *e, bool what_if)
 			       : "");
 	else if (reload)
 		printf("reload %s: %s\n", json_string_value(json_object_get(e, "Result")),
-		       cli_safe(reload));
+		       ck_text_safe(reload));
 	else
 		printf("%s%d %s %s\n", what_if ? "would raise " : "",
 		       (int)json_integer_value(json_object_get(e, "Id")),

@@ -6,7 +6,7 @@
 
 #include "cli/cli.h"
 #include "base/clock.h"
-#include "core/probe.h"
+#include "core/tls/probe.h"
 
 enum ck_err cmd_probe(struct cli *c)
 {
@@ -32,13 +32,13 @@ enum ck_err cmd_probe(struct cli *c)
 	} else {
 		const char *sel = json_string_value(json_object_get(out, "Selected"));
 
-		printf("%s serves %s %s (%s, %s)\n", cli_safe(c->args[0]),
+		printf("%s serves %s %s (%s, %s)\n", ck_text_safe(c->args[0]),
 		       json_string_value(json_object_get(served, "Thumbprint")),
-		       cli_safe(json_string_value(json_object_get(served, "Subject"))),
+		       ck_text_safe(json_string_value(json_object_get(served, "Subject"))),
 		       json_string_value(json_object_get(served, "Status")),
 		       json_string_value(json_object_get(out, "Protocol")));
 		printf("  holds %s: %s; in the store: %s; selected by certkeep: %s%s\n",
-		       cli_safe(json_string_value(json_object_get(out, "Name"))),
+		       ck_text_safe(json_string_value(json_object_get(out, "Name"))),
 		       json_is_true(json_object_get(served, "HoldsName")) ? "yes" : "NO",
 		       json_is_true(json_object_get(out, "InStore")) ? "yes" : "no",
 		       sel ? sel : "none", ok ? " (the same)" : " (DIFFERENT)");

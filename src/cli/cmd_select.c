@@ -7,9 +7,9 @@
 
 #include "cli/cli.h"
 #include "base/clock.h"
-#include "core/connectors.h"
+#include "core/tls/connectors.h"
 #include "base/names.h"
-#include "core/select.h"
+#include "core/tls/select.h"
 
 /* --at TIME fixes the clock for a what-if question. */
 static enum ck_err apply_at(const struct cli *c)
@@ -82,10 +82,10 @@ enum ck_err cmd_connector(struct cli *c)
 
 		if (i == 0)
 			printf("%-20s %-8s %-4s %-12s %s\n", "Name", "Type", "TLS", "Account", "FQDN");
-		printf("%-20s %-8s %-4s %-12s %s%s\n", cli_safe(json_string_value(json_object_get(o, "Name"))),
+		printf("%-20s %-8s %-4s %-12s %s%s\n", ck_text_safe(json_string_value(json_object_get(o, "Name"))),
 		       json_string_value(json_object_get(o, "Type")),
 		       json_is_true(json_object_get(o, "Tls")) ? "on" : "off",
-		       acct ? cli_safe(acct) : "-", cli_safe(json_string_value(json_object_get(o, "Fqdn"))),
+		       acct ? ck_text_safe(acct) : "-", ck_text_safe(json_string_value(json_object_get(o, "Fqdn"))),
 		       json_is_true(json_object_get(o, "FqdnFromHost")) ? " (host)" : "");
 	}
 	json_decref(list);
@@ -100,12 +100,12 @@ static void print_selection(const struct ck_selection *sel, bool explain)
 	if (sel->chosen >= 0) {
 		const struct ck_candidate *k = &sel->cands[sel->chosen];
 
-		printf("%s for %s: %s %s (%s)%s\n", svc, cli_safe(sel->fqdn), k->thumbprint,
-		       cli_safe(k->subject),
+		printf("%s for %s: %s %s (%s)%s\n", svc, ck_text_safe(sel->fqdn), k->thumbprint,
+		       ck_text_safe(k->subject),
 		       ck_status_name(k->status),
 		       sel->expired ? " EXPIRED, still used: event 12016" : "");
 	} else {
-		printf("%s for %s: no certificate (event 12014)\n", svc, cli_safe(sel->fqdn));
+		printf("%s for %s: no certificate (event 12014)\n", svc, ck_text_safe(sel->fqdn));
 	}
 	if (!explain)
 		return;
@@ -115,12 +115,12 @@ static void print_selection(const struct ck_selection *sel, bool explain)
 
 		ck_time_format(k->not_before, nb, sizeof(nb));
 		printf("  %s %s  %s  NotBefore %s  %s\n    %s: %s\n",
-		       (int)i == sel->chosen ? "*" : "-", k->thumbprint, cli_safe(k->subject), nb,
-		       ck_status_name(k->status), ck_sel_reason_name(k->reason), cli_safe(k->detail));
+		       (int)i == sel->chosen ? "*" : "-", k->thumbprint, ck_text_safe(k->subject), nb,
+		       ck_status_name(k->status), ck_sel_reason_name(k->reason), ck_text_safe(k->detail));
 	}
 	if (sel->n == 0)
 		printf("  no certificate in the store holds %s (or a wildcard for it)\n",
-		       cli_safe(sel->fqdn));
+		       ck_text_safe(sel->fqdn));
 }
 
 enum ck_err cmd_select(struct cli *c)
@@ -182,8 +182,8 @@ enum ck_err cmd_diagnose(struct cli *c)
 			const char *result = json_string_value(json_object_get(e, "Result"));
 
 			printf("%-20s %-28s %-15s %s\n",
-			       cli_safe(json_string_value(json_object_get(e, "Connector"))),
-			       cli_safe(json_string_value(json_object_get(e, "Fqdn"))), cli_safe(result),
+			       ck_text_safe(json_string_value(json_object_get(e, "Connector"))),
+			       ck_text_safe(json_string_value(json_object_get(e, "Fqdn"))), ck_text_safe(result),
 			       json_is_object(chosen)
 				       ? json_string_value(json_object_get(chosen, "Thumbprint"))
 				       : "");

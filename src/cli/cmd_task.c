@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "core/tasks.h"
+#include "core/lifecycle/tasks.h"
 
 static enum ck_err print_list(struct cli *c, json_t *list, bool runs)
 {
@@ -30,7 +30,7 @@ static enum ck_err print_list(struct cli *c, json_t *list, bool runs)
 		else
 			printf("%lld  on %d  %s\n", (long long)json_integer_value(json_object_get(o, "Id")),
 			       (int)json_integer_value(json_object_get(o, "On")),
-			       cli_safe(json_string_value(json_object_get(o, "Run"))));
+			       ck_text_safe(json_string_value(json_object_get(o, "Run"))));
 	}
 	if (json_array_size(list) == 0)
 		fprintf(stderr, "no %s\n", runs ? "task runs" : "tasks");

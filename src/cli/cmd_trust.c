@@ -9,7 +9,7 @@
 #include "cli/cli.h"
 #include "base/clock.h"
 #include "base/fileio.h"
-#include "core/trust.h"
+#include "core/tls/trust.h"
 
 static enum ck_err trust_names(struct cli *c)
 {
@@ -35,8 +35,8 @@ static enum ck_err trust_names(struct cli *c)
 	       "DnsPhysicalHostName                 : %s\n"
 	       "DnsPhysicalFullyQualifiedDomainName : %s\n"
 	       "ClusterFqdn                         : %s\n",
-	       cli_safe(n.host), cli_safe(n.fqdn), cli_safe(n.physical_host),
-	       cli_safe(n.physical_fqdn), cli_safe(n.cluster_fqdn));
+	       ck_text_safe(n.host), ck_text_safe(n.fqdn), ck_text_safe(n.physical_host),
+	       ck_text_safe(n.physical_fqdn), ck_text_safe(n.cluster_fqdn));
 	return CK_OK;
 }
 
@@ -61,7 +61,7 @@ static enum ck_err trust_verify(struct cli *c)
 		rc = cli_print_json_new(json_pack("{s:s, s:b, s:s}", "Server", server, "Trusted",
 						  trusted, "Reason", why));
 	else
-		printf("%s: %s\n", trusted ? "trusted" : "NOT trusted", cli_safe(why));
+		printf("%s: %s\n", trusted ? "trusted" : "NOT trusted", ck_text_safe(why));
 	if (rc == CK_OK && !trusted) {
 		ck_errmsg_clear();
 		return CK_EPROBLEM;
@@ -87,14 +87,14 @@ static enum ck_err trust_check(struct cli *c)
 		for (i = 0; cli_flag(c, "--trace") && i < json_array_size(trace); i++) {
 			json_t *t = json_array_get(trace, i);
 
-			printf("[%s] %s\n", cli_safe(json_string_value(json_object_get(t, "Component"))),
-			       cli_safe(json_string_value(json_object_get(t, "Step"))));
+			printf("[%s] %s\n", ck_text_safe(json_string_value(json_object_get(t, "Component"))),
+			       ck_text_safe(json_string_value(json_object_get(t, "Step"))));
 		}
 		for (i = 0; i < json_array_size(report); i++) {
 			json_t *e = json_array_get(report, i);
 
-			printf("%s: %s\n", cli_safe(json_string_value(json_object_get(e, "Cause"))),
-			       cli_safe(json_string_value(json_object_get(e, "Message"))));
+			printf("%s: %s\n", ck_text_safe(json_string_value(json_object_get(e, "Cause"))),
+			       ck_text_safe(json_string_value(json_object_get(e, "Message"))));
 		}
 		printf("%d problem%s found%s\n", problems, problems == 1 ? "" : "s",
 		       problems ? " (events 1037, and 2019 with a send connector)" : "");

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "core/bindings.h"
+#include "core/lifecycle/bindings.h"
 #include "base/strlist.h"
 #include "pki/pki.h"
 
@@ -178,7 +178,7 @@ static int report(const struct cli *c, enum ck_err rc)
 {
 	/* A message may quote what came from outside (a file's name, a
 	 * server's reply): control characters are shown escaped. */
-	const char *msg = cli_safe(ck_errmsg());
+	const char *msg = ck_text_safe(ck_errmsg());
 
 	if (rc == CK_OK)
 		return 0;
@@ -232,7 +232,7 @@ static enum ck_err run_reactions(struct cli *c, int64_t before, enum ck_err rc)
 	store_event_each(c->st, &f, note_event, last);
 	ck_fail(CK_EREACTION, "done (%s), but automatic rebinding failed: %s", last, why);
 	if (rc == CK_EPROBLEM) {
-		fprintf(stderr, "certkeep %s: %s\n", c->cmd->name, cli_safe(ck_errmsg()));
+		fprintf(stderr, "certkeep %s: %s\n", c->cmd->name, ck_text_safe(ck_errmsg()));
 		return ck_fail(rc, "%s", said);
 	}
 	return CK_EREACTION;

@@ -108,23 +108,6 @@ enum ck_err cli_text(const struct cli *c, const char *name, bool one_line, const
 	return CK_OK;
 }
 
-const char *cli_safe(const char *s)
-{
-	static _Thread_local char *ring[16];
-	static _Thread_local size_t next;
-	char *e;
-
-	if (s == NULL)
-		return "";
-	e = ck_text_escape(s, strlen(s));
-	if (e == NULL)
-		return "?"; /* out of memory: print nothing of it rather than raw */
-	free(ring[next]);
-	ring[next] = e;
-	next = (next + 1) % (sizeof(ring) / sizeof(ring[0]));
-	return e;
-}
-
 enum ck_err cli_print_json(const json_t *v)
 {
 	if (json_dumpf(v, stdout, JSON_SORT_KEYS | JSON_INDENT(2)) != 0 || putchar('\n') == EOF)

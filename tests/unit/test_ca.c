@@ -51,13 +51,13 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "core/ca-int.h"
-#include "core/ca.h"
-#include "core/ca_service-int.h"
-#include "core/ca_service.h"
+#include "core/ca/ca-int.h"
+#include "core/ca/ca.h"
+#include "daemon/ca_service-int.h"
+#include "daemon/ca_service.h"
 #include "base/fileio.h"
 #include "base/clock.h"
-#include "core/events.h"
+#include "core/events/events.h"
 #include "pki/pki_ca.h"
 #include "store/store_ca.h"
 #include "unit_util.h"

@@ -41,9 +41,9 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "core/certs.h"
+#include "core/certs/certs.h"
 #include "base/clock.h"
-#include "core/events.h"
+#include "core/events/events.h"
 #include "base/fileio.h"
 #include "base/names.h"
 #include "pki/pki.h"

@@ -25,10 +25,10 @@
 
 #include <cmocka.h>
 
-#include "core/events.h"
-#include "core/exitmod.h"
-#include "core/exitreg.h"
-#include "core/mail.h"
+#include "core/events/events.h"
+#include "core/events/exitmod.h"
+#include "core/events/exitreg.h"
+#include "core/exit/mail.h"
 #include "mail/addr.h"
 #include "base/strlist.h"
 #include "store/store_mail.h"

@@ -65,12 +65,12 @@
 #include <openssl/x509v3.h>
 
 #include "base/account.h"
-#include "core/certs.h"
+#include "core/certs/certs.h"
 #include "base/clock.h"
-#include "core/connectors.h"
-#include "core/events.h"
+#include "core/tls/connectors.h"
+#include "core/events/events.h"
 #include "base/names.h"
-#include "core/select.h"
+#include "core/tls/select.h"
 #include "store/store.h"
 #include "unit_util.h"
 

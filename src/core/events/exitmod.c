@@ -1,0 +1,471 @@
+/*
+ * exitmod.c - rendering a mailed event into outbox rows (DESIGN.md §9;
+ * exitmod.h).
+ *
+ * Runs inside the transaction of the event, so the mail is queued exactly
+ * when the event is recorded (transactional outbox): a crash loses both or
+ * neither. Nothing here may fail the event except the database itself: a
+ * mail that cannot be made is stored as a failed row that says why.
+ */
+#include "core/events/exitmod.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+
+#include "store/store_ca.h"
+#include "store/store_mail.h"
+#include "base/clock.h"
+#include "core/events/events.h"
+#include "core/events/exitreg.h"
+#include "mail/addr.h"
+#include "base/strlist.h"
+
+#define BODY_MAX (256 * 1024)
+
+struct buf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static void buf_add(struct buf *b, const char *s, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		char *p;
+
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		p = realloc(b->p, cap);
+		if (p == NULL) {
+			b->oom = true;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void buf_str(struct buf *b, const char *s)
+{
+	buf_add(b, s, strlen(s));
+}
+
+/* A JSON value as text: strings as they are, arrays joined by ", ". */
+static void value_text(const json_t *v, struct buf *b)
+{
+	char num[32];
+	size_t i;
+
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		buf_add(b, json_string_value(v), json_string_length(v));
+		break;
+	case JSON_INTEGER:
+		snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(v));
+		buf_str(b, num);
+		break;
+	case JSON_REAL:
+		snprintf(num, sizeof(num), "%g", json_real_value(v));
+		buf_str(b, num);
+		break;
+	case JSON_TRUE:
+		buf_str(b, "true");
+		break;
+	case JSON_FALSE:
+		buf_str(b, "false");
+		break;
+	case JSON_ARRAY:
+		for (i = 0; i < json_array_size(v); i++) {
+			if (i)
+				buf_str(b, ", ");
+			value_text(json_array_get(v, i), b);
+		}
+		break;
+	case JSON_OBJECT: {
+		char *s = json_dumps(v, JSON_SORT_KEYS | JSON_COMPACT);
+
+		if (s)
+			buf_str(b, s);
+		free(s);
+		break;
+	}
+	case JSON_NULL:
+		buf_str(b, CK_EXIT_PROP_NOT_FOUND);
+		break;
+	}
+}
+
+/* Appends the value of property name to b; "???" if there is none. */
+static void property(const char *name, const json_t *fields, const struct ck_exit_sys *sys,
+		     struct buf *b)
+{
+	const json_t *v = fields ? json_object_get(fields, name) : NULL;
+	char tmp[32];
+
+	if (v == NULL && fields && strncasecmp(name, "Request.", 8) == 0)
+		v = json_object_get(fields, name + 8);
+	if (v) {
+		value_text(v, b);
+		return;
+	}
+	if (strcasecmp(name, "EventId") == 0) {
+		snprintf(tmp, sizeof(tmp), "%d", sys->event_id);
+		buf_str(b, tmp);
+	} else if (strcasecmp(name, "EventSeq") == 0) {
+		snprintf(tmp, sizeof(tmp), "%lld", (long long)sys->seq);
+		buf_str(b, tmp);
+	} else if (strcasecmp(name, "EventTime") == 0) {
+		ck_time_format(sys->time, tmp, sizeof(tmp));
+		buf_str(b, tmp);
+	} else if (strcasecmp(name, "EventName") == 0 && sys->event_name) {
+		buf_str(b, sys->event_name);
+	} else if (strcasecmp(name, "EventMessage") == 0 && sys->message) {
+		buf_str(b, sys->message);
+	} else if (strcasecmp(name, "MachineDNSName") == 0 && sys->fqdn) {
+		buf_str(b, sys->fqdn);
+	} else if (strcasecmp(name, "SanitizedCAName") == 0) {
+		v = fields ? json_object_get(fields, "CAName") : NULL;
+		if (v)
+			value_text(v, b);
+		else
+			buf_str(b, sys->ca_name ? sys->ca_name
+						: sys->fqdn ? sys->fqdn : CK_EXIT_PROP_NOT_FOUND);
+	} else {
+		buf_str(b, CK_EXIT_PROP_NOT_FOUND);
+	}
+}
+
+/* Makes the value at b->p[from..] safe where it lands (see exitmod.h). */
+static void clean_value(struct buf *b, size_t from, bool header)
+{
+	size_t i, j = from;
+
+	for (i = from; i < b->len; i++) {
+		unsigned char ch = (unsigned char)b->p[i];
+
+		if (header && (ch < 0x20 || ch == 0x7f))
+			ch = ' ';
+		else if (!header && ch == '\r')
+			ch = (i + 1 < b->len && b->p[i + 1] == '\n') ? 0 : '\n';
+		else if (!header && ((ch < 0x20 && ch != '\n' && ch != '\t') || ch == 0x7f))
+			ch = '?';
+		if (ch)
+			b->p[j++] = (char)ch;
+	}
+	b->len = j;
+	b->p[j] = '\0';
+}
+
+enum ck_err ck_exit_render(const char *fmt, const char *args, const json_t *fields,
+			   const struct ck_exit_sys *sys, bool header, char **out)
+{
+	struct buf b = { 0 };
+	char **names = NULL;
+	size_t nnames = 0;
+	const char *p, *a = args ? args : "";
+	enum ck_err rc = CK_OK;
+
+	*out = NULL;
+	/* Names keep their positions: an empty line is an empty name. */
+	while (*a && rc == CK_OK) {
+		size_t l = strcspn(a, "\n");
+		char name[256];
+
+		snprintf(name, sizeof(name), "%.*s", (int)(l < 255 ? l : 255), a);
+		rc = ck_strlist_push(&names, &nnames, name);
+		a += l;
+		if (*a)
+			a++;
+	}
+	buf_add(&b, "", 0);
+	for (p = fmt; rc == CK_OK && *p; p++) {
+		size_t from;
+		int n = 0, digits = 0;
+
+		if (*p != '%') {
+			buf_add(&b, p, 1);
+			continue;
+		}
+		if (p[1] == '%') {
+			buf_add(&b, "%", 1);
+			p++;
+			continue;
+		}
+		while (isdigit((unsigned char)p[1]) && digits < 2) {
+			n = n * 10 + (p[1] - '0');
+			digits++;
+			p++;
+		}
+		if (digits == 0) {
+			buf_add(&b, "%", 1);
+			continue;
+		}
+		from = b.len;
+		if (n >= 1 && (size_t)n <= nnames && names[n - 1][0])
+			property(names[n - 1], fields, sys, &b);
+		else
+			buf_str(&b, CK_EXIT_PROP_NOT_FOUND);
+		if (!b.oom)
+			clean_value(&b, from, header);
+		if (b.len > BODY_MAX)
+			rc = ck_fail(CK_EINVAL, "the mail would be longer than %d bytes", BODY_MAX);
+	}
+	if (rc == CK_OK && b.oom)
+		rc = ck_fail(CK_ENOMEM, "out of memory");
+	/* The format is checked at setreg; clean all of it anyway. */
+	if (rc == CK_OK)
+		clean_value(&b, 0, header);
+	if (rc == CK_OK && header) {
+		if (b.len > CK_EXIT_SUBJECT_MAX) {
+			size_t cut = CK_EXIT_SUBJECT_MAX - 3;
+
+			/* Not inside a UTF-8 sequence. */
+			while (cut > 0 && ((unsigned char)b.p[cut] & 0xc0) == 0x80)
+				cut--;
+			memcpy(b.p + cut, "...", 4);
+			b.len = cut + 3;
+		}
+	}
+	ck_strlist_free(names, nnames);
+	if (rc != CK_OK) {
+		free(b.p);
+		return rc;
+	}
+	*out = b.p;
+	return CK_OK;
+}
+
+/* ---- queueing ---- */
+
+static bool listed(const char *lines, const char *name)
+{
+	const char *p = lines;
+	size_t n = strlen(name);
+
+	while (*p) {
+		size_t l = strcspn(p, "\n");
+
+		if (l == n && strncasecmp(p, name, n) == 0)
+			return true;
+		p += l;
+		if (*p)
+			p++;
+	}
+	return false;
+}
+
+static void random_hex(char out[17])
+{
+	unsigned char r[8] = { 0 };
+	size_t i;
+
+	/* Uniqueness comes from the row id; the random part only keeps ids
+	 * of two stores on one host apart. */
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		memset(r, 0, sizeof(r));
+	for (i = 0; i < sizeof(r); i++)
+		snprintf(out + 2 * i, 3, "%02x", r[i]);
+}
+
+struct mail_parts {
+	char *from, *to, *cc, *title, *title_args, *body, *body_args, *server, *filter, *tmpl;
+};
+
+static void parts_free(struct mail_parts *p)
+{
+	free(p->from);
+	free(p->to);
+	free(p->cc);
+	free(p->title);
+	free(p->title_args);
+	free(p->body);
+	free(p->body_args);
+	free(p->server);
+	free(p->filter);
+	free(p->tmpl);
+}
+
+static enum ck_err read_parts(struct store *st, const char *g, struct mail_parts *p)
+{
+	enum ck_err rc = ck_reg_value_of(st, g, "From", &p->from);
+
+	if (rc == CK_OK)
+		rc = ck_reg_value_of(st, g, "To", &p->to);
+	if (rc == CK_OK)
+		rc = ck_reg_value_of(st, g, "Cc", &p->cc);
+	if (rc == CK_OK)
+		rc = ck_reg_value_of(st, g, "TitleFormat", &p->title);
+	if (rc == CK_OK)
+		rc = ck_reg_value_of(st, g, "TitleArg", &p->title_args);
+	if (rc == CK_OK)
+		rc = ck_reg_value_of(st, g, "BodyFormat", &p->body);
+	if (rc == CK_OK)
+		rc = ck_reg_value_of(st, g, "BodyArg", &p->body_args);
+	return rc;
+}
+
+/* Fills the rendered parts of m, or returns CK_EINVAL with the reason a
+ * mail cannot be made; other codes are real failures. */
+static enum ck_err render_mail(const struct ck_exit_group *g, const struct mail_parts *p,
+			       const json_t *fields, const struct ck_exit_sys *sys,
+			       struct store_mail *m)
+{
+	char **to = NULL, **cc = NULL, **rcpt = NULL, from[CK_ADDR_MAX + 1];
+	size_t nto = 0, ncc = 0, nrcpt = 0, i;
+	const json_t *req = json_object_get(fields, "RequesterEmail");
+	char skipped[320] = "";
+	enum ck_err rc;
+	struct buf b;
+
+	rc = ck_addr_check(p->from, from);
+	if (rc == CK_OK)
+		m->mail_from = strdup(from);
+	/* The requester is the first recipient of request events; an
+	 * address from a request is outside input and checked like any. */
+	if (rc == CK_OK && g->request && json_is_string(req) && json_string_length(req) > 0) {
+		char addr[CK_ADDR_MAX + 1];
+
+		if (strlen(json_string_value(req)) == json_string_length(req) &&
+		    ck_addr_check(json_string_value(req), addr) == CK_OK)
+			rc = ck_strlist_push(&to, &nto, addr);
+		else
+			snprintf(skipped, sizeof(skipped), " (RequesterEmail is not a valid address)");
+		ck_errmsg_clear();
+	}
+	if (rc == CK_OK)
+		rc = ck_addr_list_parse(p->to, &to, &nto);
+	if (rc == CK_OK)
+		rc = ck_addr_list_parse(p->cc, &cc, &ncc);
+	for (i = 0; rc == CK_OK && i < nto; i++)
+		rc = ck_strlist_push(&rcpt, &nrcpt, to[i]);
+	for (i = 0; rc == CK_OK && i < ncc; i++) {
+		size_t j;
+		bool dup = false;
+
+		for (j = 0; j < nrcpt && !dup; j++)
+			dup = strcasecmp(rcpt[j], cc[i]) == 0;
+		if (!dup)
+			rc = ck_strlist_push(&rcpt, &nrcpt, cc[i]);
+	}
+	if (rc == CK_OK && nrcpt == 0)
+		rc = ck_fail(CK_EINVAL, "no recipient%s: set exit\\smtp\\%s\\To", skipped, g->name);
+	if (rc == CK_OK)
+		rc = ck_exit_render(p->title, p->title_args, fields, sys, true, &m->subject);
+	if (rc == CK_OK)
+		rc = ck_exit_render(p->body, p->body_args, fields, sys, false, &m->body);
+	if (rc == CK_OK) {
+		memset(&b, 0, sizeof(b));
+		for (i = 0; i < nrcpt; i++) {
+			buf_str(&b, rcpt[i]);
+			buf_str(&b, "\n");
+		}
+		m->rcpt = b.p;
+		memset(&b, 0, sizeof(b));
+		for (i = 0; i < nto; i++) {
+			buf_str(&b, i ? ", " : "");
+			buf_str(&b, to[i]);
+		}
+		m->to_hdr = b.p ? b.p : strdup("");
+		memset(&b, 0, sizeof(b));
+		for (i = 0; i < ncc; i++) {
+			buf_str(&b, i ? ", " : "");
+			buf_str(&b, cc[i]);
+		}
+		m->cc_hdr = b.p ? b.p : strdup("");
+		if (m->rcpt == NULL || m->to_hdr == NULL || m->cc_hdr == NULL)
+			rc = ck_fail(CK_ENOMEM, "out of memory");
+	}
+	ck_strlist_free(to, nto);
+	ck_strlist_free(cc, ncc);
+	ck_strlist_free(rcpt, nrcpt);
+	return rc;
+}
+
+enum ck_err ck_exit_enqueue(struct store *st, int64_t seq, int id, const json_t *fields,
+			    const char *message, int64_t when)
+{
+	const struct ck_exit_group *g = ck_exit_group_by_event(id);
+	const struct ck_event_kind *kind = ck_event_kind(id);
+	struct mail_parts p;
+	struct store_mail m;
+	struct ck_exit_sys sys;
+	char fqdn[256], rnd[17], *ca_name = NULL;
+	enum ck_err rc;
+
+	if (g == NULL)
+		return CK_OK;
+	memset(&p, 0, sizeof(p));
+	memset(&m, 0, sizeof(m));
+	rc = ck_reg_value_of(st, NULL, "SMTPServer", &p.server);
+	if (rc == CK_OK && p.server[0] == '\0')
+		goto out; /* mail is off */
+	if (rc == CK_OK)
+		rc = ck_reg_value_of(st, NULL, "EventFilter", &p.filter);
+	if (rc != CK_OK || !listed(p.filter, g->name))
+		goto out;
+	/* Templates limits certificate mail to the listed templates. */
+	if (g->request) {
+		const json_t *t = json_object_get(fields, "CertificateTemplate");
+
+		rc = ck_reg_value_of(st, NULL, "Templates", &p.tmpl);
+		if (rc != CK_OK || (p.tmpl[0] && !(json_is_string(t) &&
+						    listed(p.tmpl, json_string_value(t)))))
+			goto out;
+	}
+	rc = read_parts(st, g->name, &p);
+	if (rc != CK_OK)
+		goto out;
+	ck_exit_fqdn(st, fqdn, sizeof(fqdn));
+	{
+		struct store_ca_state cas = { 0 };
+
+		/* The CA's name, for SanitizedCAName. */
+		if (store_ca_state_get(st, &cas) == CK_OK)
+			ca_name = strdup(cas.name);
+		else
+			ck_errmsg_clear();
+		store_ca_state_clear(&cas);
+	}
+	sys = (struct ck_exit_sys){ id, kind ? kind->name : g->event_name, message, when, seq,
+				    fqdn, ca_name };
+	m.event_seq = seq;
+	m.event_id = id;
+	m.created = when;
+	m.next_attempt = when;
+	snprintf(m.status, sizeof(m.status), "%s", STORE_MAIL_QUEUED);
+	rc = render_mail(g, &p, fields, &sys, &m);
+	if (rc == CK_EINVAL) {
+		/* Not a failure of the event: the row keeps the reason. */
+		m.last_error = strdup(ck_errmsg());
+		snprintf(m.status, sizeof(m.status), "%s", STORE_MAIL_FAILED);
+		rc = CK_OK;
+	}
+	random_hex(rnd);
+	if (rc == CK_OK)
+		rc = store_mail_insert(st, &m, rnd, fqdn);
+	if (rc == CK_OK && strcmp(m.status, STORE_MAIL_FAILED) == 0)
+		rc = ck_event_emit(st, CK_EV_EXIT_SEND_FAILED,
+				   json_pack("{s:I, s:s, s:i, s:I, s:s}", "MailId", (json_int_t)m.id,
+					     "MessageId", m.message_id, "EventId", id, "EventSeq",
+					     (json_int_t)seq, "Error", m.last_error ? m.last_error : ""),
+				   "The exit module could not make the mail for event %d (%s): %s. "
+				   "It stays in the outbox as mail %lld (certkeep mail list "
+				   "--failed).",
+				   id, g->event_name, m.last_error ? m.last_error : "",
+				   (long long)m.id);
+out:
+	parts_free(&p);
+	store_mail_clear(&m);
+	free(ca_name);
+	return rc;
+}
