@@ -166,23 +166,6 @@ static uint8_t *make_csr(const char *cn, const char *san, const char *type, size
 	return der;
 }
 
-static int count_one(const struct store_event *ev, void *arg)
-{
-	(void)ev;
-	(*(int64_t *)arg)++;
-	return 0;
-}
-
-/* Events with id (0: all). */
-static int64_t count_events(struct fx *f, int id)
-{
-	struct store_event_filter flt = { .id = id };
-	int64_t n = 0;
-
-	assert_int_equal(store_event_each(f->st, &flt, count_one, &n), CK_OK);
-	return n;
-}
-
 static int64_t count_requests(struct fx *f, const char *status)
 {
 	int64_t n = -1;
@@ -290,10 +273,10 @@ static void test_serial_collision_retried(void **state)
 	assert_int_equal(fixed_calls, 3);
 	/* A generator that only collides: refused, nothing recorded. */
 	ca_serial_fn = stuck_serial;
-	events = count_events(f, 0);
+	events = count_events(f->st, 0);
 	r3 = submit(f, a, len, 0, CK_ECRYPTO);
 	assert_null(r3);
-	assert_int_equal(count_events(f, 0), events);
+	assert_int_equal(count_events(f->st, 0), events);
 	assert_int_equal(count_requests(f, NULL), 2);
 	json_decref(r1);
 	json_decref(r2);
@@ -345,18 +328,18 @@ static void test_policy_decisions(void **state)
 
 		set_policy(f, rows[i].suffixes, rows[i].keys ? rows[i].keys : "ec:P-256,ec:P-384,rsa",
 			   rows[i].disp, rows[i].max_days);
-		events = count_events(f, 0);
+		events = count_events(f->st, 0);
 		reqs = count_requests(f, NULL);
 		r = submit(f, der, len, rows[i].days, rows[i].want);
 		if (rows[i].want != CK_OK) {
 			assert_null(r);
-			assert_int_equal(count_events(f, 0), events);
+			assert_int_equal(count_events(f->st, 0), events);
 			assert_int_equal(count_requests(f, NULL), reqs);
 		} else {
 			assert_non_null(r);
 			assert_string_equal(json_string_value(json_object_get(r, "Disposition")),
 					    rows[i].disposition);
-			assert_int_equal(count_events(f, 0), events + 1);
+			assert_int_equal(count_events(f->st, 0), events + 1);
 			if (rows[i].want_days) {
 				int64_t nb, na;
 
@@ -454,7 +437,7 @@ static void test_weak_requests_refused(void **state)
 		uint8_t *der = make_csr_signed(rows[i].cn, rows[i].san, rows[i].key, rows[i].md,
 					       rows[i].pss, &len);
 		struct ck_ca_input in = { .name = "weak.csr", .buf = der, .len = len };
-		int64_t events = count_events(f, 0), reqs = count_requests(f, NULL);
+		int64_t events = count_events(f->st, 0), reqs = count_requests(f, NULL);
 
 		if (rows[i].why == NULL) {
 			if (ck_ca_submit(f->st, &in, 1, &o, NULL, NULL) != CK_OK)
@@ -466,7 +449,7 @@ static void test_weak_requests_refused(void **state)
 			    strstr(ck_errmsg(), rows[i].why) == NULL)
 				fail_msg("row %zu: expected \"weak.csr: ...%s\" in \"%s\"", i,
 					 rows[i].why, ck_errmsg());
-			assert_int_equal(count_events(f, 0), events);
+			assert_int_equal(count_events(f->st, 0), events);
 			assert_int_equal(count_requests(f, NULL), reqs);
 		}
 		free(der);
@@ -495,7 +478,7 @@ static void test_bad_requests_change_nothing(void **state)
 	size_t len, i;
 	uint8_t *good = make_csr("a.example.org", NULL, "ec", &len);
 	uint8_t *bad = malloc(len + 4);
-	int64_t events = count_events(f, 0);
+	int64_t events = count_events(f->st, 0);
 	struct {
 		size_t len;
 		int corrupt; /* 0 none, 1 last byte (signature), 2 trailing bytes */
@@ -519,7 +502,7 @@ static void test_bad_requests_change_nothing(void **state)
 		r = submit(f, bad, n, 0, CK_EINVAL);
 		assert_null(r);
 	}
-	assert_int_equal(count_events(f, 0), events);
+	assert_int_equal(count_events(f->st, 0), events);
 	assert_int_equal(count_requests(f, NULL), 0);
 	/* One bad request among good ones refuses them all. */
 	{
@@ -588,7 +571,7 @@ static void test_bulk_one_bad_refuses_all(void **state)
 	assert_int_equal(ck_ca_submit(f->st, in, N, &o, NULL, NULL), CK_EINVAL);
 	assert_non_null(strstr(ck_errmsg(), "r437.csr"));
 	assert_int_equal(count_requests(f, NULL), 0);
-	assert_int_equal(count_events(f, CK_EV_CA_CERT_ISSUED), 0);
+	assert_int_equal(count_events(f->st, CK_EV_CA_CERT_ISSUED), 0);
 	free(in);
 	free(der);
 	free(bad);
@@ -630,7 +613,7 @@ static void test_approve_deny(void **state)
 	id1 = json_integer_value(json_object_get(r1, "RequestID"));
 	id2 = json_integer_value(json_object_get(r2, "RequestID"));
 	assert_int_equal(count_requests(f, "pending"), 2);
-	assert_int_equal(count_events(f, CK_EV_CA_CERT_PENDING), 2);
+	assert_int_equal(count_events(f->st, CK_EV_CA_CERT_PENDING), 2);
 	assert_int_equal(ck_ca_approve(f->st, id1, &out), CK_OK);
 	assert_string_equal(json_string_value(json_object_get(out, "Disposition")), "Issued");
 	assert_non_null(json_object_get(out, "RawCertificate"));
@@ -647,8 +630,8 @@ static void test_approve_deny(void **state)
 	assert_int_equal(ck_ca_deny(f->st, id1, NULL, &out), CK_EINVAL);
 	assert_int_equal(ck_ca_approve(f->st, 999, &out), CK_ENOTFOUND);
 	assert_null(out);
-	assert_int_equal(count_events(f, CK_EV_CA_CERT_ISSUED), 1);
-	assert_int_equal(count_events(f, CK_EV_CA_CERT_DENIED), 1);
+	assert_int_equal(count_events(f->st, CK_EV_CA_CERT_ISSUED), 1);
+	assert_int_equal(count_events(f->st, CK_EV_CA_CERT_DENIED), 1);
 	json_decref(r1);
 	json_decref(r2);
 	free(der);
@@ -721,7 +704,7 @@ static void test_revocation_reasons_in_crl(void **state)
 		out = NULL;
 	}
 	assert_int_equal(count_requests(f, "revoked"), 9);
-	events = count_events(f, 0);
+	events = count_events(f->st, 0);
 	/* Refused, changing nothing: unknown reason, double revocation, an
 	 * unknown serial, unrevoking what is not on hold. */
 	assert_int_equal(ck_ca_revoke(f->st, serials[0], "removeFromCRL", &out), CK_EUSAGE);
@@ -731,7 +714,7 @@ static void test_revocation_reasons_in_crl(void **state)
 	assert_int_equal(ck_ca_unrevoke(f->st, serials[1], &out), CK_EINVAL);
 	assert_int_equal(ck_ca_unrevoke(f->st, "zz", &out), CK_EINVAL);
 	assert_null(out);
-	assert_int_equal(count_events(f, 0), events);
+	assert_int_equal(count_events(f->st, 0), events);
 
 	crl = make_crl(f, &number);
 	assert_int_equal(number, 1);
@@ -763,7 +746,7 @@ static void test_revocation_reasons_in_crl(void **state)
 	assert_int_equal(ck_ca_unrevoke(f->st, serials[6], &out), CK_OK);
 	json_decref(out);
 	out = NULL;
-	assert_int_equal(count_events(f, CK_EV_CA_CERT_UNREVOKED), 1);
+	assert_int_equal(count_events(f->st, CK_EV_CA_CERT_UNREVOKED), 1);
 	crl = make_crl(f, &number);
 	assert_int_equal(number, 2);
 	assert_int_equal(sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)), 8);
@@ -773,7 +756,7 @@ static void test_revocation_reasons_in_crl(void **state)
 	out = NULL;
 	assert_int_equal(ck_ca_revoke(f->st, serials[6], "keyCompromise", &out), CK_OK);
 	json_decref(out);
-	assert_int_equal(count_events(f, CK_EV_CA_CRL_ISSUED), 2);
+	assert_int_equal(count_events(f->st, CK_EV_CA_CRL_ISSUED), 2);
 	EVP_PKEY_free(pub);
 	free(der);
 }
@@ -887,14 +870,14 @@ static void test_bulk_sign_failure_records_nothing(void **state)
 	struct ck_ca_submit_opts o = { .requester = "bulk" };
 	size_t len, i;
 	uint8_t *der = make_csr("stuck.example.org", NULL, "ec", &len);
-	int64_t events = count_events(f, 0);
+	int64_t events = count_events(f->st, 0);
 
 	for (i = 0; i < N; i++)
 		in[i] = (struct ck_ca_input){ "stuck.csr", der, len };
 	ca_serial_fn = stuck_serial;
 	assert_int_equal(ck_ca_submit(f->st, in, N, &o, NULL, NULL), CK_ECRYPTO);
 	assert_int_equal(count_requests(f, NULL), 0);
-	assert_int_equal(count_events(f, 0), events);
+	assert_int_equal(count_events(f->st, 0), events);
 	free(in);
 	free(der);
 }
@@ -993,14 +976,14 @@ static void test_service_events_and_syslog_cap(void **state)
 	assert_int_equal(ck_ca_service_start(f->st, &fd), CK_OK);
 	assert_true(fd >= 0);
 	assert_int_equal(ck_ca_service_stop(f->st, fd), CK_OK);
-	assert_int_equal(count_events(f, CK_EV_CA_STARTUP), 1);
-	assert_int_equal(count_events(f, CK_EV_CA_SHUTDOWN), 1);
+	assert_int_equal(count_events(f->st, CK_EV_CA_STARTUP), 1);
+	assert_int_equal(count_events(f->st, CK_EV_CA_SHUTDOWN), 1);
 	/* More events in one transaction than syslog copies are kept for. */
 	assert_int_equal(store_begin(f->st), CK_OK);
 	for (i = 0; i < 3 * CK_EVENT_SYSLOG_MAX; i++)
 		assert_int_equal(ck_event_emit(f->st, CK_EV_CA_STARTUP, NULL, "burst %d", i), CK_OK);
 	assert_int_equal(ck_commit(f->st), CK_OK);
-	assert_int_equal(count_events(f, CK_EV_CA_STARTUP), 1 + 3 * CK_EVENT_SYSLOG_MAX);
+	assert_int_equal(count_events(f->st, CK_EV_CA_STARTUP), 1 + 3 * CK_EVENT_SYSLOG_MAX);
 	assert_string_equal(ck_event_kind(1105)->name, "CRLIssued");
 	assert_string_equal(ck_event_kind(1110)->name, "CAInitialized");
 }
@@ -1098,7 +1081,7 @@ static void test_service_socket(void **state)
 
 	pthread_join(tid, NULL);
 	assert_int_equal(j.served, 3); /* the third left quietly, sending nothing */
-	assert_int_equal(count_events(f, CK_EV_CA_CERT_ISSUED), 1);
+	assert_int_equal(count_events(f->st, CK_EV_CA_CERT_ISSUED), 1);
 	assert_int_equal(ck_ca_service_stop(f->st, j.listen_fd), CK_OK);
 	assert_int_not_equal(stat(sock, &sb), 0);
 	assert_int_equal(ck_ca_service_connect(f->dir, in, 1), -1);

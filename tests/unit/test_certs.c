@@ -75,13 +75,6 @@ static void tmp_path(const struct fx *fx, const char *name, char *buf, size_t n)
 	snprintf(buf, n, "%s/%s", fx->base, name);
 }
 
-static bool exists(const char *path)
-{
-	struct stat sb;
-
-	return lstat(path, &sb) == 0;
-}
-
 static mode_t mode_of(const char *path)
 {
 	struct stat sb;
@@ -98,23 +91,6 @@ static uint8_t *slurp(const char *path, size_t *len)
 	if (ck_read_file(path, CK_INPUT_MAX, &buf, len) != CK_OK)
 		fail_msg("read %s: %s", path, ck_errmsg());
 	return buf;
-}
-
-static int key_files(const struct fx *fx)
-{
-	char path[PATH_MAX + 8];
-	struct dirent *e;
-	DIR *d;
-	int n = 0;
-
-	snprintf(path, sizeof(path), "%s/keys", fx->dir);
-	d = opendir(path);
-	assert_non_null(d);
-	while ((e = readdir(d)) != NULL)
-		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-			n++;
-	closedir(d);
-	return n;
 }
 
 static bool key_file_exists(const struct fx *fx, const char *key_id)
@@ -154,58 +130,6 @@ static int count_requests(struct store *st)
 
 	assert_int_equal(store_request_each(st, count_one_request, &n), CK_OK);
 	return n;
-}
-
-static int count_one_event(const struct store_event *ev, void *arg)
-{
-	(void)ev;
-	(*(int *)arg)++;
-	return 0;
-}
-
-/* Events with this id (0: all). */
-static int count_events(struct store *st, int id)
-{
-	struct store_event_filter f = { .id = id };
-	int n = 0;
-
-	assert_int_equal(store_event_each(st, &f, count_one_event, &n), CK_OK);
-	return n;
-}
-
-static int keep_fields(const struct store_event *ev, void *arg)
-{
-	char **fields = arg;
-
-	free(*fields);
-	*fields = strdup(ev->fields);
-	return 0;
-}
-
-/* The fields of the last event with this id, parsed; the test fails if
- * there is none. New reference. */
-static json_t *last_event_fields(struct store *st, int id)
-{
-	struct store_event_filter f = { .id = id };
-	char *text = NULL;
-	json_t *o;
-
-	assert_int_equal(store_event_each(st, &f, keep_fields, &text), CK_OK);
-	if (text == NULL)
-		fail_msg("no event %d", id);
-	o = json_loads(text, 0, NULL);
-	free(text);
-	assert_non_null(o);
-	assert_true(json_is_object(o));
-	return o;
-}
-
-static void assert_field(const json_t *o, const char *key, const char *value)
-{
-	const char *got = json_string_value(json_object_get(o, key));
-
-	if (got == NULL || strcmp(got, value) != 0)
-		fail_msg("field %s: expected \"%s\", got \"%s\"", key, value, got ? got : "(none)");
 }
 
 /* What "the store is unchanged" compares. */

@@ -52,12 +52,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void assert_contains(const char *haystack, const char *needle)
-{
-	if (haystack == NULL || strstr(haystack, needle) == NULL)
-		fail_msg("expected \"%s\" in \"%s\"", needle, haystack ? haystack : "(null)");
-}
-
 static void set_ok(struct store *st, const char *key, const char *value)
 {
 	if (ck_reg_set(st, key, value) != CK_OK)

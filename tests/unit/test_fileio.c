@@ -37,37 +37,20 @@
 #include "base/fileio.h"
 #include "unit_util.h"
 
-struct fixture {
-	char dir[64];
-};
 
 /* ---- helpers ---- */
 
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	if (f == NULL)
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/ck-test-fileio.XXXXXX");
-	if (mkdtemp(f->dir) == NULL) {
-		free(f);
-		return -1;
-	}
-	*state = f;
-	return 0;
+	return tmpdir_setup(state, "fileio", 0700);
 }
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-
-	rm_rf(f->dir);
-	free(f);
-	return 0;
+	return tmpdir_teardown(state);
 }
 
-static void path_in(const struct fixture *f, const char *name, char *out, size_t n)
+static void path_in(const struct tmpdir *f, const char *name, char *out, size_t n)
 {
 	int len = snprintf(out, n, "%s/%s", f->dir, name);
 
@@ -125,12 +108,6 @@ static void assert_dir_entries(const char *dir, size_t want)
 	assert_int_equal(n, want);
 }
 
-static void assert_msg_contains(const char *needle)
-{
-	if (strstr(ck_errmsg(), needle) == NULL)
-		fail_msg("expected \"%s\" in \"%s\"", needle, ck_errmsg());
-}
-
 /* ---- ck_write_atomic ---- */
 
 static void test_atomic_creates_with_exact_mode(void **state)
@@ -141,7 +118,7 @@ static void test_atomic_creates_with_exact_mode(void **state)
 	} cases[] = {
 		{ 022, 0600 }, { 022, 0644 }, { 077, 0644 }, { 077, 0640 }, { 0, 0600 }, { 0277, 0600 },
 	};
-	struct fixture *f = *state;
+	struct tmpdir *f = *state;
 	char path[PATH_MAX];
 	size_t i;
 
@@ -166,7 +143,7 @@ static void test_atomic_creates_with_exact_mode(void **state)
 
 static void test_atomic_replaces_by_rename(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir *f = *state;
 	char path[PATH_MAX], link_path[PATH_MAX];
 	struct stat before, after;
 
@@ -194,7 +171,7 @@ static void test_atomic_replaces_by_rename(void **state)
 
 static void test_atomic_large_buffer(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir *f = *state;
 	char path[PATH_MAX];
 	size_t len = 3 * 1024 * 1024 + 7, i;
 	uint8_t *data = malloc(len), *back = NULL;
@@ -215,7 +192,7 @@ static void test_atomic_large_buffer(void **state)
 
 static void test_atomic_missing_directory(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir *f = *state;
 	char path[PATH_MAX];
 
 	path_in(f, "no-such-dir/cert.pem", path, sizeof(path));
@@ -227,7 +204,7 @@ static void test_atomic_missing_directory(void **state)
 
 static void test_atomic_file_where_directory_should_be(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir *f = *state;
 	char blocker[PATH_MAX], path[PATH_MAX];
 
 	path_in(f, "blocker", blocker, sizeof(blocker));
@@ -243,7 +220,7 @@ static void test_atomic_file_where_directory_should_be(void **state)
  * removed and the directory left as it was. */
 static void test_atomic_target_is_directory(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir *f = *state;
 	char target[PATH_MAX], inside[PATH_MAX];
 
 	path_in(f, "target", target, sizeof(target));
@@ -262,7 +239,7 @@ static void test_atomic_target_is_directory(void **state)
  * that has dropped to nobody (65534) in a 0755 root-owned directory. */
 static void test_atomic_unwritable_directory(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir *f = *state;
 	char path[PATH_MAX];
 	pid_t pid;
 	int status = 0;
@@ -302,7 +279,7 @@ static void test_atomic_unwritable_directory(void **state)
  * SIGXFSZ ignored). The old file must be intact and no temporary left. */
 static void test_atomic_write_failure_keeps_old_file(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir *f = *state;
 	char path[PATH_MAX];
 	struct rlimit old_lim, lim;
 	struct sigaction ign, old_sa;
@@ -339,7 +316,7 @@ static void test_atomic_write_failure_keeps_old_file(void **state)
 
 static void test_write_new_creates_private_file(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir *f = *state;
 	char path[PATH_MAX];
 	mode_t old;
 	enum ck_err rc;
@@ -356,7 +333,7 @@ static void test_write_new_creates_private_file(void **state)
 
 static void test_write_new_refuses_existing(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir *f = *state;
 	char path[PATH_MAX], link_path[PATH_MAX], victim[PATH_MAX];
 
 	path_in(f, "key.pem", path, sizeof(path));
@@ -377,7 +354,7 @@ static void test_write_new_refuses_existing(void **state)
 
 static void test_write_new_missing_directory(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir *f = *state;
 	char path[PATH_MAX];
 
 	path_in(f, "nope/key.pem", path, sizeof(path));
@@ -390,7 +367,7 @@ static void test_write_new_missing_directory(void **state)
 
 static void test_read_contents_nul_terminated(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir *f = *state;
 	char path[PATH_MAX];
 	uint8_t *buf = NULL;
 	size_t len = 0;
@@ -407,7 +384,7 @@ static void test_read_contents_nul_terminated(void **state)
 
 static void test_read_empty_file(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir *f = *state;
 	char path[PATH_MAX];
 	uint8_t *buf = NULL;
 	size_t len = 99;
@@ -431,7 +408,7 @@ static void test_read_empty_file(void **state)
 static void test_read_size_limit(void **state)
 {
 	static const size_t sizes[] = { 1, 100, 8191, 8192, 8193, 20000 };
-	struct fixture *f = *state;
+	struct tmpdir *f = *state;
 	char path[PATH_MAX];
 	size_t i;
 
@@ -465,7 +442,7 @@ static void test_read_size_limit(void **state)
 
 static void test_read_missing_file(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir *f = *state;
 	char path[PATH_MAX];
 	uint8_t *buf = NULL;
 	size_t len = 0;
@@ -479,7 +456,7 @@ static void test_read_missing_file(void **state)
 
 static void test_read_directory(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir *f = *state;
 	uint8_t *buf = NULL;
 	size_t len = 0;
 
@@ -492,7 +469,7 @@ static void test_read_directory(void **state)
  * open afterwards. */
 static void test_read_stdin(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir *f = *state;
 	char path[PATH_MAX];
 	uint8_t *buf = NULL;
 	size_t len = 0;

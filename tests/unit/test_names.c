@@ -21,12 +21,7 @@
 #include <cmocka.h>
 
 #include "base/names.h"
-
-static void assert_contains(const char *haystack, const char *needle)
-{
-	if (strstr(haystack, needle) == NULL)
-		fail_msg("expected \"%s\" in \"%s\"", needle, haystack);
-}
+#include "unit_util.h"
 
 /* A name of exactly len octets: labels of 63 'a'..'d' joined by dots,
  * the last label shortened to fit (len must leave it non-empty). */

@@ -39,6 +39,7 @@
 
 #include "base/fileio.h"
 #include "pki/pki.h"
+#include "unit_util.h"
 
 #define NOT_BEFORE INT64_C(1767225600) /* 2026-01-01T00:00:00Z */
 #define NOT_AFTER INT64_C(1924992000)  /* 2031-01-01T00:00:00Z */
@@ -84,12 +85,6 @@ static bool is_upper_hex(const char *s, size_t len)
 		if (!isxdigit((unsigned char)s[i]) || islower((unsigned char)s[i]))
 			return false;
 	return true;
-}
-
-static void assert_msg_contains(const char *needle)
-{
-	if (strstr(ck_errmsg(), needle) == NULL)
-		fail_msg("expected \"%s\" in \"%s\"", needle, ck_errmsg());
 }
 
 static struct pki_cert *make_cert(const struct pki_key *key, const char *cn,

@@ -54,6 +54,7 @@
 #include "base/fileio.h"
 #include "pki/pki.h"
 #include "pki/probe.h"
+#include "unit_util.h"
 
 #define EHLO_NAME "client.test.example"
 #define SNI_NAME "sni.test.example"
@@ -67,14 +68,6 @@ static struct {
 	pid_t https_pid;
 	char https_port[8];
 } g;
-
-/* ---- helpers ---- */
-
-static void assert_msg_contains(const char *needle)
-{
-	if (strstr(ck_errmsg(), needle) == NULL)
-		fail_msg("expected \"%s\" in \"%s\"", needle, ck_errmsg());
-}
 
 static void assert_printable(const char *s)
 {

@@ -36,36 +36,19 @@
 
 #define OTHER_UID 65534 /* nobody */
 
-struct fixture {
-	char dir[64];
-};
 
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	if (f == NULL)
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/ck-test-securepath.XXXXXX");
-	if (mkdtemp(f->dir) == NULL || chmod(f->dir, 0755) != 0) {
-		free(f);
-		return -1;
-	}
-	*state = f;
-	return 0;
+	return tmpdir_setup(state, "securepath", 0755);
 }
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-
-	rm_rf(f->dir);
-	free(f);
-	return 0;
+	return tmpdir_teardown(state);
 }
 
 /* f->dir/name, made as a directory with mode if mode is not 0. */
-static void sub(const struct fixture *f, const char *name, mode_t mode, char *out, size_t n)
+static void sub(const struct tmpdir *f, const char *name, mode_t mode, char *out, size_t n)
 {
 	int len = snprintf(out, n, "%s/%s", f->dir, name);
 
@@ -89,7 +72,7 @@ static void assert_refused(const char *path, uid_t owner, const char *text1, con
 
 static void test_safe_directory_opens(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir *f = *state;
 	char d[PATH_MAX];
 	struct stat a, b;
 	int fd = -1;
@@ -104,7 +87,7 @@ static void test_safe_directory_opens(void **state)
 
 static void test_writable_directories_refused(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir *f = *state;
 	char d[PATH_MAX], msg[PATH_MAX + 64];
 
 	sub(f, "tls", 0775, d, sizeof(d));
@@ -119,7 +102,7 @@ static void test_writable_directories_refused(void **state)
 
 static void test_parents(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir *f = *state;
 	char p[PATH_MAX], d[PATH_MAX];
 	int fd = -1;
 
@@ -140,7 +123,7 @@ static void test_parents(void **state)
 
 static void test_links(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir *f = *state;
 	char d[PATH_MAX], l[PATH_MAX], via[PATH_MAX];
 	struct stat a, b;
 	int fd = -1;
@@ -165,7 +148,7 @@ static void test_links(void **state)
 
 static void test_bad_paths(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir *f = *state;
 	char d[PATH_MAX];
 
 	sub(f, "tls", 0755, d, sizeof(d));
@@ -181,7 +164,7 @@ static void test_bad_paths(void **state)
  * link to another in its place moves nothing written through the fd. */
 static void test_fd_survives_swap(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir *f = *state;
 	char d[PATH_MAX], moved[PATH_MAX], victim[PATH_MAX], path[PATH_MAX + 16];
 	int fd = -1;
 
@@ -201,7 +184,7 @@ static void test_fd_survives_swap(void **state)
 
 static void test_at_writes_never_follow(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir *f = *state;
 	char d[PATH_MAX], victim[PATH_MAX], path[PATH_MAX + 16], text[64];
 	struct stat st;
 	ssize_t n;

@@ -96,63 +96,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static int count_one_event(const struct store_event *ev, void *arg)
-{
-	(void)ev;
-	(*(int *)arg)++;
-	return 0;
-}
-
-/* Events with this id (0: all). */
-static int count_events(struct store *st, int id)
-{
-	struct store_event_filter f = { .id = id };
-	int n = 0;
-
-	assert_int_equal(store_event_each(st, &f, count_one_event, &n), CK_OK);
-	return n;
-}
-
-static int keep_fields(const struct store_event *ev, void *arg)
-{
-	char **fields = arg;
-
-	free(*fields);
-	*fields = strdup(ev->fields);
-	return 0;
-}
-
-/* The fields of the last event with this id, parsed. New reference. */
-static json_t *last_event_fields(struct store *st, int id)
-{
-	struct store_event_filter f = { .id = id };
-	char *text = NULL;
-	json_t *o;
-
-	assert_int_equal(store_event_each(st, &f, keep_fields, &text), CK_OK);
-	if (text == NULL)
-		fail_msg("no event %d", id);
-	o = json_loads(text, 0, NULL);
-	free(text);
-	assert_non_null(o);
-	assert_true(json_is_object(o));
-	return o;
-}
-
-static void assert_field(const json_t *o, const char *key, const char *value)
-{
-	const char *got = json_string_value(json_object_get(o, key));
-
-	if (got == NULL || strcmp(got, value) != 0)
-		fail_msg("field %s: expected \"%s\", got \"%s\"", key, value, got ? got : "(none)");
-}
-
-static void assert_contains(const char *hay, const char *needle)
-{
-	if (hay == NULL || strstr(hay, needle) == NULL)
-		fail_msg("\"%s\" does not contain \"%s\"", hay ? hay : "(null)", needle);
-}
-
 static bool json_array_has_string(const json_t *a, const char *s)
 {
 	size_t i;

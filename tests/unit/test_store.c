@@ -66,31 +66,6 @@ static mode_t mode_of(const char *path)
 	return sb.st_mode;
 }
 
-static bool exists(const char *path)
-{
-	struct stat sb;
-
-	return lstat(path, &sb) == 0;
-}
-
-/* Number of entries in dir/keys. */
-static int key_files(const struct fx *fx)
-{
-	char path[PATH_MAX + 8];
-	struct dirent *e;
-	DIR *d;
-	int n = 0;
-
-	snprintf(path, sizeof(path), "%s/keys", fx->dir);
-	d = opendir(path);
-	assert_non_null(d);
-	while ((e = readdir(d)) != NULL)
-		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-			n++;
-	closedir(d);
-	return n;
-}
-
 /* One integer from the store's database, read with sqlite3 directly. */
 static int64_t db_int(const struct fx *fx, const char *sql)
 {

@@ -1,6 +1,6 @@
 /*
- * ca-int.h - what the CA service's files share (ca.c, ca_policy.c,
- * ca_issue.c, ca_revoke.c) and nothing else sees.
+ * ca-int.h - what the CA's files share (ca_records.c, used by ca.c,
+ * ca_policy.c, ca_issue.c and ca_revoke.c) and nothing else sees.
  */
 #ifndef CK_CA_INT_H
 #define CK_CA_INT_H
@@ -29,6 +29,9 @@ bool ca_text_ok(const char *s, size_t max);
 
 /* Upper-case hex serial from user input (colons and spaces dropped). */
 enum ck_err ca_serial_normalize(const char *in, char out[41]);
+
+/* Sets key to t as ISO 8601 text in o, unless t is 0. */
+void ca_put_time(json_t *o, const char *key, int64_t t);
 
 /* The PEM of a stored certificate DER. */
 enum ck_err ca_der_pem(const uint8_t *der, size_t len, char **pem);

@@ -17,41 +17,6 @@
 #include "core/events/events.h"
 #include "base/fileio.h"
 
-static const struct {
-	int code;
-	const char *name;
-} reasons[] = {
-	{ PKI_REASON_UNSPECIFIED, "unspecified" },
-	{ PKI_REASON_KEY_COMPROMISE, "keyCompromise" },
-	{ PKI_REASON_CA_COMPROMISE, "cACompromise" },
-	{ PKI_REASON_AFFILIATION_CHANGED, "affiliationChanged" },
-	{ PKI_REASON_SUPERSEDED, "superseded" },
-	{ PKI_REASON_CESSATION, "cessationOfOperation" },
-	{ PKI_REASON_HOLD, "certificateHold" },
-	{ PKI_REASON_PRIVILEGE_WITHDRAWN, "privilegeWithdrawn" },
-	{ PKI_REASON_AA_COMPROMISE, "aACompromise" },
-};
-
-int ck_ca_reason_parse(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
-		if (strcmp(reasons[i].name, name) == 0)
-			return reasons[i].code;
-	return -1;
-}
-
-const char *ck_ca_reason_name(int code)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
-		if (reasons[i].code == code)
-			return reasons[i].name;
-	return "unknown";
-}
-
 /* Finds the certificate by serial inside the open transaction. */
 static enum ck_err find_serial(struct store *st, const char *serial_in,
 			       struct store_ca_request *r)
