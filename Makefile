@@ -28,6 +28,7 @@ UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 
 LIB_OBJ := $(LIB_SRC:%.c=build/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=build/obj/%.o)
+SCLI_OBJ := $(CLI_SRC:%.c=build/san/%.o)
 SLIB_OBJ := $(LIB_SRC:%.c=build/san/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/unit/%)
 UNIT_SAN := $(UNIT_SRC:tests/unit/%.c=build/unit-san/%)
@@ -37,7 +38,7 @@ DEPS_APT := build-essential pkg-config libssl-dev libsqlite3-dev libjansson-dev 
             libcurl4-openssl-dev libcmocka-dev openssl sqlite3 jq fiu-utils postfix nginx-light iproute2 \
             python3-aiosmtpd eatmydata
 
-.PHONY: all check deps unit unit-san e2e demo bench bench-smoke install clean analyze lint fuzz fuzz-replay
+.PHONY: all check deps unit unit-san e2e e2e-san demo bench bench-smoke install clean analyze lint fuzz fuzz-replay
 all: bin/certkeep docs/certkeep.1
 
 # Quiet by default; "make V=1" shows every command.
@@ -68,6 +69,13 @@ bin/certkeep: $(CLI_OBJ) build/libcertkeep.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) build/libcertkeep.a $(PKG_LIBS)
 
+# The same binary under AddressSanitizer and UndefinedBehaviorSanitizer,
+# for one run of the end-to-end suite (make e2e-san).
+bin/certkeep-san: $(SCLI_OBJ) build/libcertkeep-san.a
+	@mkdir -p bin
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(SAN) -o $@ $(SCLI_OBJ) build/libcertkeep-san.a $(PKG_LIBS)
+
 build/unit/%: tests/unit/%.c tests/unit/unit_util.h build/libcertkeep.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
@@ -94,6 +102,11 @@ unit-san: $(UNIT_SAN)
 e2e: bin/certkeep docs/certkeep.1
 	@bash tests/e2e/run.sh
 	@bash tests/man-examples.sh
+
+# Every end-to-end case against the sanitizer build: a leak, an overflow
+# or undefined behaviour makes the command fail (exit 99 or a signal).
+e2e-san: bin/certkeep-san
+	@CK=$(CURDIR)/bin/certkeep-san E2E_SAN=1 E2E_CASE_TIMEOUT=300 bash tests/e2e/run.sh
 
 check: deps
 	$(MAKE) all

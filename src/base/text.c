@@ -4,6 +4,7 @@
  */
 #include "base/text.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,19 +107,53 @@ char *ck_text_escape(const char *s, size_t len)
 	return out;
 }
 
+/* Each thread's last 16 escaped copies, freed when the thread ends (the
+ * daemon's CA workers come and go). */
+#define SAFE_RING 16
+struct safe_ring {
+	char *text[SAFE_RING];
+	size_t next;
+};
+
+static pthread_key_t safe_key;
+static pthread_once_t safe_once = PTHREAD_ONCE_INIT;
+
+static void safe_ring_free(void *p)
+{
+	struct safe_ring *r = p;
+	size_t i;
+
+	for (i = 0; i < SAFE_RING; i++)
+		free(r->text[i]);
+	free(r);
+}
+
+static void safe_key_make(void)
+{
+	pthread_key_create(&safe_key, safe_ring_free);
+}
+
 const char *ck_text_safe(const char *s)
 {
-	static _Thread_local char *ring[16];
-	static _Thread_local size_t next;
+	struct safe_ring *r;
 	char *e;
 
 	if (s == NULL)
 		return "";
+	pthread_once(&safe_once, safe_key_make);
+	r = pthread_getspecific(safe_key);
+	if (r == NULL) {
+		r = calloc(1, sizeof(*r));
+		if (r == NULL || pthread_setspecific(safe_key, r) != 0) {
+			free(r);
+			return "?"; /* out of memory: print nothing of it rather than raw */
+		}
+	}
 	e = ck_text_escape(s, strlen(s));
 	if (e == NULL)
-		return "?"; /* out of memory: print nothing of it rather than raw */
-	free(ring[next]);
-	ring[next] = e;
-	next = (next + 1) % (sizeof(ring) / sizeof(ring[0]));
+		return "?";
+	free(r->text[r->next]);
+	r->text[r->next] = e;
+	r->next = (r->next + 1) % SAFE_RING;
 	return e;
 }

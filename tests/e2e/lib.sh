@@ -42,6 +42,20 @@ tcase() {
 	E2E_SPECS+=("$spec")
 }
 
+# tcase_nosan REASON NAME FUNCTION [ARGS...]: a case that means nothing
+# against a sanitizer build (E2E_SAN=1): there it is listed as skipped,
+# with REASON, instead of run.
+E2E_SKIPPED=()
+tcase_nosan() {
+	local why=$1
+	shift
+	if [ -n "${E2E_SAN:-}" ]; then
+		E2E_SKIPPED+=("$1 ($why)")
+		return 0
+	fi
+	tcase "$@"
+}
+
 # ---------------------------------------------------------------- running
 
 # ck ARGS...: the binary under test.
@@ -356,6 +370,14 @@ e2e_check_tools() {
 # e2e_main [PATTERN]: runs every case (whose name contains PATTERN),
 # E2E_JOBS at a time (default: the number of CPUs, at most 8), and prints
 # the results in registration order.
+# The sanitizers' reports go to $E2E_WORK/san/$1.PID; a leak, an overflow
+# or undefined behaviour also makes the process exit 99.
+e2e_san_options() {
+	export ASAN_OPTIONS="log_path=$E2E_WORK/san/$1:exitcode=99:detect_leaks=1:verify_asan_link_order=0"
+	export UBSAN_OPTIONS="log_path=$E2E_WORK/san/$1:exitcode=99:print_stacktrace=1"
+	export LSAN_OPTIONS="exitcode=99${E2E_LSAN_SUPP:+:suppressions=$E2E_LSAN_SUPP}"
+}
+
 e2e_main() {
 	local pattern=${1:-} f i n passed=0 failed=0 start jobs next=0
 	local -a sel=()
@@ -368,14 +390,24 @@ e2e_main() {
 	trap "rm -rf '$E2E_WORK'" EXIT
 	export FIX="$E2E_WORK/fix"
 	mkdir -p "$FIX" "$E2E_WORK/bin" "$E2E_WORK/res"
+	# With a sanitizer build (E2E_SAN=1), each case's reports go to files
+	# of its own (san/N.PID, writable by the unprivileged user too), and a
+	# case with a report fails whatever its commands' exit statuses were.
+	if [ -n "${E2E_SAN:-}" ]; then
+		mkdir -p "$E2E_WORK/san" && chmod 1777 "$E2E_WORK/san"
+		e2e_san_options fixtures
+	fi
 	# One snapshot of the binary for the whole run (a rebuild during the
 	# run must not mix versions), reachable by the unprivileged user too.
 	cp "$CK" "$E2E_WORK/bin/certkeep" && chmod 0755 "$E2E_WORK/bin" "$E2E_WORK/bin/certkeep" || return 1
 	CK="$E2E_WORK/bin/certkeep"
 	export CK
 	start=$SECONDS
-	if ! (make_fixtures) > "$E2E_WORK/fixtures.log" 2>&1; then
+	if ! (make_fixtures) > "$E2E_WORK/fixtures.log" 2>&1 ||
+		{ [ -n "${E2E_SAN:-}" ] && compgen -G "$E2E_WORK/san/fixtures.*" > /dev/null &&
+			grep -qE 'ERROR: |runtime error' "$E2E_WORK/san/fixtures".*; }; then
 		echo "FAIL fixtures"
+		[ -z "${E2E_SAN:-}" ] || cat "$E2E_WORK/san/fixtures".* 2> /dev/null
 		sed 's/^/    /' "$E2E_WORK/fixtures.log"
 		echo "e2e: 0 passed, 1 failed"
 		return 1
@@ -419,9 +451,17 @@ e2e_main() {
 			e2e_flush
 		done
 		(
+			[ -z "${E2E_SAN:-}" ] || e2e_san_options "$i"
 			eval "timeout -k 5 $E2E_CASE_TIMEOUT bash '$E2E_DIR/run.sh' --case ${E2E_SPECS[$i]}" \
 				> "$E2E_WORK/res/$i.log" 2>&1
-			echo $? > "$E2E_WORK/res/$i.rc.tmp"
+			r=$?
+			if [ -n "${E2E_SAN:-}" ] && compgen -G "$E2E_WORK/san/$i.*" > /dev/null &&
+				grep -qE 'ERROR: |runtime error' "$E2E_WORK/san/$i".*; then
+				{ echo "sanitizer reports:"; cat "$E2E_WORK/san/$i".*; cat "$E2E_WORK/res/$i.log"; } \
+					> "$E2E_WORK/res/$i.log.san" && mv "$E2E_WORK/res/$i.log.san" "$E2E_WORK/res/$i.log"
+				r=98
+			fi
+			echo $r > "$E2E_WORK/res/$i.rc.tmp"
 			mv "$E2E_WORK/res/$i.rc.tmp" "$E2E_WORK/res/$i.rc"
 		) &
 		e2e_flush
@@ -429,6 +469,9 @@ e2e_main() {
 	wait
 	e2e_flush
 	[ -n "${E2E_VERBOSE:-}" ] && echo "e2e: $((SECONDS - start))s with $jobs jobs"
+	for f in "${E2E_SKIPPED[@]}"; do
+		echo "skip $f"
+	done
 	echo "e2e: $passed passed, $failed failed"
 	[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
 }
