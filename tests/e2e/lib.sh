@@ -371,7 +371,8 @@ e2e_check_tools() {
 # E2E_JOBS at a time (default: the number of CPUs, at most 8), and prints
 # the results in registration order.
 # The sanitizers' reports go to $E2E_WORK/san/$1.PID; a leak, an overflow
-# or undefined behaviour also makes the process exit 99.
+# or undefined behaviour also makes the process exit 99. E2E_LSAN_SUPP
+# names a LeakSanitizer suppressions file, for a known leak being fixed.
 e2e_san_options() {
 	export ASAN_OPTIONS="log_path=$E2E_WORK/san/$1:exitcode=99:detect_leaks=1:verify_asan_link_order=0"
 	export UBSAN_OPTIONS="log_path=$E2E_WORK/san/$1:exitcode=99:print_stacktrace=1"

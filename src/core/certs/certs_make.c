@@ -311,8 +311,11 @@ static enum ck_err renew_through_ca(struct store *st, const struct store_cert *o
 	struct pki_cert *cert = NULL;
 	enum ck_err rc;
 
+	/* The old validity length, rounded to days; at least one. */
 	if (days == 0)
 		days = (int)((old->not_after - old->not_before + 43200) / DAY);
+	if (days < 1)
+		days = 1;
 	rc = pki_key_generate(old->key_type, &key);
 	if (rc == CK_OK)
 		rc = ck_ca_sign_renewal(st, old->der, old->der_len, days, key, &cert);
