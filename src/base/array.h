@@ -11,6 +11,10 @@
  * removing an element) keeps that true. The size arithmetic is checked, so
  * a count that would overflow size_t fails instead of wrapping.
  *
+ * The one rule that follows: an array is grown only by ck_array_grow from
+ * NULL (a block of exactly n elements made otherwise has less room than
+ * its count implies).
+ *
  * Ownership: the array is an ordinary malloc'ed block; free it with free().
  */
 #ifndef CK_ARRAY_H

@@ -16,6 +16,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "base/array.h"
 #include "base/names.h"
 
 enum ck_err pki_cert_wrap(X509 *x, struct pki_cert **out)
@@ -282,9 +283,9 @@ static enum ck_err add_domain(struct pki_cert_info *info, const unsigned char *d
 	for (i = 0; i < info->n_domains; i++)
 		if (strcmp(info->domains[i], norm) == 0)
 			return CK_OK;
-	grown = realloc(info->domains, (info->n_domains + 1) * sizeof(*grown));
+	grown = ck_array_grow(info->domains, info->n_domains, sizeof(*grown));
 	if (grown == NULL)
-		return ck_fail(CK_ENOMEM, "out of memory");
+		return CK_ENOMEM;
 	info->domains = grown;
 	info->domains[info->n_domains] = strdup(norm);
 	if (info->domains[info->n_domains] == NULL)

@@ -18,6 +18,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "base/array.h"
+
 int pki_der_next(const uint8_t **p, const uint8_t *end, struct der_elem *e)
 {
 	const unsigned char *q = *p;
@@ -505,7 +507,7 @@ enum ck_err pki_csr_info_get(const struct pki_csr *csr, struct pki_csr_info *inf
 			info->other_names = true;
 			continue;
 		}
-		grown = realloc(info->dns, (info->n_dns + 1) * sizeof(*grown));
+		grown = ck_array_grow(info->dns, info->n_dns, sizeof(*grown));
 		if (grown == NULL)
 			break;
 		info->dns = grown;

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "pki/pki.h"
+#include "base/array.h"
 #include "base/clock.h"
 #include "core/events/events.h"
 #include "core/lifecycle/deploy.h"
@@ -359,7 +360,7 @@ struct blist {
 static int gather_binding(const struct store_binding *b, void *arg)
 {
 	struct blist *l = arg;
-	struct store_binding *grown = realloc(l->b, (l->n + 1) * sizeof(*grown));
+	struct store_binding *grown = ck_array_grow(l->b, l->n, sizeof(*grown));
 
 	if (grown == NULL)
 		return CK_ENOMEM;

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/array.h"
 #include "base/clock.h"
 #include "core/events/events.h"
 
@@ -333,7 +334,7 @@ struct tlist {
 static int gather_task(const struct store_task *t, void *arg)
 {
 	struct tlist *l = arg;
-	struct store_task *grown = realloc(l->t, (l->n + 1) * sizeof(*grown));
+	struct store_task *grown = ck_array_grow(l->t, l->n, sizeof(*grown));
 
 	if (grown == NULL)
 		return CK_ENOMEM;
