@@ -65,28 +65,6 @@ static size_t der_header(uint8_t *buf, uint8_t tag, size_t len)
 	return n;
 }
 
-/* Reads the DER header at p (within end): sets *hdr and *len of content. */
-static int der_read(const uint8_t *p, const uint8_t *end, size_t *hdr, size_t *len)
-{
-	size_t n, i;
-
-	if (end - p < 2)
-		return 0;
-	if (p[1] < 128) {
-		*hdr = 2;
-		*len = p[1];
-	} else {
-		n = p[1] & 0x7f;
-		if (n == 0 || n > 4 || (size_t)(end - p) < 2 + n)
-			return 0;
-		*len = 0;
-		for (i = 0; i < n; i++)
-			*len = (*len << 8) | p[2 + i];
-		*hdr = 2 + n;
-	}
-	return *len <= (size_t)(end - p) - *hdr;
-}
-
 enum ck_err pki_crl_begin(struct pki_ca *ca, int64_t number, int64_t this_update,
 			  int64_t next_update, struct pki_crl **out)
 {
@@ -98,7 +76,8 @@ enum ck_err pki_crl_begin(struct pki_ca *ca, int64_t number, int64_t this_update
 	unsigned char *tbs = NULL;
 	const X509_ALGOR *alg = NULL;
 	const uint8_t *p, *end, *split = NULL;
-	size_t hdr, len;
+	struct der_elem whole, field;
+	size_t hdr;
 	enum ck_err rc = CK_ECRYPTO;
 	int n;
 
@@ -135,20 +114,20 @@ enum ck_err pki_crl_begin(struct pki_ca *ca, int64_t number, int64_t this_update
 	 * revokedCertificates SEQUENCE belongs (RFC 5280 §5.1). */
 	p = tbs;
 	end = tbs + n;
-	if (!der_read(p, end, &hdr, &len) || p[0] != 0x30)
+	if (!pki_der_next(&p, end, &whole) || whole.tag != V_ASN1_SEQUENCE ||
+	    whole.cls != V_ASN1_UNIVERSAL)
 		goto bad;
-	for (p += hdr; p < end; p += hdr + len) {
-		if (!der_read(p, end, &hdr, &len))
+	for (p = whole.content; p < end;) {
+		if (!pki_der_next(&p, end, &field))
 			goto bad;
-		if (p[0] == 0xa0) {
-			split = p;
+		if (field.cls == V_ASN1_CONTEXT_SPECIFIC && field.tag == 0) {
+			split = field.start;
 			break;
 		}
 	}
 	if (split == NULL)
 		goto bad;
-	hdr = 0;
-	der_read(tbs, end, &hdr, &len);
+	hdr = (size_t)(whole.content - tbs);
 	c->prefix_len = (size_t)(split - tbs) - hdr;
 	c->suffix_len = (size_t)(end - split);
 	c->prefix = malloc(c->prefix_len);

@@ -261,7 +261,7 @@ static int take_event(const struct store_event *ev, void *arg)
 	o->ev.message = o->message;
 	o->ev.fields = o->fields;
 	o->ev.cert_serial = NULL; /* the row's memory ends with the callback */
-	return 1;
+	return STORE_STOP; /* one at a time: the run writes to the store */
 }
 
 static void one_event_clear(struct one_event *o)
@@ -312,8 +312,6 @@ enum ck_err ck_tasks_run(struct store *st)
 				break;
 			f.after_seq = seq;
 			rc = ck_event_each(st, &f, take_event, &o);
-			if (rc == (enum ck_err)1)
-				rc = CK_OK;
 			if (rc != CK_OK || o.ev.seq == 0) {
 				one_event_clear(&o);
 				break;
