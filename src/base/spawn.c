@@ -209,6 +209,9 @@ static void signal_group(pid_t pid, int sig, bool reaped)
 		kill(pid, sig);
 }
 
+/* No process left in the group. A member that died but is not yet reaped
+ * (a zombie handed to init) still counts: then the run waits out the
+ * grace, which is harmless. */
 static bool group_gone(pid_t pid)
 {
 	return kill(-pid, 0) != 0 && errno == ESRCH;
@@ -232,7 +235,7 @@ static void take_output(const struct ck_spawn *sp, const char *data, size_t n)
 }
 
 /* Reads what the pipe has; false at its end (or on an error). */
-static bool read_some(const struct ck_spawn *sp, int fd, size_t *total)
+static bool read_some(const struct ck_spawn *sp, int fd)
 {
 	char buf[4096];
 	ssize_t n = read(fd, buf, sizeof(buf));
@@ -242,8 +245,6 @@ static bool read_some(const struct ck_spawn *sp, int fd, size_t *total)
 	if (n == 0)
 		return false;
 	take_output(sp, buf, (size_t)n);
-	if (total)
-		*total += (size_t)n;
 	return true;
 }
 
@@ -326,7 +327,7 @@ static enum ck_err watch(const struct ck_spawn *sp, pid_t pid, int fd,
 			continue;
 		}
 		if (poll(&p, 1, (int)wait) > 0)
-			open = read_some(sp, fd, NULL);
+			open = read_some(sp, fd);
 	}
 	if (open)
 		drain(sp, fd);

@@ -209,6 +209,7 @@ static void execute(const struct store_task *t, const struct store_event *ev,
 	struct ck_tail tail = { run->output, sizeof(run->output), 0 };
 	struct ck_env env = { 0 };
 	struct ck_spawn_result res;
+	enum ck_err rc;
 	char *argv[4];
 	struct ck_spawn sp = { .path = CK_SPAWN_SHELL,
 			       .argv = argv,
@@ -217,8 +218,6 @@ static void execute(const struct store_task *t, const struct store_event *ev,
 			       .wait_output = true,
 			       .echo_fd = -1,
 			       .tail = &tail };
-
-	enum ck_err rc;
 
 	run->output[0] = '\0';
 	ck_spawn_shell_argv(t->command, argv);
