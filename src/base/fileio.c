@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/buf.h"
+
 /* Opens path for ck_read_file (regular: only a regular file, opened
  * without waiting for a FIFO's writer or a device). */
 static int open_input(const char *path, bool regular)
@@ -39,12 +41,10 @@ static enum ck_err read_input(const char *path, bool regular, size_t max, uint8_
 			      size_t *len)
 {
 	enum ck_err rc = CK_ERROR;
-	uint8_t *data = NULL;
-	size_t used = 0, cap = 0;
+	struct ck_buf data;
 	int fd;
 
-	if (max > SIZE_MAX - 2)
-		max = SIZE_MAX - 2;
+	ck_buf_init(&data, max);
 	fd = open_input(path, regular);
 	if (fd < 0) {
 		rc = errno == EINVAL && regular
@@ -53,27 +53,9 @@ static enum ck_err read_input(const char *path, bool regular, size_t max, uint8_
 		goto out;
 	}
 	for (;;) {
-		ssize_t n;
+		char chunk[16384];
+		ssize_t n = read(fd, chunk, sizeof(chunk));
 
-		if (used + 1 >= cap) {
-			size_t ncap = cap ? cap * 2 : 8192;
-			uint8_t *p;
-
-			if (ncap > max + 2)
-				ncap = max + 2;
-			if (used + 1 >= ncap) {
-				rc = ck_fail(CK_EINVAL, "'%s' is larger than %zu bytes", path, max);
-				goto out;
-			}
-			p = realloc(data, ncap);
-			if (p == NULL) {
-				rc = ck_fail(CK_ENOMEM, "out of memory reading '%s'", path);
-				goto out;
-			}
-			data = p;
-			cap = ncap;
-		}
-		n = read(fd, data + used, cap - used - 1);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -82,28 +64,22 @@ static enum ck_err read_input(const char *path, bool regular, size_t max, uint8_
 		}
 		if (n == 0)
 			break;
-		used += (size_t)n;
-		if (used > max) {
+		rc = ck_buf_add(&data, chunk, (size_t)n);
+		if (rc == CK_EINVAL) {
 			rc = ck_fail(CK_EINVAL, "'%s' is larger than %zu bytes", path, max);
 			goto out;
 		}
-	}
-	if (data == NULL) {
-		data = malloc(1);
-		if (data == NULL) {
-			rc = ck_fail(CK_ENOMEM, "out of memory");
+		if (rc != CK_OK) {
+			rc = ck_fail(CK_ENOMEM, "out of memory reading '%s'", path);
 			goto out;
 		}
 	}
-	data[used] = 0;
-	*buf = data;
-	*len = used;
-	data = NULL;
-	rc = CK_OK;
+	*buf = (uint8_t *)ck_buf_detach(&data, len);
+	rc = *buf ? CK_OK : CK_ENOMEM;
 out:
 	if (fd >= 0 && fd != STDIN_FILENO)
 		close(fd);
-	free(data);
+	ck_buf_free(&data);
 	return rc;
 }
 

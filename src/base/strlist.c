@@ -3,15 +3,17 @@
  */
 #include "base/strlist.h"
 
+#include "base/array.h"
+
 #include <stdlib.h>
 #include <string.h>
 
 enum ck_err ck_strlist_push(char ***list, size_t *n, const char *s)
 {
-	char **grown = realloc(*list, (*n + 1) * sizeof(**list));
+	char **grown = ck_array_grow(*list, *n, sizeof(**list));
 
 	if (grown == NULL)
-		return ck_fail(CK_ENOMEM, "out of memory");
+		return CK_ENOMEM;
 	*list = grown;
 	grown[*n] = strdup(s);
 	if (grown[*n] == NULL)

@@ -8,7 +8,7 @@
 
 #include "base/err.h"
 
-/* Appends a copy of s to *list (of *n entries). */
+/* Appends a copy of s to *list (of *n entries; grown as array.h says). */
 enum ck_err ck_strlist_push(char ***list, size_t *n, const char *s);
 
 /* Frees every string and the list. */

@@ -4,6 +4,10 @@
 #ifndef CK_PKI_INT_H
 #define CK_PKI_INT_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
@@ -42,6 +46,21 @@ enum ck_err pki_req_wrap(X509_REQ *req, struct pki_req **out);
 /* Copies a memory BIO's contents into a new NUL-terminated string
  * (len may be NULL). */
 enum ck_err pki_bio_string(BIO *bio, char **out, size_t *len);
+
+/* One DER element at *p (within end), read by OpenSSL's ASN1_get_object:
+ * its tag and class, its content and the element's start; 0 when
+ * malformed or running past end (indefinite lengths refused). Advances *p
+ * past it. The one reader of length-prefixed DER in certkeep (pki_der.c). */
+struct der_elem {
+	int tag, cls;
+	const uint8_t *start, *content;
+	long len;
+};
+int pki_der_next(const uint8_t **p, const uint8_t *end, struct der_elem *e);
+
+/* Whether input given as PEM-or-DER is PEM: a "-----BEGIN " in its first
+ * 4 KiB (DER never holds one that early: it starts with a SEQUENCE). */
+bool pki_looks_pem(const uint8_t *buf, size_t len);
 
 /* pki_key_id for a bare public key (a certificate's or a request's). */
 void pki_pubkey_id(EVP_PKEY *pkey, char out[PKI_SHA256_LEN + 1]);

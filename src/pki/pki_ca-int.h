@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "pki/pki-int.h"
 #include "pki/pki_ca.h"
 
 /* A request, decoded field by field (csr_decode in pki_csr.c says why). */
@@ -43,15 +44,6 @@ struct pki_ca {
 	X509_EXTENSION *bc, *ku_ec, *ku_rsa, *eku, *aki, *cdp;
 };
 
-/* One DER element at *p (within end): its tag, its content and the
- * element's total extent; 0 when malformed (indefinite lengths refused).
- * Advances *p past it. */
-struct der_elem {
-	int tag, cls;
-	const uint8_t *start, *content;
-	long len;
-};
-int pki_der_next(const uint8_t **p, const uint8_t *end, struct der_elem *e);
 
 /* A copy of the CA's signing context, for one signature; free it with
  * EVP_MD_CTX_free. */

@@ -16,6 +16,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "base/array.h"
 #include "base/names.h"
 
 enum ck_err pki_cert_wrap(X509 *x, struct pki_cert **out)
@@ -41,17 +42,6 @@ enum ck_err pki_cert_wrap(X509 *x, struct pki_cert **out)
 	return CK_OK;
 }
 
-static bool looks_like_pem(const uint8_t *buf, size_t len)
-{
-	static const char tag[] = "-----BEGIN ";
-	size_t i;
-
-	for (i = 0; i + sizeof(tag) - 1 <= len && i < 4096; i++)
-		if (memcmp(buf + i, tag, sizeof(tag) - 1) == 0)
-			return true;
-	return false;
-}
-
 enum ck_err pki_cert_parse(const uint8_t *buf, size_t len, struct pki_cert **out)
 {
 	X509 *x = NULL;
@@ -60,7 +50,7 @@ enum ck_err pki_cert_parse(const uint8_t *buf, size_t len, struct pki_cert **out
 		return ck_fail(CK_EINVAL, "empty input: no certificate");
 	if (len > INT32_MAX)
 		return ck_fail(CK_EINVAL, "input too large");
-	if (looks_like_pem(buf, len)) {
+	if (pki_looks_pem(buf, len)) {
 		BIO *bio = BIO_new_mem_buf(buf, (int)len);
 
 		if (bio == NULL)
@@ -282,9 +272,9 @@ static enum ck_err add_domain(struct pki_cert_info *info, const unsigned char *d
 	for (i = 0; i < info->n_domains; i++)
 		if (strcmp(info->domains[i], norm) == 0)
 			return CK_OK;
-	grown = realloc(info->domains, (info->n_domains + 1) * sizeof(*grown));
+	grown = ck_array_grow(info->domains, info->n_domains, sizeof(*grown));
 	if (grown == NULL)
-		return ck_fail(CK_ENOMEM, "out of memory");
+		return CK_ENOMEM;
 	info->domains = grown;
 	info->domains[info->n_domains] = strdup(norm);
 	if (info->domains[info->n_domains] == NULL)

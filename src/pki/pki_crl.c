@@ -20,6 +20,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "base/buf.h"
+
 /* Room kept before the entries for the headers and the TBS fields that
  * precede them, so that the CRL is finished in its one buffer: the three
  * SEQUENCE headers (at most 6 octets each below 4 GiB) and the prefix. */
@@ -29,40 +31,20 @@ struct pki_crl {
 	struct pki_ca *ca;
 	uint8_t *prefix, *suffix; /* the TBS fields before and after the entries */
 	size_t prefix_len, suffix_len;
-	uint8_t *buf; /* [start, len): the entries; room before them */
-	size_t start, len, cap;
+	struct ck_buf out; /* [start, out.len): the entries; room before them */
+	size_t start;
 	uint8_t last_serial[24];
 	size_t last_len;
 	X509_ALGOR *alg; /* owned copy of the signature algorithm */
 };
 
-/* Makes room for n more bytes in the CRL's buffer, growing it
- * geometrically. */
-static int reserve(struct pki_crl *c, size_t n)
-{
-	if (c->len + n > c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 65536;
-		uint8_t *grown;
-
-		while (cap < c->len + n)
-			cap *= 2;
-		grown = realloc(c->buf, cap);
-		if (grown == NULL)
-			return 0;
-		c->buf = grown;
-		c->cap = cap;
-	}
-	return 1;
-}
+/* A CRL of 1,000,000 entries is some 50 MB. */
+#define CRL_MAX ((size_t)1 << 30)
 
 /* Appends n bytes to the CRL's buffer. */
 static int put(struct pki_crl *c, const void *p, size_t n)
 {
-	if (!reserve(c, n))
-		return 0;
-	memcpy(c->buf + c->len, p, n);
-	c->len += n;
-	return 1;
+	return ck_buf_add(&c->out, p, n) == CK_OK;
 }
 
 /* DER tag and length into buf (>= 6); returns the header's size. */
@@ -83,28 +65,6 @@ static size_t der_header(uint8_t *buf, uint8_t tag, size_t len)
 	return n;
 }
 
-/* Reads the DER header at p (within end): sets *hdr and *len of content. */
-static int der_read(const uint8_t *p, const uint8_t *end, size_t *hdr, size_t *len)
-{
-	size_t n, i;
-
-	if (end - p < 2)
-		return 0;
-	if (p[1] < 128) {
-		*hdr = 2;
-		*len = p[1];
-	} else {
-		n = p[1] & 0x7f;
-		if (n == 0 || n > 4 || (size_t)(end - p) < 2 + n)
-			return 0;
-		*len = 0;
-		for (i = 0; i < n; i++)
-			*len = (*len << 8) | p[2 + i];
-		*hdr = 2 + n;
-	}
-	return *len <= (size_t)(end - p) - *hdr;
-}
-
 enum ck_err pki_crl_begin(struct pki_ca *ca, int64_t number, int64_t this_update,
 			  int64_t next_update, struct pki_crl **out)
 {
@@ -116,7 +76,8 @@ enum ck_err pki_crl_begin(struct pki_ca *ca, int64_t number, int64_t this_update
 	unsigned char *tbs = NULL;
 	const X509_ALGOR *alg = NULL;
 	const uint8_t *p, *end, *split = NULL;
-	size_t hdr, len;
+	struct der_elem whole, field;
+	size_t hdr;
 	enum ck_err rc = CK_ECRYPTO;
 	int n;
 
@@ -125,6 +86,7 @@ enum ck_err pki_crl_begin(struct pki_ca *ca, int64_t number, int64_t this_update
 		goto out;
 	}
 	c->ca = ca;
+	ck_buf_init(&c->out, CRL_MAX);
 	/* The fields around the entries, made and signed by OpenSSL once (the
 	 * signature also fixes the AlgorithmIdentifier for the key). */
 	ctx = pki_ca_sign_copy(ca);
@@ -152,20 +114,20 @@ enum ck_err pki_crl_begin(struct pki_ca *ca, int64_t number, int64_t this_update
 	 * revokedCertificates SEQUENCE belongs (RFC 5280 §5.1). */
 	p = tbs;
 	end = tbs + n;
-	if (!der_read(p, end, &hdr, &len) || p[0] != 0x30)
+	if (!pki_der_next(&p, end, &whole) || whole.tag != V_ASN1_SEQUENCE ||
+	    whole.cls != V_ASN1_UNIVERSAL)
 		goto bad;
-	for (p += hdr; p < end; p += hdr + len) {
-		if (!der_read(p, end, &hdr, &len))
+	for (p = whole.content; p < end;) {
+		if (!pki_der_next(&p, end, &field))
 			goto bad;
-		if (p[0] == 0xa0) {
-			split = p;
+		if (field.cls == V_ASN1_CONTEXT_SPECIFIC && field.tag == 0) {
+			split = field.start;
 			break;
 		}
 	}
 	if (split == NULL)
 		goto bad;
-	hdr = 0;
-	der_read(tbs, end, &hdr, &len);
+	hdr = (size_t)(whole.content - tbs);
 	c->prefix_len = (size_t)(split - tbs) - hdr;
 	c->suffix_len = (size_t)(end - split);
 	c->prefix = malloc(c->prefix_len);
@@ -176,11 +138,10 @@ enum ck_err pki_crl_begin(struct pki_ca *ca, int64_t number, int64_t this_update
 	}
 	memcpy(c->prefix, tbs + hdr, c->prefix_len);
 	memcpy(c->suffix, split, c->suffix_len);
-	c->start = c->len = CRL_HEADERS_ROOM + c->prefix_len;
-	if (!reserve(c, 0)) {
-		rc = ck_fail(CK_ENOMEM, "out of memory");
+	c->start = CRL_HEADERS_ROOM + c->prefix_len;
+	rc = ck_buf_add_zeros(&c->out, c->start);
+	if (rc != CK_OK)
 		goto out;
-	}
 	*out = c;
 	c = NULL;
 	rc = CK_OK;
@@ -295,16 +256,17 @@ enum ck_err pki_crl_add(struct pki_crl *c, const char *serial_hex, int64_t when,
 	}
 	hlen = der_header(head, 0x30, n);
 	if (!put(c, head, hlen) || !put(c, entry, n))
-		return ck_fail(CK_ENOMEM, "out of memory");
+		return ck_buf_error(&c->out);
 	return CK_OK;
 }
 
 enum ck_err pki_crl_finish(struct pki_crl *c, bool pem, uint8_t **out, size_t *out_len)
 {
 	uint8_t h1[8], h2[8], h3[8], bit[8];
-	size_t l1, l2 = 0, l3, lb, tbs_len, body, total, sig_len = 0, elen = c->len - c->start;
+	size_t l1, l2 = 0, l3, lb, tbs_len, body, total, sig_len = 0, elen = c->out.len - c->start;
 	size_t pos = c->start, tbs_end;
 	unsigned char *alg = NULL, *sig = NULL;
+	uint8_t *buf; /* c->out.data, again after each put (which may move it) */
 	EVP_MD_CTX *ctx = NULL;
 	enum ck_err rc = CK_ECRYPTO;
 	int alg_len = i2d_X509_ALGOR(c->alg, &alg);
@@ -319,21 +281,23 @@ enum ck_err pki_crl_finish(struct pki_crl *c, bool pem, uint8_t **out, size_t *o
 		l2 = der_header(h2, 0x30, elen);
 	tbs_len = c->prefix_len + (elen ? l2 + elen : 0) + c->suffix_len;
 	l1 = der_header(h1, 0x30, tbs_len);
+	buf = (uint8_t *)c->out.data;
 	pos -= l2;
-	memcpy(c->buf + pos, h2, l2);
+	memcpy(buf + pos, h2, l2);
 	pos -= c->prefix_len;
-	memcpy(c->buf + pos, c->prefix, c->prefix_len);
+	memcpy(buf + pos, c->prefix, c->prefix_len);
 	pos -= l1;
-	memcpy(c->buf + pos, h1, l1);
+	memcpy(buf + pos, h1, l1);
 	ctx = pki_ca_sign_copy(c->ca);
 	if (!put(c, c->suffix, c->suffix_len)) {
-		rc = ck_fail(CK_ENOMEM, "out of memory");
+		rc = ck_buf_error(&c->out);
 		goto out;
 	}
-	tbs_end = c->len;
-	if (ctx == NULL || EVP_DigestSign(ctx, NULL, &sig_len, c->buf + pos, tbs_end - pos) != 1 ||
+	buf = (uint8_t *)c->out.data;
+	tbs_end = c->out.len;
+	if (ctx == NULL || EVP_DigestSign(ctx, NULL, &sig_len, buf + pos, tbs_end - pos) != 1 ||
 	    (sig = OPENSSL_malloc(sig_len)) == NULL ||
-	    EVP_DigestSign(ctx, sig, &sig_len, c->buf + pos, tbs_end - pos) != 1) {
+	    EVP_DigestSign(ctx, sig, &sig_len, buf + pos, tbs_end - pos) != 1) {
 		rc = pki_fail_ssl(CK_ECRYPTO, "cannot sign the CRL");
 		goto out;
 	}
@@ -343,30 +307,29 @@ enum ck_err pki_crl_finish(struct pki_crl *c, bool pem, uint8_t **out, size_t *o
 	body = (tbs_end - pos) + (size_t)alg_len + lb + 1 + sig_len;
 	l3 = der_header(h3, 0x30, body);
 	pos -= l3;
-	memcpy(c->buf + pos, h3, l3);
+	memcpy(buf + pos, h3, l3);
 	if (!put(c, alg, (size_t)alg_len) || !put(c, bit, lb + 1) || !put(c, sig, sig_len)) {
-		rc = ck_fail(CK_ENOMEM, "out of memory");
+		rc = ck_buf_error(&c->out);
 		goto out;
 	}
+	buf = (uint8_t *)c->out.data;
 	total = l3 + body;
-	memmove(c->buf, c->buf + pos, total); /* the room left: a few octets */
+	memmove(buf, buf + pos, total); /* the room left: a few octets */
 	if (pem) {
 		BIO *bio = BIO_new(BIO_s_mem());
 
-		rc = bio && PEM_write_bio(bio, PEM_STRING_X509_CRL, "", c->buf, (long)total) > 0
+		rc = bio && PEM_write_bio(bio, PEM_STRING_X509_CRL, "", buf, (long)total) > 0
 			     ? pki_bio_string(bio, (char **)out, out_len)
 			     : pki_fail_ssl(CK_ECRYPTO, "cannot encode the CRL");
 		BIO_free(bio);
 	} else {
-		*out = c->buf;
+		*out = (uint8_t *)ck_buf_detach(&c->out, NULL);
 		*out_len = total;
-		c->buf = NULL;
 		rc = CK_OK;
 	}
 	/* The buffer is the CRL now (or gone): nothing more can be added. */
-	free(c->buf);
-	c->buf = NULL;
-	c->start = c->len = c->cap = 0;
+	ck_buf_free(&c->out);
+	c->start = 0;
 out:
 	OPENSSL_free(sig);
 	OPENSSL_free(alg);
@@ -380,7 +343,7 @@ void pki_crl_free(struct pki_crl *c)
 		return;
 	free(c->prefix);
 	free(c->suffix);
-	free(c->buf);
+	ck_buf_free(&c->out);
 	X509_ALGOR_free(c->alg);
 	free(c);
 }

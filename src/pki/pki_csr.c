@@ -18,31 +18,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-int pki_der_next(const uint8_t **p, const uint8_t *end, struct der_elem *e)
-{
-	const unsigned char *q = *p;
-	int r;
+#include "base/array.h"
 
-	if (*p >= end)
-		return 0;
-	e->start = *p;
-	r = ASN1_get_object(&q, &e->len, &e->tag, &e->cls, end - *p);
-	if (r & 0x80 || r == 0x21) /* error, or indefinite length */
-		return 0;
-	e->content = q;
-	*p = q + e->len;
-	return 1;
-}
-
-static bool looks_pem(const uint8_t *buf, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i + 11 <= len && i < 4096; i++)
-		if (memcmp(buf + i, "-----BEGIN ", 11) == 0)
-			return true;
-	return false;
-}
 
 /* Domain parameters of P-256 (p384 false) or P-384, each made once per
  * process when first needed (a few hundred bytes, kept for the process's
@@ -385,7 +362,7 @@ enum ck_err pki_csr_parse(const uint8_t *buf, size_t len, struct pki_csr **out)
 	c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		return ck_fail(CK_ENOMEM, "out of memory");
-	if (looks_pem(buf, len)) {
+	if (pki_looks_pem(buf, len)) {
 		BIO *bio = BIO_new_mem_buf(buf, (int)len);
 		unsigned char *data = NULL;
 		long n = 0;
@@ -505,7 +482,7 @@ enum ck_err pki_csr_info_get(const struct pki_csr *csr, struct pki_csr_info *inf
 			info->other_names = true;
 			continue;
 		}
-		grown = realloc(info->dns, (info->n_dns + 1) * sizeof(*grown));
+		grown = ck_array_grow(info->dns, info->n_dns, sizeof(*grown));
 		if (grown == NULL)
 			break;
 		info->dns = grown;

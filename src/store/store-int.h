@@ -37,6 +37,10 @@ struct store {
 	size_t n_released;
 };
 
+/* Sets the message from msg (SQLite's, about the handle's last error),
+ * prefixed by what; names a full disk or the errno of an I/O error. */
+enum ck_err store_fail_sqlite(struct store *st, const char *what, const char *msg);
+
 /* Sets the message from SQLite's for the handle, prefixed by what. */
 enum ck_err store_fail_db(struct store *st, const char *what);
 
@@ -51,6 +55,17 @@ void store_release(sqlite3_stmt *stmt);
 
 /* Executes a statement that returns no rows; finalizes it. */
 enum ck_err store_step_done(struct store *st, sqlite3_stmt *stmt, const char *what);
+
+/* Reads the current row of stmt and gives it to the caller's callback
+ * (through ctx): 0 to go on, STORE_STOP to stop with no error, else an
+ * enum ck_err to stop with. */
+typedef int (*store_row_fn)(sqlite3_stmt *stmt, void *ctx);
+
+/* The one loop over a statement's rows: calls row for each, stops as it
+ * says (store.h, STORE_STOP), fails with the database's message prefixed
+ * by what when a step fails, and finalizes stmt in every case. */
+enum ck_err store_each_row(struct store *st, sqlite3_stmt *stmt, store_row_fn row, void *ctx,
+			   const char *what);
 
 /* Copies column i as a malloc'ed string (NULL for SQL NULL). */
 char *store_col_strdup(sqlite3_stmt *stmt, int i);

@@ -9,6 +9,13 @@
  * Every state change is made inside store_begin/store_commit together with
  * the event that records it, so a crash loses both or neither. Strings in
  * the structs below are owned by the struct and freed by its *_clear.
+ *
+ * Every store_*_each (and store_mail_claim) gives rows to a callback
+ * fn(row, arg) that returns:
+ *   0           go on with the next row;
+ *   STORE_STOP  stop here, no error: the call returns CK_OK;
+ *   other       stop with that enum ck_err, which the call returns as is.
+ * A row (and the strings in it) lives only during its callback.
  */
 #ifndef CK_STORE_H
 #define CK_STORE_H
@@ -20,6 +27,9 @@
 #include "base/err.h"
 
 struct store;
+
+/* A callback's "stop, no error": distinct from every enum ck_err. */
+#define STORE_STOP (-1)
 
 #define STORE_DB_NAME "certkeep.db"
 #define STORE_SCHEMA_VERSION 11
@@ -94,7 +104,7 @@ struct store_cert_filter {
 };
 
 /* Calls fn for each matching certificate, newest NotBefore first; stops
- * early and returns fn's code if fn returns non-zero. Streams: nothing is
+ * as fn says (STORE_STOP, or an error returned as is). Streams: nothing is
  * loaded beyond the current row. */
 enum ck_err store_cert_each(struct store *st, const struct store_cert_filter *f,
 			    int (*fn)(const struct store_cert *c, void *arg), void *arg);

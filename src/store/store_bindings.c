@@ -97,9 +97,39 @@ enum ck_err store_binding_set_reload_pending(struct store *st, const char *reloa
 	return store_step_done(st, stmt, "cannot record the reload");
 }
 
+struct binding_each {
+	int (*fn)(const struct store_binding *b, void *arg);
+	void *arg;
+};
+
+static int binding_row(sqlite3_stmt *stmt, void *ctx)
+{
+	const struct binding_each *e = ctx;
+	struct store_binding b;
+
+	memset(&b, 0, sizeof(b));
+	store_col_copy(stmt, 0, b.site, sizeof(b.site));
+	store_col_copy(stmt, 1, b.endpoint, sizeof(b.endpoint));
+	b.service = (unsigned)sqlite3_column_int(stmt, 2);
+	store_col_copy(stmt, 3, b.thumbprint, sizeof(b.thumbprint));
+	store_col_copy(stmt, 4, b.cert_file, sizeof(b.cert_file));
+	store_col_copy(stmt, 5, b.chain_file, sizeof(b.chain_file));
+	store_col_copy(stmt, 6, b.key_file, sizeof(b.key_file));
+	store_col_copy(stmt, 7, b.combined_file, sizeof(b.combined_file));
+	store_col_copy(stmt, 8, b.owner, sizeof(b.owner));
+	store_col_copy(stmt, 9, b.group, sizeof(b.group));
+	b.mode = (unsigned)sqlite3_column_int(stmt, 10);
+	store_col_copy(stmt, 11, b.reload, sizeof(b.reload));
+	b.created = sqlite3_column_int64(stmt, 12);
+	store_col_copy(stmt, 13, b.check, sizeof(b.check));
+	b.reload_pending = sqlite3_column_int(stmt, 14) != 0;
+	return e->fn(&b, e->arg);
+}
+
 enum ck_err store_binding_each(struct store *st, const char *thumb,
 			       int (*fn)(const struct store_binding *b, void *arg), void *arg)
 {
+	struct binding_each e = { fn, arg };
 	sqlite3_stmt *stmt;
 	enum ck_err rc = store_prepare(
 		st,
@@ -108,47 +138,30 @@ enum ck_err store_binding_each(struct store *st, const char *thumb,
 		" FROM bindings"
 		" WHERE ?1 IS NULL OR thumbprint = ?1 ORDER BY site",
 		&stmt);
-	int r;
 
 	if (rc != CK_OK)
 		return rc;
 	if (thumb)
 		sqlite3_bind_text(stmt, 1, thumb, -1, SQLITE_STATIC);
-	while ((r = sqlite3_step(stmt)) == SQLITE_ROW) {
-		struct store_binding b;
-		int stop;
+	return store_each_row(st, stmt, binding_row, &e, "cannot list bindings");
+}
 
-		memset(&b, 0, sizeof(b));
-		store_col_copy(stmt, 0, b.site, sizeof(b.site));
-		store_col_copy(stmt, 1, b.endpoint, sizeof(b.endpoint));
-		b.service = (unsigned)sqlite3_column_int(stmt, 2);
-		store_col_copy(stmt, 3, b.thumbprint, sizeof(b.thumbprint));
-		store_col_copy(stmt, 4, b.cert_file, sizeof(b.cert_file));
-		store_col_copy(stmt, 5, b.chain_file, sizeof(b.chain_file));
-		store_col_copy(stmt, 6, b.key_file, sizeof(b.key_file));
-		store_col_copy(stmt, 7, b.combined_file, sizeof(b.combined_file));
-		store_col_copy(stmt, 8, b.owner, sizeof(b.owner));
-		store_col_copy(stmt, 9, b.group, sizeof(b.group));
-		b.mode = (unsigned)sqlite3_column_int(stmt, 10);
-		store_col_copy(stmt, 11, b.reload, sizeof(b.reload));
-		b.created = sqlite3_column_int64(stmt, 12);
-		store_col_copy(stmt, 13, b.check, sizeof(b.check));
-		b.reload_pending = sqlite3_column_int(stmt, 14) != 0;
-		stop = fn(&b, arg);
-		if (stop) {
-			rc = (enum ck_err)stop;
-			break;
-		}
-	}
-	if (rc == CK_OK && r != SQLITE_DONE)
-		rc = store_fail_db(st, "cannot list bindings");
-	sqlite3_finalize(stmt);
-	return rc;
+struct thumb_each {
+	int (*fn)(const char *thumb, void *arg);
+	void *arg;
+};
+
+static int thumb_row(sqlite3_stmt *stmt, void *ctx)
+{
+	const struct thumb_each *e = ctx;
+
+	return e->fn((const char *)sqlite3_column_text(stmt, 0), e->arg);
 }
 
 enum ck_err store_cert_each_predecessor(struct store *st, const char *thumb,
 					int (*fn)(const char *thumb, void *arg), void *arg)
 {
+	struct thumb_each e = { fn, arg };
 	sqlite3_stmt *stmt;
 	/* A->B->C: from C, walk back along replaced_by (indexed), at most 64
 	 * links, so a cycle made by hand cannot loop forever. */
@@ -160,21 +173,9 @@ enum ck_err store_cert_each_predecessor(struct store *st, const char *thumb,
 		" ON c.replaced_by = p.t WHERE p.depth < 64)"
 		" SELECT DISTINCT t FROM pred",
 		&stmt);
-	int r;
 
 	if (rc != CK_OK)
 		return rc;
 	sqlite3_bind_text(stmt, 1, thumb, -1, SQLITE_STATIC);
-	while ((r = sqlite3_step(stmt)) == SQLITE_ROW) {
-		int stop = fn((const char *)sqlite3_column_text(stmt, 0), arg);
-
-		if (stop) {
-			rc = (enum ck_err)stop;
-			break;
-		}
-	}
-	if (rc == CK_OK && r != SQLITE_DONE)
-		rc = store_fail_db(st, "cannot follow the replacement chain");
-	sqlite3_finalize(stmt);
-	return rc;
+	return store_each_row(st, stmt, thumb_row, &e, "cannot follow the replacement chain");
 }

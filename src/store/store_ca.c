@@ -362,12 +362,30 @@ enum ck_err store_ca_clear_revoked(struct store *st, const char *serial)
 	return revoke_set(st, serial, 0, 0, false);
 }
 
+struct request_each {
+	int (*fn)(const struct store_ca_request *r, void *arg);
+	void *arg;
+};
+
+static int request_row(sqlite3_stmt *stmt, void *ctx)
+{
+	const struct request_each *e = ctx;
+	struct store_ca_request req;
+	int r = row_read(stmt, &req, false);
+
+	if (r != CK_OK)
+		return r;
+	r = e->fn(&req, e->arg);
+	store_ca_request_clear(&req);
+	return r;
+}
+
 enum ck_err store_ca_each(struct store *st, const char *status, int64_t limit,
 			  int (*fn)(const struct store_ca_request *r, void *arg), void *arg)
 {
+	struct request_each e = { fn, arg };
 	sqlite3_stmt *stmt;
 	enum ck_err rc;
-	int r;
 
 	/* Two statements rather than "?1 IS NULL OR status = ?1", so that the
 	 * status filter is a range of the (status, id) index. */
@@ -384,53 +402,37 @@ enum ck_err store_ca_each(struct store *st, const char *status, int64_t limit,
 	if (status)
 		sqlite3_bind_text(stmt, 1, status, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 2, limit > 0 ? limit : -1);
-	while ((r = sqlite3_step(stmt)) == SQLITE_ROW) {
-		struct store_ca_request req;
-		int stop;
+	return store_each_row(st, stmt, request_row, &e, "cannot list requests");
+}
 
-		rc = row_read(stmt, &req, false);
-		if (rc != CK_OK)
-			break;
-		stop = fn(&req, arg);
-		store_ca_request_clear(&req);
-		if (stop) {
-			rc = (enum ck_err)stop;
-			break;
-		}
-	}
-	if (rc == CK_OK && r != SQLITE_DONE)
-		rc = store_fail_db(st, "cannot list requests");
-	sqlite3_finalize(stmt);
-	return rc;
+struct revoked_each {
+	int (*fn)(const char *serial, int64_t when, int reason, void *arg);
+	void *arg;
+};
+
+static int revoked_row(sqlite3_stmt *stmt, void *ctx)
+{
+	const struct revoked_each *e = ctx;
+
+	return e->fn((const char *)sqlite3_column_text(stmt, 0), sqlite3_column_int64(stmt, 1),
+		     sqlite3_column_int(stmt, 2), e->arg);
 }
 
 enum ck_err store_ca_each_revoked(struct store *st,
 				  int (*fn)(const char *serial, int64_t when, int reason, void *arg),
 				  void *arg)
 {
+	struct revoked_each e = { fn, arg };
 	sqlite3_stmt *stmt;
 	enum ck_err rc = store_prepare(st,
 				       "SELECT serial, revoked_when, reason FROM ca_certs"
 				       " INDEXED BY ca_certs_revoked"
 				       " WHERE revoked_when IS NOT NULL ORDER BY serial",
 				       &stmt);
-	int r;
 
 	if (rc != CK_OK)
 		return rc;
-	while ((r = sqlite3_step(stmt)) == SQLITE_ROW) {
-		int stop = fn((const char *)sqlite3_column_text(stmt, 0),
-			      sqlite3_column_int64(stmt, 1), sqlite3_column_int(stmt, 2), arg);
-
-		if (stop) {
-			rc = (enum ck_err)stop;
-			break;
-		}
-	}
-	if (rc == CK_OK && r != SQLITE_DONE)
-		rc = store_fail_db(st, "cannot read the revoked certificates");
-	sqlite3_finalize(stmt);
-	return rc;
+	return store_each_row(st, stmt, revoked_row, &e, "cannot read the revoked certificates");
 }
 
 enum ck_err store_ca_count(struct store *st, const char *status, int64_t *n)

@@ -193,33 +193,34 @@ enum ck_err store_cert_find(struct store *st, const char *thumb, struct store_ce
 	return rc;
 }
 
-/* Gives fn each row of stmt (certificate columns), then finalizes it; a
- * non-zero return from fn stops and is returned. */
+struct cert_each {
+	struct store *st;
+	int (*fn)(const struct store_cert *c, void *arg);
+	void *arg;
+};
+
+static int cert_row(sqlite3_stmt *stmt, void *ctx)
+{
+	const struct cert_each *e = ctx;
+	struct store_cert c;
+	int r = row_to_cert(e->st, stmt, &c);
+
+	if (r != CK_OK)
+		return r;
+	r = e->fn(&c, e->arg);
+	store_cert_clear(&c);
+	return r;
+}
+
+/* Gives fn each row of stmt (certificate columns), then finalizes it; fn
+ * stops it as store.h says. */
 static enum ck_err stream_certs(struct store *st, sqlite3_stmt *stmt,
 				int (*fn)(const struct store_cert *c, void *arg), void *arg,
 				const char *what)
 {
-	enum ck_err rc = CK_OK;
-	int r;
+	struct cert_each e = { st, fn, arg };
 
-	while ((r = sqlite3_step(stmt)) == SQLITE_ROW) {
-		struct store_cert c;
-		int stop;
-
-		rc = row_to_cert(st, stmt, &c);
-		if (rc != CK_OK)
-			break;
-		stop = fn(&c, arg);
-		store_cert_clear(&c);
-		if (stop) {
-			rc = (enum ck_err)stop;
-			break;
-		}
-	}
-	if (rc == CK_OK && r != SQLITE_DONE)
-		rc = store_fail_db(st, what);
-	sqlite3_finalize(stmt);
-	return rc;
+	return store_each_row(st, stmt, cert_row, &e, what);
 }
 
 enum ck_err store_cert_each(struct store *st, const struct store_cert_filter *f,

@@ -44,39 +44,39 @@ enum ck_err store_connector_delete(struct store *st, const char *name)
 	return rc;
 }
 
+struct connector_each {
+	int (*fn)(const struct store_connector *c, void *arg);
+	void *arg;
+};
+
+static int connector_row(sqlite3_stmt *stmt, void *ctx)
+{
+	const struct connector_each *e = ctx;
+	struct store_connector c;
+
+	memset(&c, 0, sizeof(c));
+	store_col_copy(stmt, 0, c.name, sizeof(c.name));
+	store_col_copy(stmt, 1, c.type, sizeof(c.type));
+	store_col_copy(stmt, 2, c.fqdn, sizeof(c.fqdn));
+	c.tls = sqlite3_column_int(stmt, 3) != 0;
+	store_col_copy(stmt, 4, c.service_account, sizeof(c.service_account));
+	c.created = sqlite3_column_int64(stmt, 5);
+	return e->fn(&c, e->arg);
+}
+
 enum ck_err store_connector_each(struct store *st,
 				 int (*fn)(const struct store_connector *c, void *arg), void *arg)
 {
+	struct connector_each e = { fn, arg };
 	sqlite3_stmt *stmt;
 	enum ck_err rc = store_prepare(st,
 				       "SELECT name, type, fqdn, tls, service_account, created"
 				       " FROM connectors ORDER BY name",
 				       &stmt);
-	int r;
 
 	if (rc != CK_OK)
 		return rc;
-	while ((r = sqlite3_step(stmt)) == SQLITE_ROW) {
-		struct store_connector c;
-		int stop;
-
-		memset(&c, 0, sizeof(c));
-		store_col_copy(stmt, 0, c.name, sizeof(c.name));
-		store_col_copy(stmt, 1, c.type, sizeof(c.type));
-		store_col_copy(stmt, 2, c.fqdn, sizeof(c.fqdn));
-		c.tls = sqlite3_column_int(stmt, 3) != 0;
-		store_col_copy(stmt, 4, c.service_account, sizeof(c.service_account));
-		c.created = sqlite3_column_int64(stmt, 5);
-		stop = fn(&c, arg);
-		if (stop) {
-			rc = (enum ck_err)stop;
-			break;
-		}
-	}
-	if (rc == CK_OK && r != SQLITE_DONE)
-		rc = store_fail_db(st, "cannot list connectors");
-	sqlite3_finalize(stmt);
-	return rc;
+	return store_each_row(st, stmt, connector_row, &e, "cannot list connectors");
 }
 
 enum ck_err store_directory_put(struct store *st, const char *server, const char *thumbprint,

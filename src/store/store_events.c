@@ -41,12 +41,36 @@ enum ck_err store_event_append(struct store *st, const struct store_event *ev, i
 	return rc;
 }
 
+struct event_each {
+	int (*fn)(const struct store_event *ev, void *arg);
+	void *arg;
+};
+
+static int event_row(sqlite3_stmt *stmt, void *ctx)
+{
+	const struct event_each *e = ctx;
+	struct store_event ev = {
+		.seq = sqlite3_column_int64(stmt, 0),
+		.time = sqlite3_column_int64(stmt, 1),
+		.id = sqlite3_column_int(stmt, 2),
+		.level = (const char *)sqlite3_column_text(stmt, 3),
+		.source = (const char *)sqlite3_column_text(stmt, 4),
+		.message = (const char *)sqlite3_column_text(stmt, 5),
+		.fields = (const char *)sqlite3_column_text(stmt, 6),
+		.cert_serial = (const char *)sqlite3_column_text(stmt, 7),
+		.cert_der = sqlite3_column_blob(stmt, 8),
+		.cert_der_len = (size_t)sqlite3_column_bytes(stmt, 8),
+	};
+
+	return e->fn(&ev, e->arg);
+}
+
 enum ck_err store_event_each(struct store *st, const struct store_event_filter *f,
 			     int (*fn)(const struct store_event *ev, void *arg), void *arg)
 {
+	struct event_each e = { fn, arg };
 	sqlite3_stmt *stmt;
 	enum ck_err rc;
-	int r;
 
 	/* Two texts, so that an id is looked up in events_id(id, seq) instead
 	 * of scanning the whole log (a CA adds an event per certificate). */
@@ -67,30 +91,7 @@ enum ck_err store_event_each(struct store *st, const struct store_event_filter *
 	sqlite3_bind_int64(stmt, 2, f->since);
 	sqlite3_bind_int64(stmt, 3, f->after_seq);
 	sqlite3_bind_int64(stmt, 4, f->limit > 0 ? f->limit : -1);
-	while ((r = sqlite3_step(stmt)) == SQLITE_ROW) {
-		struct store_event ev = {
-			.seq = sqlite3_column_int64(stmt, 0),
-			.time = sqlite3_column_int64(stmt, 1),
-			.id = sqlite3_column_int(stmt, 2),
-			.level = (const char *)sqlite3_column_text(stmt, 3),
-			.source = (const char *)sqlite3_column_text(stmt, 4),
-			.message = (const char *)sqlite3_column_text(stmt, 5),
-			.fields = (const char *)sqlite3_column_text(stmt, 6),
-			.cert_serial = (const char *)sqlite3_column_text(stmt, 7),
-			.cert_der = sqlite3_column_blob(stmt, 8),
-			.cert_der_len = (size_t)sqlite3_column_bytes(stmt, 8),
-		};
-		int stop = fn(&ev, arg);
-
-		if (stop) {
-			rc = (enum ck_err)stop;
-			break;
-		}
-	}
-	if (rc == CK_OK && r != SQLITE_DONE)
-		rc = store_fail_db(st, "cannot read events");
-	sqlite3_finalize(stmt);
-	return rc;
+	return store_each_row(st, stmt, event_row, &e, "cannot read events");
 }
 
 enum ck_err store_event_last_seq(struct store *st, int64_t *seq)

@@ -118,20 +118,39 @@ enum ck_err store_mail_insert(struct store *st, struct store_mail *m, const char
 	return store_step_done(st, stmt, "cannot queue the mail");
 }
 
+/* The rows a claim took, read before its transaction ends. */
+struct claimed {
+	struct store_mail *rows;
+	size_t n, max;
+};
+
+static int claim_row(sqlite3_stmt *stmt, void *ctx)
+{
+	struct claimed *c = ctx;
+
+	/* At most max rows come back (the UPDATE's LIMIT). */
+	if (c->n < c->max)
+		read_row(stmt, &c->rows[c->n++]);
+	return 0;
+}
+
 enum ck_err store_mail_claim(struct store *st, int64_t now, int64_t lease_until,
 			     int64_t after_id, int max, int (*fn)(const struct store_mail *m, void *arg), void *arg)
 {
 	sqlite3_stmt *stmt = NULL;
 	struct store_mail *rows = NULL;
-	size_t n = 0, i;
+	struct claimed claimed;
+	size_t i;
 	enum ck_err rc;
-	int r;
 
 	if (max <= 0)
 		return CK_OK;
 	rows = calloc((size_t)max, sizeof(*rows));
 	if (rows == NULL)
 		return ck_fail(CK_ENOMEM, "out of memory");
+	claimed.rows = rows;
+	claimed.n = 0;
+	claimed.max = (size_t)max;
 	rc = store_begin(st);
 	if (rc != CK_OK)
 		goto out;
@@ -145,18 +164,14 @@ enum ck_err store_mail_claim(struct store *st, int64_t now, int64_t lease_until,
 		sqlite3_bind_int(stmt, 2, max);
 		sqlite3_bind_int64(stmt, 3, lease_until);
 		sqlite3_bind_int64(stmt, 4, after_id);
-		while ((r = sqlite3_step(stmt)) == SQLITE_ROW && n < (size_t)max)
-			read_row(stmt, &rows[n++]);
-		if (r != SQLITE_DONE && r != SQLITE_ROW)
-			rc = store_fail_db(st, "cannot read the mail outbox");
-		sqlite3_finalize(stmt);
+		rc = store_each_row(st, stmt, claim_row, &claimed, "cannot read the mail outbox");
 	}
 	if (rc == CK_OK)
 		rc = store_commit(st);
 	else
 		store_rollback(st);
 	/* RETURNING gives rows in no set order: send oldest first. */
-	for (i = 1; rc == CK_OK && i < n; i++) {
+	for (i = 1; rc == CK_OK && i < claimed.n; i++) {
 		struct store_mail t = rows[i];
 		size_t j = i;
 
@@ -164,14 +179,16 @@ enum ck_err store_mail_claim(struct store *st, int64_t now, int64_t lease_until,
 			rows[j] = rows[j - 1];
 		rows[j] = t;
 	}
-	for (i = 0; rc == CK_OK && i < n; i++) {
+	for (i = 0; rc == CK_OK && i < claimed.n; i++) {
 		int stop = fn(&rows[i], arg);
 
-		if (stop)
+		if (stop == STORE_STOP)
+			break;
+		if (stop != 0)
 			rc = (enum ck_err)stop;
 	}
 out:
-	for (i = 0; i < n; i++)
+	for (i = 0; i < claimed.n; i++)
 		store_mail_clear(&rows[i]);
 	free(rows);
 	return rc;
@@ -213,36 +230,38 @@ enum ck_err store_mail_mark_attempt(struct store *st, int64_t id, int64_t when,
 	return store_step_done(st, stmt, "cannot record the mail attempt");
 }
 
+struct mail_each {
+	int (*fn)(const struct store_mail *m, void *arg);
+	void *arg;
+};
+
+static int mail_row(sqlite3_stmt *stmt, void *ctx)
+{
+	const struct mail_each *e = ctx;
+	struct store_mail m;
+	int r;
+
+	read_row(stmt, &m);
+	r = e->fn(&m, e->arg);
+	store_mail_clear(&m);
+	return r;
+}
+
 enum ck_err store_mail_each(struct store *st, bool only_failed, int64_t limit,
 			    int (*fn)(const struct store_mail *m, void *arg), void *arg)
 {
+	struct mail_each e = { fn, arg };
 	sqlite3_stmt *stmt = NULL;
 	enum ck_err rc = store_prepare(st,
 				       "SELECT " MAIL_COLS " FROM mail_outbox"
 				       " WHERE ?1 = 0 OR status = 'failed' ORDER BY id DESC LIMIT ?2",
 				       &stmt);
-	int r;
 
 	if (rc != CK_OK)
 		return rc;
 	sqlite3_bind_int(stmt, 1, only_failed);
 	sqlite3_bind_int64(stmt, 2, limit > 0 ? limit : -1);
-	while ((r = sqlite3_step(stmt)) == SQLITE_ROW) {
-		struct store_mail m;
-		int stop;
-
-		read_row(stmt, &m);
-		stop = fn(&m, arg);
-		store_mail_clear(&m);
-		if (stop) {
-			rc = (enum ck_err)stop;
-			break;
-		}
-	}
-	if (rc == CK_OK && r != SQLITE_DONE)
-		rc = store_fail_db(st, "cannot list the mail outbox");
-	sqlite3_finalize(stmt);
-	return rc;
+	return store_each_row(st, stmt, mail_row, &e, "cannot list the mail outbox");
 }
 
 enum ck_err store_mail_get(struct store *st, int64_t id, struct store_mail *out)

@@ -166,32 +166,33 @@ enum ck_err store_request_delete(struct store *st, int64_t id)
 	return store_step_done(st, stmt, "cannot remove the request");
 }
 
+struct request_each {
+	int (*fn)(const struct store_request *r, void *arg);
+	void *arg;
+};
+
+static int request_row(sqlite3_stmt *stmt, void *ctx)
+{
+	const struct request_each *e = ctx;
+	struct store_request req;
+	int r = row_to_request(stmt, &req);
+
+	if (r != CK_OK)
+		return r;
+	r = e->fn(&req, e->arg);
+	store_request_clear(&req);
+	return r;
+}
+
 enum ck_err store_request_each(struct store *st,
 			       int (*fn)(const struct store_request *r, void *arg), void *arg)
 {
+	struct request_each e = { fn, arg };
 	sqlite3_stmt *stmt;
 	enum ck_err rc = store_prepare(
 		st, "SELECT " REQ_COLUMNS " FROM requests ORDER BY created DESC, id DESC", &stmt);
-	int r;
 
 	if (rc != CK_OK)
 		return rc;
-	while ((r = sqlite3_step(stmt)) == SQLITE_ROW) {
-		struct store_request req;
-		int stop;
-
-		rc = row_to_request(stmt, &req);
-		if (rc != CK_OK)
-			break;
-		stop = fn(&req, arg);
-		store_request_clear(&req);
-		if (stop) {
-			rc = (enum ck_err)stop;
-			break;
-		}
-	}
-	if (rc == CK_OK && r != SQLITE_DONE)
-		rc = store_fail_db(st, "cannot list requests");
-	sqlite3_finalize(stmt);
-	return rc;
+	return store_each_row(st, stmt, request_row, &e, "cannot list requests");
 }

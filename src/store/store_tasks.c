@@ -39,36 +39,36 @@ enum ck_err store_task_delete(struct store *st, int64_t id)
 	return rc;
 }
 
+struct task_each {
+	int (*fn)(const struct store_task *t, void *arg);
+	void *arg;
+};
+
+static int task_row(sqlite3_stmt *stmt, void *ctx)
+{
+	const struct task_each *e = ctx;
+	struct store_task t;
+
+	memset(&t, 0, sizeof(t));
+	t.id = sqlite3_column_int64(stmt, 0);
+	t.event_id = sqlite3_column_int(stmt, 1);
+	store_col_copy(stmt, 2, t.command, sizeof(t.command));
+	t.timeout = sqlite3_column_int(stmt, 3);
+	t.created = sqlite3_column_int64(stmt, 4);
+	return e->fn(&t, e->arg);
+}
+
 enum ck_err store_task_each(struct store *st, int (*fn)(const struct store_task *t, void *arg),
 			    void *arg)
 {
+	struct task_each e = { fn, arg };
 	sqlite3_stmt *stmt;
 	enum ck_err rc = store_prepare(
 		st, "SELECT id, event_id, command, timeout, created FROM tasks ORDER BY id", &stmt);
-	int r;
 
 	if (rc != CK_OK)
 		return rc;
-	while ((r = sqlite3_step(stmt)) == SQLITE_ROW) {
-		struct store_task t;
-		int stop;
-
-		memset(&t, 0, sizeof(t));
-		t.id = sqlite3_column_int64(stmt, 0);
-		t.event_id = sqlite3_column_int(stmt, 1);
-		store_col_copy(stmt, 2, t.command, sizeof(t.command));
-		t.timeout = sqlite3_column_int(stmt, 3);
-		t.created = sqlite3_column_int64(stmt, 4);
-		stop = fn(&t, arg);
-		if (stop) {
-			rc = (enum ck_err)stop;
-			break;
-		}
-	}
-	if (rc == CK_OK && r != SQLITE_DONE)
-		rc = store_fail_db(st, "cannot list tasks");
-	sqlite3_finalize(stmt);
-	return rc;
+	return store_each_row(st, stmt, task_row, &e, "cannot list tasks");
 }
 
 enum ck_err store_task_run_start(struct store *st, struct store_task_run *r)
@@ -103,39 +103,39 @@ enum ck_err store_task_run_finish(struct store *st, const struct store_task_run 
 	return store_step_done(st, stmt, "cannot record the task run");
 }
 
+struct run_each {
+	int (*fn)(const struct store_task_run *r, void *arg);
+	void *arg;
+};
+
+static int run_row(sqlite3_stmt *stmt, void *ctx)
+{
+	const struct run_each *e = ctx;
+	struct store_task_run run;
+
+	memset(&run, 0, sizeof(run));
+	run.id = sqlite3_column_int64(stmt, 0);
+	run.task_id = sqlite3_column_int64(stmt, 1);
+	run.event_seq = sqlite3_column_int64(stmt, 2);
+	run.started = sqlite3_column_int64(stmt, 3);
+	run.ended = sqlite3_column_int64(stmt, 4);
+	run.status = sqlite3_column_int(stmt, 5);
+	store_col_copy(stmt, 6, run.output, sizeof(run.output));
+	return e->fn(&run, e->arg);
+}
+
 enum ck_err store_task_run_each(struct store *st, int64_t limit,
 				int (*fn)(const struct store_task_run *r, void *arg), void *arg)
 {
+	struct run_each e = { fn, arg };
 	sqlite3_stmt *stmt;
 	enum ck_err rc = store_prepare(st,
 				       "SELECT id, task_id, event_seq, started, ended, status, output"
 				       " FROM task_runs ORDER BY id DESC LIMIT ?",
 				       &stmt);
-	int r;
 
 	if (rc != CK_OK)
 		return rc;
 	sqlite3_bind_int64(stmt, 1, limit > 0 ? limit : -1);
-	while ((r = sqlite3_step(stmt)) == SQLITE_ROW) {
-		struct store_task_run run;
-		int stop;
-
-		memset(&run, 0, sizeof(run));
-		run.id = sqlite3_column_int64(stmt, 0);
-		run.task_id = sqlite3_column_int64(stmt, 1);
-		run.event_seq = sqlite3_column_int64(stmt, 2);
-		run.started = sqlite3_column_int64(stmt, 3);
-		run.ended = sqlite3_column_int64(stmt, 4);
-		run.status = sqlite3_column_int(stmt, 5);
-		store_col_copy(stmt, 6, run.output, sizeof(run.output));
-		stop = fn(&run, arg);
-		if (stop) {
-			rc = (enum ck_err)stop;
-			break;
-		}
-	}
-	if (rc == CK_OK && r != SQLITE_DONE)
-		rc = store_fail_db(st, "cannot list task runs");
-	sqlite3_finalize(stmt);
-	return rc;
+	return store_each_row(st, stmt, run_row, &e, "cannot list task runs");
 }

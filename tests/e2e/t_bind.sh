@@ -167,3 +167,35 @@ bind_list_fifo() {
 }
 tcase "bind: a FIFO at a binding's path is reported as a mismatch, bind list does not wait" \
 	bind_list_fifo
+
+# A check (or reload) command runs in a process group of its own: at its
+# time limit (60 s) the whole group is killed, SIGTERM then SIGKILL, so a
+# grandchild it left in the background - here one that ignores SIGTERM -
+# does not outlive it. What the command prints reaches certkeep's stderr.
+bind_check_timeout_kills_group() {
+	local t d="$T/tls" gc i state
+	mkdir -p "$d"
+	must ck new --domain slowcheck.test.example --services IIS --json
+	t=$(json_get .Thumbprint)
+	expect_exit 1 ck bind add slow --endpoint 127.0.0.1:1 --service IIS --thumbprint "$t" \
+		--cert-file "$d/s.crt" --key-file "$d/s.key" \
+		--check "echo checking; sh -c 'trap \"\" TERM; echo \$\$ > $T/grandchild; exec sleep 300' & wait"
+	assert_err_contains "check command timed out"
+	assert_err_contains "checking"
+	gc=$(cat "$T/grandchild") || fail "the check did not start its grandchild"
+	# Gone, or a zombie nobody has reaped yet: either way no longer running.
+	for i in $(seq 1 50); do
+		state=$(awk '{ print $3 }' "/proc/$gc/stat" 2> /dev/null)
+		[ -z "$state" ] || [ "$state" = Z ] && break
+		sleep 0.1
+	done
+	if [ -n "$state" ] && [ "$state" != Z ]; then
+		kill -9 "$gc" 2> /dev/null
+		fail "the check's grandchild $gc outlived the time limit (state $state)"
+	fi
+	[ ! -e "$d/s.crt" ] || fail "s.crt stayed after the check failed"
+	must ck bind list --json
+	assert_jq 'length == 0'
+}
+tcase "bind: a check command that times out is killed with its whole process group" \
+	bind_check_timeout_kills_group

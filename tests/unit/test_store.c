@@ -153,6 +153,7 @@ struct seen {
 	char thumbs[8][41];
 	int n;
 	int stop_after; /* 0: never stop */
+	int stop_with;  /* what stopping returns: 42 unless set */
 };
 
 static int collect(const struct store_cert *c, void *arg)
@@ -162,7 +163,9 @@ static int collect(const struct store_cert *c, void *arg)
 	if (s->n < 8)
 		snprintf(s->thumbs[s->n], 41, "%s", c->thumbprint);
 	s->n++;
-	return s->stop_after && s->n >= s->stop_after ? 42 : 0;
+	if (s->stop_after && s->n >= s->stop_after)
+		return s->stop_with ? s->stop_with : 42;
+	return 0;
 }
 
 static struct seen each(struct store *st, const struct store_cert_filter *f)
@@ -678,6 +681,13 @@ static void test_cert_each_early_stop(void **state)
 	assert_int_equal(store_cert_each(fx->st, &all, collect, &s), 42);
 	assert_int_equal(s.n, 2);
 	/* The store is usable afterwards: the statement was finalized. */
+	assert_int_equal(each(fx->st, &all).n, 4);
+	/* STORE_STOP stops as early, and is no error. */
+	s.n = 0;
+	s.stop_after = 3;
+	s.stop_with = STORE_STOP;
+	assert_int_equal(store_cert_each(fx->st, &all, collect, &s), CK_OK);
+	assert_int_equal(s.n, 3);
 	assert_int_equal(each(fx->st, &all).n, 4);
 }
 

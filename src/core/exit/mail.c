@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "mail/smtp.h"
+#include "base/buf.h"
 #include "base/clock.h"
 #include "core/events/events.h"
 #include "core/events/exitreg.h"
@@ -37,41 +38,21 @@ struct flush {
 
 /* ---- the message ---- */
 
-struct text {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
+/* A message is a few headers and an event's text; this is far above any. */
+#define MESSAGE_MAX (16 * 1024 * 1024)
 
-static void add(struct text *t, const char *s, size_t n)
+/* A failed add is kept by the buffer and checked once, at the end. */
+static void add(struct ck_buf *t, const char *s, size_t n)
 {
-	if (t->oom)
-		return;
-	if (t->len + n + 1 > t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 1024;
-		char *p;
-
-		while (cap < t->len + n + 1)
-			cap *= 2;
-		p = realloc(t->p, cap);
-		if (p == NULL) {
-			t->oom = true;
-			return;
-		}
-		t->p = p;
-		t->cap = cap;
-	}
-	memcpy(t->p + t->len, s, n);
-	t->len += n;
-	t->p[t->len] = '\0';
+	ck_buf_add(t, s, n);
 }
 
-static void adds(struct text *t, const char *s)
+static void adds(struct ck_buf *t, const char *s)
 {
-	add(t, s, strlen(s));
+	ck_buf_add_str(t, s);
 }
 
-static void header(struct text *t, const char *name, const char *value)
+static void header(struct ck_buf *t, const char *name, const char *value)
 {
 	adds(t, name);
 	adds(t, ": ");
@@ -93,7 +74,7 @@ static void mail_date(int64_t when, char *buf, size_t n)
 		 months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
-static void base64(const unsigned char *in, size_t n, struct text *t)
+static void base64(const unsigned char *in, size_t n, struct ck_buf *t)
 {
 	static const char a[] =
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -111,7 +92,7 @@ static void base64(const unsigned char *in, size_t n, struct text *t)
 
 /* Subject: as is when ASCII, else RFC 2047 encoded words of whole UTF-8
  * characters, each at most 75 characters, folded. */
-static void subject(struct text *t, const char *s)
+static void subject(struct ck_buf *t, const char *s)
 {
 	size_t len = strlen(s), i, start = 0;
 	bool ascii = true;
@@ -139,11 +120,12 @@ static void subject(struct text *t, const char *s)
 
 enum ck_err ck_mail_message(const struct store_mail *m, char **out, size_t *len)
 {
-	struct text t = { 0 };
+	struct ck_buf t;
 	char date[64], ev[64];
 	const char *p;
 
 	*out = NULL;
+	ck_buf_init(&t, MESSAGE_MAX);
 	/* Rows were checked when queued; check again what goes on the wire. */
 	if (!ck_header_safe(m->mail_from, strlen(m->mail_from)) ||
 	    !ck_header_safe(m->to_hdr, strlen(m->to_hdr)) ||
@@ -183,13 +165,14 @@ enum ck_err ck_mail_message(const struct store_mail *m, char **out, size_t *len)
 		if (*p)
 			p++;
 	}
-	if (t.oom) {
-		free(t.p);
-		return ck_fail(CK_ENOMEM, "out of memory");
+	if (ck_buf_error(&t) != CK_OK) {
+		enum ck_err rc = ck_buf_error(&t);
+
+		ck_buf_free(&t);
+		return rc;
 	}
-	*out = t.p;
-	*len = t.len;
-	return CK_OK;
+	*out = ck_buf_detach(&t, len);
+	return *out ? CK_OK : CK_ENOMEM;
 }
 
 /* ---- the sender ---- */

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "pki/pki.h"
+#include "base/array.h"
 #include "base/clock.h"
 #include "core/events/events.h"
 #include "core/lifecycle/deploy.h"
@@ -359,7 +360,7 @@ struct blist {
 static int gather_binding(const struct store_binding *b, void *arg)
 {
 	struct blist *l = arg;
-	struct store_binding *grown = realloc(l->b, (l->n + 1) * sizeof(*grown));
+	struct store_binding *grown = ck_array_grow(l->b, l->n, sizeof(*grown));
 
 	if (grown == NULL)
 		return CK_ENOMEM;
@@ -662,7 +663,7 @@ static int first_1001(const struct store_event *ev, void *arg)
 	snprintf(p->old_t, sizeof(p->old_t), "%s", o ? o : "");
 	snprintf(p->new_t, sizeof(p->new_t), "%s", n ? n : "");
 	json_decref(f);
-	return 1; /* one at a time: the reaction writes to the store */
+	return STORE_STOP; /* one at a time: the reaction writes to the store */
 }
 
 static enum ck_err autorebind_locked(struct store *st);
@@ -701,8 +702,6 @@ static enum ck_err autorebind_locked(struct store *st)
 			return rc;
 		f.after_seq = cursor;
 		rc = store_event_each(st, &f, first_1001, &p);
-		if (rc == (enum ck_err)1)
-			rc = CK_OK;
 		if (rc != CK_OK || p.seq == 0)
 			break;
 		if (p.old_t[0] && p.new_t[0]) {

@@ -32,22 +32,20 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <libgen.h>
-#include <poll.h>
 #include <pwd.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "pki/pki.h"
 #include "base/fileio.h"
 #include "base/securepath.h"
+#include "base/spawn.h"
 
 #define HOOK_TIMEOUT_MS 60000
 #define GEN_HEX 16
@@ -591,50 +589,35 @@ void ck_deploy_unlock(void)
 
 enum ck_err ck_run_hook(const char *what, const char *cmd, const char *site, const char *thumb)
 {
-	struct timespec start, now;
-	pid_t pid;
-	int status;
+	struct ck_env env = { 0 };
+	struct ck_spawn_result res;
+	char *argv[4];
+	/* The command's output is for the one who runs certkeep, as it comes:
+	 * a failed check says why there. */
+	struct ck_spawn sp = { .path = CK_SPAWN_SHELL,
+			       .argv = argv,
+			       .timeout_ms = HOOK_TIMEOUT_MS,
+			       .umask = 022, /* certkeep's own 077 is for its store, not the server's files */
+			       .wait_output = false,
+			       .echo_fd = STDERR_FILENO,
+			       .tail = NULL };
+	enum ck_err rc = ck_env_from_current(&env);
 
-	pid = fork();
-	if (pid < 0)
-		return ck_fail_errno(CK_EIO, "fork");
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDONLY);
-		sigset_t unblocked;
-
-		if (devnull >= 0)
-			dup2(devnull, STDIN_FILENO);
-		dup2(STDERR_FILENO, STDOUT_FILENO);
-		umask(022); /* certkeep's own 077 is for its store, not the server's files */
-		/* Signals the daemon's CA service thread blocks are the
-		 * command's to receive (a mask survives exec). */
-		sigemptyset(&unblocked);
-		sigprocmask(SIG_SETMASK, &unblocked, NULL);
-		setenv("CERTKEEP_SITE", site, 1);
-		setenv("CERTKEEP_THUMBPRINT", thumb, 1);
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-		_exit(127);
-	}
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	for (;;) {
-		pid_t r = waitpid(pid, &status, WNOHANG);
-
-		if (r == pid)
-			break;
-		if (r < 0 && errno != EINTR)
-			return ck_fail_errno(CK_EIO, "waitpid");
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 >
-		    HOOK_TIMEOUT_MS) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			return ck_fail(CK_ERROR, "%s command timed out: %.200s", what, cmd);
-		}
-		poll(NULL, 0, 20);
-	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return ck_fail(CK_ERROR, "%s command failed (status %d): %.200s", what,
-			       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
+	if (rc == CK_OK)
+		rc = ck_env_set(&env, "CERTKEEP_SITE", site);
+	if (rc == CK_OK)
+		rc = ck_env_set(&env, "CERTKEEP_THUMBPRINT", thumb);
+	ck_spawn_shell_argv(cmd, argv);
+	sp.envp = env.vars;
+	if (rc == CK_OK)
+		rc = ck_spawn_run(&sp, &res);
+	ck_env_free(&env);
+	if (rc != CK_OK)
+		return rc;
+	if (res.timed_out)
+		return ck_fail(CK_ERROR, "%s command timed out: %.200s", what, cmd);
+	if (res.status != 0)
+		return ck_fail(CK_ERROR, "%s command failed (status %d): %.200s", what, res.status,
 			       cmd);
 	return CK_OK;
 }

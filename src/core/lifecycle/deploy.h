@@ -73,7 +73,10 @@ void ck_deploy_unlock(void);
 
 /* Runs a binding's check or reload command ("check", "reload") through
  * /bin/sh -c with CERTKEEP_SITE and CERTKEEP_THUMBPRINT in the environment,
- * never in the command text, within a time limit. */
+ * never in the command text, its output on certkeep's stderr, within a
+ * time limit (60 s) after which its whole process group is killed
+ * (base/spawn.h). Ends when the command exits: what it leaves in the
+ * background (a server it starts) is not waited for. */
 enum ck_err ck_run_hook(const char *what, const char *cmd, const char *site, const char *thumb);
 
 #endif

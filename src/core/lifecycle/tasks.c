@@ -5,19 +5,13 @@
 #include "core/lifecycle/tasks.h"
 
 #include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
+#include "base/array.h"
 #include "base/clock.h"
+#include "base/spawn.h"
 #include "core/events/events.h"
 
 static enum ck_err in_tx(struct store *st, enum ck_err rc)
@@ -158,30 +152,38 @@ static void env_name(const char *field, char *buf, size_t n)
 	buf[o] = '\0';
 }
 
-/* In the child: the event's fields as environment variables. */
-static void set_event_env(const struct store_event *ev)
+/* The environment of a run: certkeep's own, and the event's fields as
+ * variables, built before the command is started. */
+static enum ck_err event_env(const struct store_event *ev, struct ck_env *env)
 {
 	json_t *fields = json_loads(ev->fields, 0, NULL);
 	const struct ck_event_kind *kind = ck_event_kind(ev->id);
 	const char *key;
 	json_t *v;
 	char name[96], num[32];
+	enum ck_err rc = ck_env_from_current(env);
 
 	snprintf(num, sizeof(num), "%d", ev->id);
-	setenv("CERTKEEP_EVENT_ID", num, 1);
+	if (rc == CK_OK)
+		rc = ck_env_set(env, "CERTKEEP_EVENT_ID", num);
 	snprintf(num, sizeof(num), "%lld", (long long)ev->seq);
-	setenv("CERTKEEP_EVENT_SEQ", num, 1);
-	setenv("CERTKEEP_EVENT_NAME", kind ? kind->name : "", 1);
-	setenv("CERTKEEP_EVENT_MESSAGE", ev->message, 1);
+	if (rc == CK_OK)
+		rc = ck_env_set(env, "CERTKEEP_EVENT_SEQ", num);
+	if (rc == CK_OK)
+		rc = ck_env_set(env, "CERTKEEP_EVENT_NAME", kind ? kind->name : "");
+	if (rc == CK_OK)
+		rc = ck_env_set(env, "CERTKEEP_EVENT_MESSAGE", ev->message);
 	json_object_foreach(fields, key, v) {
+		if (rc != CK_OK)
+			break;
 		env_name(key, name, sizeof(name));
 		if (json_is_string(v)) {
-			setenv(name, json_string_value(v), 1);
+			rc = ck_env_set(env, name, json_string_value(v));
 		} else if (json_is_integer(v)) {
 			snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(v));
-			setenv(name, num, 1);
+			rc = ck_env_set(env, name, num);
 		} else if (json_is_boolean(v)) {
-			setenv(name, json_is_true(v) ? "1" : "0", 1);
+			rc = ck_env_set(env, name, json_is_true(v) ? "1" : "0");
 		} else if (json_is_array(v)) {
 			char list[4096] = "";
 			size_t i, o = 0;
@@ -191,106 +193,51 @@ static void set_event_env(const struct store_event *ev)
 					o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s",
 							      o ? " " : "",
 							      json_string_value(json_array_get(v, i)));
-			setenv(name, list, 1);
+			rc = ck_env_set(env, name, list);
 		}
 	}
 	json_decref(fields);
-}
-
-/* Appends to a buffer that keeps only its last cap - 1 bytes. */
-static void keep_tail(char *buf, size_t cap, size_t *len, const char *data, size_t n)
-{
-	if (n >= cap - 1) {
-		memcpy(buf, data + n - (cap - 1), cap - 1);
-		*len = cap - 1;
-	} else {
-		if (*len + n > cap - 1) {
-			size_t drop = *len + n - (cap - 1);
-
-			memmove(buf, buf + drop, *len - drop);
-			*len -= drop;
-		}
-		memcpy(buf + *len, data, n);
-		*len += n;
-	}
-	buf[*len] = '\0';
+	if (rc != CK_OK)
+		ck_env_free(env);
+	return rc;
 }
 
 /* Runs the command with the event in the environment; fills run. */
 static void execute(const struct store_task *t, const struct store_event *ev,
 		    struct store_task_run *run)
 {
-	struct timespec start, now;
-	size_t len = 0;
-	int fds[2], status = 0;
-	pid_t pid;
-	bool killed = false;
+	struct ck_tail tail = { run->output, sizeof(run->output), 0 };
+	struct ck_env env = { 0 };
+	struct ck_spawn_result res;
+	enum ck_err rc;
+	char *argv[4];
+	struct ck_spawn sp = { .path = CK_SPAWN_SHELL,
+			       .argv = argv,
+			       .timeout_ms = (long)t->timeout * 1000,
+			       .umask = 022,
+			       .wait_output = true,
+			       .echo_fd = -1,
+			       .tail = &tail };
 
 	run->output[0] = '\0';
-	if (pipe(fds) != 0) {
-		snprintf(run->output, sizeof(run->output), "pipe: %s", strerror(errno));
+	ck_spawn_shell_argv(t->command, argv);
+	rc = event_env(ev, &env);
+	sp.envp = env.vars;
+	if (rc == CK_OK)
+		rc = ck_spawn_run(&sp, &res);
+	ck_env_free(&env);
+	if (rc != CK_OK) {
+		/* Not started: the reason is the run's output. */
+		snprintf(run->output, sizeof(run->output), "%s", ck_errmsg());
 		run->status = 127;
 		return;
 	}
-	pid = fork();
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDONLY);
-		sigset_t unblocked;
-
-		if (devnull >= 0)
-			dup2(devnull, STDIN_FILENO);
-		dup2(fds[1], STDOUT_FILENO);
-		dup2(fds[1], STDERR_FILENO);
-		close(fds[0]);
-		close(fds[1]);
-		umask(022);
-		setsid(); /* its own process group, so a time-out kills it all */
-		/* Signals the daemon's CA service thread blocks are the
-		 * command's to receive (a mask survives exec). */
-		sigemptyset(&unblocked);
-		sigprocmask(SIG_SETMASK, &unblocked, NULL);
-		set_event_env(ev);
-		execl("/bin/sh", "sh", "-c", t->command, (char *)NULL);
-		_exit(127);
-	}
-	close(fds[1]);
-	if (pid < 0) {
-		close(fds[0]);
-		snprintf(run->output, sizeof(run->output), "fork: %s", strerror(errno));
-		run->status = 127;
-		return;
-	}
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	for (;;) {
-		struct pollfd p = { fds[0], POLLIN, 0 };
-		long left;
-		char buf[1024];
-		ssize_t n;
-
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		left = (long)t->timeout * 1000 - ((now.tv_sec - start.tv_sec) * 1000 +
-						   (now.tv_nsec - start.tv_nsec) / 1000000);
-		if (left <= 0) {
-			kill(-pid, SIGKILL);
-			killed = true;
-			break;
-		}
-		if (poll(&p, 1, (int)(left > 1000 ? 1000 : left)) <= 0)
-			continue;
-		n = read(fds[0], buf, sizeof(buf));
-		if (n <= 0)
-			break;
-		keep_tail(run->output, sizeof(run->output), &len, buf, (size_t)n);
-	}
-	close(fds[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	run->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	if (killed) {
+	run->status = res.status;
+	if (res.timed_out) {
 		char note[64];
 
 		snprintf(note, sizeof(note), "\n[killed after %d s]", t->timeout);
-		keep_tail(run->output, sizeof(run->output), &len, note, strlen(note));
+		ck_tail_add(&tail, note, strlen(note));
 	}
 }
 
@@ -313,7 +260,7 @@ static int take_event(const struct store_event *ev, void *arg)
 	o->ev.message = o->message;
 	o->ev.fields = o->fields;
 	o->ev.cert_serial = NULL; /* the row's memory ends with the callback */
-	return 1;
+	return STORE_STOP; /* one at a time: the run writes to the store */
 }
 
 static void one_event_clear(struct one_event *o)
@@ -333,7 +280,7 @@ struct tlist {
 static int gather_task(const struct store_task *t, void *arg)
 {
 	struct tlist *l = arg;
-	struct store_task *grown = realloc(l->t, (l->n + 1) * sizeof(*grown));
+	struct store_task *grown = ck_array_grow(l->t, l->n, sizeof(*grown));
 
 	if (grown == NULL)
 		return CK_ENOMEM;
@@ -364,8 +311,6 @@ enum ck_err ck_tasks_run(struct store *st)
 				break;
 			f.after_seq = seq;
 			rc = ck_event_each(st, &f, take_event, &o);
-			if (rc == (enum ck_err)1)
-				rc = CK_OK;
 			if (rc != CK_OK || o.ev.seq == 0) {
 				one_event_clear(&o);
 				break;

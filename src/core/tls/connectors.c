@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/array.h"
 #include "base/account.h"
 #include "base/clock.h"
 #include "core/events/events.h"
@@ -162,7 +163,7 @@ struct conn_list {
 static int gather(const struct store_connector *c, void *arg)
 {
 	struct conn_list *l = arg;
-	struct store_connector *grown = realloc(l->items, (l->n + 1) * sizeof(*grown));
+	struct store_connector *grown = ck_array_grow(l->items, l->n, sizeof(*grown));
 
 	if (grown == NULL)
 		return CK_ENOMEM;

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "pki/pki.h"
+#include "base/array.h"
 #include "base/account.h"
 #include "base/clock.h"
 #include "base/names.h"
@@ -102,9 +103,9 @@ static int collect_one(const struct store_cert *c, void *arg)
 	struct ck_selection *sel = col->sel;
 	struct ck_candidate *grown, *k;
 
-	grown = realloc(sel->cands, (sel->n + 1) * sizeof(*grown));
+	grown = ck_array_grow(sel->cands, sel->n, sizeof(*grown));
 	if (grown == NULL) {
-		col->rc = ck_fail(CK_ENOMEM, "out of memory");
+		col->rc = CK_ENOMEM;
 		return CK_ENOMEM;
 	}
 	sel->cands = grown;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "pki/pki.h"
+#include "base/array.h"
 #include "base/account.h"
 #include "core/certs/certs.h"
 #include "base/clock.h"
@@ -105,7 +106,7 @@ struct holders {
 static int gather_holder(const struct store_cert *c, void *arg)
 {
 	struct holders *hs = arg;
-	struct holder *grown = realloc(hs->h, (hs->n + 1) * sizeof(*grown)), *h;
+	struct holder *grown = ck_array_grow(hs->h, hs->n, sizeof(*grown)), *h;
 
 	if (grown == NULL)
 		return CK_ENOMEM;
