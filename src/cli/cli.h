@@ -113,6 +113,8 @@ void cli_man_commands(FILE *f);
 /* The exit module's keys and event groups for certkeep(1), from their
  * tables. */
 void cli_man_exitreg(FILE *f);
+/* The EVENTS section of certkeep(1), from the event catalogue. */
+void cli_man_events(FILE *f);
 /* Escapes roff's special characters in a line of help text. */
 void cli_roff_text(FILE *f, const char *s);
 

@@ -52,7 +52,7 @@ const size_t ck_reg_n_keys = sizeof(ck_reg_keys) / sizeof(ck_reg_keys[0]);
 
 #define L "\n"
 const struct ck_exit_group ck_exit_groups[] = {
-	{ "Issued", 1101, "CertIssued", 0x1, true,
+	{ "Issued", 0x1, true,
 	  "Your certificate has been issued by %1", "SanitizedCAName",
 	  "Request ID: %1" L "UPN: %2" L "Requester Name: %3" L "Serial Number: %4" L
 	  "Valid not before: %5" L "Valid not after: %6" L "Distinguished Name: %7" L
@@ -61,20 +61,20 @@ const struct ck_exit_group ck_exit_groups[] = {
 	  "Request.RequestID" L "UPN" L "Request.RequesterName" L "SerialNumber" L "NotBefore" L
 	  "NotAfter" L "Request.DistinguishedName" L "CertificateTemplate" L "CertificateHash" L
 	  "Request.DispositionMessage" L "RawCertificate" },
-	{ "Pending", 1102, "CertPending", 0x2, true,
+	{ "Pending", 0x2, true,
 	  "Your certificate is pending on %1", "SanitizedCAName",
 	  "Request ID: %1" L "UPN: %2" L "Requester Name: %3" L "Time submitted: %4" L
 	  "Distinguished Name: %5" L "Certificate Template: %6" L
 	  "Request Disposition Message: %7",
 	  "Request.RequestID" L "UPN" L "Request.RequesterName" L "Request.SubmittedWhen" L
 	  "Request.DistinguishedName" L "CertificateTemplate" L "Request.DispositionMessage" },
-	{ "Denied", 1103, "CertDenied", 0x4, true,
+	{ "Denied", 0x4, true,
 	  "Your certificate request was denied by %1", "SanitizedCAName",
 	  "Request ID: %1" L "Requester Name: %2" L "Submission Date: %3" L "Subject Name: %4" L
 	  "Disposition Message: %5" L "StatusCode: %6",
 	  "Request.RequestID" L "Request.RequesterName" L "Request.SubmittedWhen" L
 	  "Request.DistinguishedName" L "Request.DispositionMessage" L "Request.StatusCode" },
-	{ "Revoked", 1104, "CertRevoked", 0x8, true,
+	{ "Revoked", 0x8, true,
 	  "Your certificate was revoked by %1", "SanitizedCAName",
 	  "Request ID: %1" L "Revoked When: %2" L "Effective When: %3" L "Revocation Reason: %4" L
 	  "UPN: %5" L "Requester Name: %6" L "Serial Number: %7" L "Valid not before: %8" L
@@ -84,49 +84,49 @@ const struct ck_exit_group ck_exit_groups[] = {
 	  "Request.RevokedReason" L "UPN" L "Request.RequesterName" L "SerialNumber" L
 	  "NotBefore" L "NotAfter" L "Request.DistinguishedName" L "CertificateTemplate" L
 	  "CertificateHash" L "Request.StatusCode" },
-	{ "CRLIssued", 1105, "CRLIssued", 0x20, false,
+	{ "CRLIssued", 0x20, false,
 	  "A new CRL was issued by %1", "SanitizedCAName",
 	  "A new CRL has been issued", "" },
-	{ "Startup", 1106, "CAStartup", 0x80, false,
+	{ "Startup", 0x80, false,
 	  "Certificate Services started on %1", "MachineDNSName",
 	  "Certificate Services for %1 started at %2.", "SanitizedCAName" L "EventTime" },
-	{ "Shutdown", 1107, "CAShutdown", 0x40, false,
+	{ "Shutdown", 0x40, false,
 	  "Certificate Services stopped on %1", "MachineDNSName",
 	  "Certificate Services for %1 stopped at %2.", "SanitizedCAName" L "EventTime" },
-	{ "Imported", 1108, "CertImported", 0x200, true,
+	{ "Imported", 0x200, true,
 	  "A certificate was imported into %1", "SanitizedCAName",
 	  "Request ID: %1" L "Requester Name: %2" L "Serial Number: %3" L "Valid not before: %4" L
 	  "Valid not after: %5" L "Distinguished Name: %6" L "Certificate Hash: %7",
 	  "Request.RequestID" L "Request.RequesterName" L "SerialNumber" L "NotBefore" L
 	  "NotAfter" L "Request.DistinguishedName" L "CertificateHash" },
-	{ "Unrevoked", 1109, "CertUnrevoked", 0, true,
+	{ "Unrevoked", 0, true,
 	  "Your certificate was unrevoked by %1", "SanitizedCAName",
 	  "Request ID: %1" L "Requester Name: %2" L "Serial Number: %3" L
 	  "Distinguished Name: %4" L "Certificate Hash: %5",
 	  "Request.RequestID" L "Request.RequesterName" L "SerialNumber" L
 	  "Request.DistinguishedName" L "CertificateHash" },
-	{ "Expiring", 1003, "CertificateAboutToExpire", 0, false,
+	{ "Expiring", 0, false,
 	  "Certificate %1 expires within %2 days", "Subject" L "ThresholdDays",
 	  "The certificate %1 expires at %2." L "Thumbprint: %3" L "Host: %4" L L
 	  "Renew it (certkeep clone %3) or let autorenew do it.",
 	  "Subject" L "NotAfter" L "Thumbprint" L "MachineDNSName" },
-	{ "Expired", 1002, "CertificateExpired", 0, false,
+	{ "Expired", 0, false,
 	  "Certificate %1 has expired", "Subject",
 	  "The certificate %1 expired at %2." L "Thumbprint: %3" L "Host: %4",
 	  "Subject" L "NotAfter" L "Thumbprint" L "MachineDNSName" },
-	{ "Replaced", 1001, "CertificateReplaced", 0, false,
+	{ "Replaced", 0, false,
 	  "Certificate replaced on %1", "MachineDNSName",
 	  "A certificate has been replaced (%1)." L "Old thumbprint: %2" L "New thumbprint: %3" L
 	  "Names: %4",
 	  "Action" L "OldThumbprint" L "NewThumbprint" L "SubjectNames" },
-	{ "NoCertificate", 12014, "NoCertificateForFqdn", 0, false,
+	{ "NoCertificate", 0, false,
 	  "No certificate for %1 (connector %2)", "Fqdn" L "Connector",
 	  "%1", "EventMessage" },
-	{ "RenewalFailed", 1070, "RenewalFailed", 0, false,
+	{ "RenewalFailed", 0, false,
 	  "Certificate renewal failed on %1", "MachineDNSName",
 	  "The certificate %1 could not be renewed: %2" L "Failures: %3" L "Next attempt: %4",
 	  "Thumbprint" L "Error" L "Failures" L "NextAttempt" },
-	{ "BindingFailed", 1053, "BindingDeployFailed", 0, false,
+	{ "BindingFailed", 0, false,
 	  "Binding %1 failed on %2", "Site" L "MachineDNSName",
 	  "Site %1 could not be moved to certificate %2: %3",
 	  "Site" L "NewThumbprint" L "Error" },
@@ -134,14 +134,40 @@ const struct ck_exit_group ck_exit_groups[] = {
 #undef L
 const size_t ck_exit_n_groups = sizeof(ck_exit_groups) / sizeof(ck_exit_groups[0]);
 
-const struct ck_exit_group *ck_exit_group_by_event(int id)
+static const struct ck_exit_group *group_named(const char *name)
 {
 	size_t i;
 
 	for (i = 0; i < ck_exit_n_groups; i++)
-		if (ck_exit_groups[i].event_id == id)
+		if (strcasecmp(name, ck_exit_groups[i].name) == 0)
 			return &ck_exit_groups[i];
 	return NULL;
+}
+
+const struct ck_exit_group *ck_exit_group_by_event(int id)
+{
+	const struct ck_event_kind *kind = ck_event_kind(id);
+
+	return kind && kind->exit_group ? group_named(kind->exit_group) : NULL;
+}
+
+const struct ck_event_kind *ck_exit_group_event(const struct ck_exit_group *g)
+{
+	size_t i;
+
+	for (i = 0; i < ck_event_n_kinds; i++)
+		if (ck_event_catalogue[i].exit_group &&
+		    strcmp(ck_event_catalogue[i].exit_group, g->name) == 0)
+			return &ck_event_catalogue[i];
+	return NULL;
+}
+
+/* The name of the event g mails, "CertIssued". */
+static const char *event_name(const struct ck_exit_group *g)
+{
+	const struct ck_event_kind *kind = ck_exit_group_event(g);
+
+	return kind ? kind->name : "?";
 }
 
 const struct ck_exit_group *ck_exit_group_match(const char *name)
@@ -152,7 +178,7 @@ const struct ck_exit_group *ck_exit_group_match(const char *name)
 		name += 10;
 	for (i = 0; i < ck_exit_n_groups; i++)
 		if (strcasecmp(name, ck_exit_groups[i].name) == 0 ||
-		    strcasecmp(name, ck_exit_groups[i].event_name) == 0)
+		    strcasecmp(name, event_name(&ck_exit_groups[i])) == 0)
 			return &ck_exit_groups[i];
 	return NULL;
 }
@@ -166,16 +192,6 @@ static const struct ck_reg_key *key_named(const char *name, bool per_group)
 	for (i = 0; i < ck_reg_n_keys; i++)
 		if (ck_reg_keys[i].per_group == per_group && strcasecmp(name, ck_reg_keys[i].name) == 0)
 			return &ck_reg_keys[i];
-	return NULL;
-}
-
-static const struct ck_exit_group *group_named(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < ck_exit_n_groups; i++)
-		if (strcasecmp(name, ck_exit_groups[i].name) == 0)
-			return &ck_exit_groups[i];
 	return NULL;
 }
 
@@ -840,7 +856,7 @@ static enum ck_err check_recipients(struct store *st, const struct ck_reg_ref *r
 				rc = ck_fail(CK_EINVAL,
 					     "set exit\\smtp\\%s\\To first: %s mail has no requester "
 					     "to go to",
-					     g->name, g->event_name);
+					     g->name, event_name(g));
 			free(to);
 			to = NULL;
 		}
@@ -853,7 +869,7 @@ static enum ck_err check_recipients(struct store *st, const struct ck_reg_ref *r
 			if (strcasecmp(on[i], ref->group->name) == 0)
 				rc = ck_fail(CK_EINVAL, "EventFilter mails %s: remove it first "
 							"(-%s), or keep a To",
-					     ref->group->event_name, ref->group->event_name);
+					     event_name(ref->group), event_name(ref->group));
 	}
 	ck_strlist_free(on, non);
 	free(filter);
@@ -929,7 +945,7 @@ static enum ck_err add_entry(struct store *st, const struct ck_reg_ref *ref, boo
 								? ck_exit_group_match(items[i])
 								: NULL;
 
-			json_array_append_new(v, json_string(g ? g->event_name : items[i]));
+			json_array_append_new(v, json_string(g ? event_name(g) : items[i]));
 		}
 		/* Body lines keep their empty lines. */
 		if (ref->key->type == CK_REG_LINES) {

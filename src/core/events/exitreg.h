@@ -21,6 +21,7 @@
 
 #include <jansson.h>
 
+#include "core/events/catalogue.h"
 #include "store/store.h"
 #include "base/err.h"
 
@@ -47,11 +48,10 @@ struct ck_reg_key {
 	const char *help;
 };
 
-/* A mailed event group (a subkey of exit\smtp). */
+/* A mailed event group (a subkey of exit\smtp). Its event is the one the
+ * catalogue (events.def) names the group for: ck_exit_group_event. */
 struct ck_exit_group {
 	const char *name;       /* "Issued" */
-	int event_id;           /* 1101 */
-	const char *event_name; /* "CertIssued", as in the event catalogue */
 	unsigned adcs_bit;      /* EXITEVENT_* bit of AD CS's EventFilter, or 0 */
 	bool request;           /* also mailed to the requester (RequesterEmail) */
 	const char *title, *title_args; /* defaults; args one name a line */
@@ -65,6 +65,9 @@ extern const size_t ck_exit_n_groups;
 
 /* The group mailed for event id, or NULL. */
 const struct ck_exit_group *ck_exit_group_by_event(int id);
+/* The event a group mails (never NULL for a group of ck_exit_groups: a
+ * unit test holds the two tables together). */
+const struct ck_event_kind *ck_exit_group_event(const struct ck_exit_group *g);
 /* The group an EventFilter name means: EXITEVENT_CERTISSUED,
  * ExitEvent_CertIssued, CertIssued or Issued (any case); NULL if none. */
 const struct ck_exit_group *ck_exit_group_match(const char *name);
