@@ -97,7 +97,7 @@ void cli_man_exitreg(FILE *f)
 	size_t i;
 
 	for (i = 0; i < ck_reg_n_keys; i++) {
-		const struct ck_reg_key *k = &ck_reg_keys[i];
+		const struct ck_config_key *k = &ck_reg_keys[i];
 
 		snprintf(buf, sizeof(buf), "exit\\smtp\\%s%s", k->per_group ? "GROUP\\" : "",
 			 k->name);

@@ -9,8 +9,8 @@
  * TitleArg/BodyArg, looked up in the event's fields (AD CS names such as
  * Request.RequestID find the field RequestID), then among the system
  * properties EventId, EventName, EventMessage, EventTime, EventSeq,
- * MachineDNSName and SanitizedCAName (the CAName field, else config
- * ca.name, else the host's FQDN). A property that is missing is "???"
+ * MachineDNSName and SanitizedCAName (the CAName field, else the name
+ * of this store's CA, else the host's FQDN). A property that is missing is "???"
  * (AD CS's wszREGEXITPROPNOTFOUND).
  */
 #ifndef CK_EXITMOD_H
