@@ -10,8 +10,9 @@
  * exit\smtp\SMTPServer, exit/smtp/issued/to. Values live in the config
  * table under "exit.smtp." plus the lower-case path with dots; lists are
  * stored one item a line. An empty value resets a key to its default.
- * The SMTP password is not a key: it lives in a 0600 file in the store
- * directory (ca setsmtpinfo) and is only ever shown as set or unset.
+ * The SMTP password (exit\smtp\SMTPPassword, the one secret key) is never
+ * in the config table: it lives in a 0600 file in the store directory (ca
+ * setsmtpinfo), setreg refuses it and getreg shows it as set or unset.
  * Returned strings are malloc'ed and owned by the caller.
  */
 #ifndef CK_EXITREG_H
