@@ -28,7 +28,7 @@ const struct ck_config_key ck_config_keys[] = {
 	[CK_CFG_##e] = { name, CK_CFG_INT, min, max, NULL, #def, false, false, set_by, help },
 #define CK_CONFIG(e, name, type, min, max, choices, def, secret, set_by, help)                \
 	[CK_CFG_##e] = { name, type, min, max, choices, def, false, secret, set_by, help },
-#define CK_EXIT_KEY(name, type, min, max, def, per_group, secret, help)
+#define CK_EXIT_KEY(e, name, type, min, max, def, per_group, secret, help)
 #include "core/events/config.def"
 #undef CK_CONFIG_INT
 #undef CK_CONFIG
@@ -39,8 +39,8 @@ const size_t ck_config_n_keys = sizeof(ck_config_keys) / sizeof(ck_config_keys[0
 const struct ck_config_key ck_reg_keys[] = {
 #define CK_CONFIG_INT(e, name, min, max, def, set_by, help)
 #define CK_CONFIG(e, name, type, min, max, choices, def, secret, set_by, help)
-#define CK_EXIT_KEY(name, type, min, max, def, per_group, secret, help)                        \
-	{ name, type, min, max, NULL, def, per_group, secret, NULL, help },
+#define CK_EXIT_KEY(e, name, type, min, max, def, per_group, secret, help)                     \
+	[CK_REG_##e] = { name, type, min, max, NULL, def, per_group, secret, NULL, help },
 #include "core/events/config.def"
 #undef CK_CONFIG_INT
 #undef CK_CONFIG

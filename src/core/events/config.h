@@ -58,7 +58,7 @@ struct ck_config_key {
 enum ck_config_id {
 #define CK_CONFIG_INT(e, name, min, max, def, set_by, help) CK_CFG_##e,
 #define CK_CONFIG(e, name, type, min, max, choices, def, secret, set_by, help) CK_CFG_##e,
-#define CK_EXIT_KEY(name, type, min, max, def, per_group, secret, help)
+#define CK_EXIT_KEY(e, name, type, min, max, def, per_group, secret, help)
 #include "core/events/config.def"
 #undef CK_CONFIG_INT
 #undef CK_CONFIG
@@ -70,17 +70,29 @@ enum ck_config_id {
 enum ck_config_int_default {
 #define CK_CONFIG_INT(e, name, min, max, def, set_by, help) CK_CFG_DEF_##e = def,
 #define CK_CONFIG(e, name, type, min, max, choices, def, secret, set_by, help)
-#define CK_EXIT_KEY(name, type, min, max, def, per_group, secret, help)
+#define CK_EXIT_KEY(e, name, type, min, max, def, per_group, secret, help)
 #include "core/events/config.def"
 #undef CK_CONFIG_INT
 #undef CK_CONFIG
 #undef CK_EXIT_KEY
 };
 
+/* The exit module's keys, by their place in ck_reg_keys. */
+enum ck_reg_id {
+#define CK_CONFIG_INT(e, name, min, max, def, set_by, help)
+#define CK_CONFIG(e, name, type, min, max, choices, def, secret, set_by, help)
+#define CK_EXIT_KEY(e, name, type, min, max, def, per_group, secret, help) CK_REG_##e,
+#include "core/events/config.def"
+#undef CK_CONFIG_INT
+#undef CK_CONFIG
+#undef CK_EXIT_KEY
+	CK_REG_N_KEYS
+};
+
 /* The keys of the config table under their own names, by enum ck_config_id. */
 extern const struct ck_config_key ck_config_keys[];
 extern const size_t ck_config_n_keys;
-/* The exit module's keys (exitreg.h), in getreg's order. */
+/* The exit module's keys (exitreg.h), in getreg's order, by enum ck_reg_id. */
 extern const struct ck_config_key ck_reg_keys[];
 extern const size_t ck_reg_n_keys;
 

@@ -297,20 +297,20 @@ static void parts_free(struct mail_parts *p)
 
 static enum ck_err read_parts(struct store *st, const char *g, struct mail_parts *p)
 {
-	enum ck_err rc = ck_reg_value_of(st, g, "From", &p->from);
+	enum ck_err rc = ck_reg_string(st, g, CK_REG_FROM, &p->from);
 
 	if (rc == CK_OK)
-		rc = ck_reg_value_of(st, g, "To", &p->to);
+		rc = ck_reg_string(st, g, CK_REG_TO, &p->to);
 	if (rc == CK_OK)
-		rc = ck_reg_value_of(st, g, "Cc", &p->cc);
+		rc = ck_reg_string(st, g, CK_REG_CC, &p->cc);
 	if (rc == CK_OK)
-		rc = ck_reg_value_of(st, g, "TitleFormat", &p->title);
+		rc = ck_reg_string(st, g, CK_REG_TITLE_FORMAT, &p->title);
 	if (rc == CK_OK)
-		rc = ck_reg_value_of(st, g, "TitleArg", &p->title_args);
+		rc = ck_reg_string(st, g, CK_REG_TITLE_ARG, &p->title_args);
 	if (rc == CK_OK)
-		rc = ck_reg_value_of(st, g, "BodyFormat", &p->body);
+		rc = ck_reg_string(st, g, CK_REG_BODY_FORMAT, &p->body);
 	if (rc == CK_OK)
-		rc = ck_reg_value_of(st, g, "BodyArg", &p->body_args);
+		rc = ck_reg_string(st, g, CK_REG_BODY_ARG, &p->body_args);
 	return rc;
 }
 
@@ -415,18 +415,18 @@ enum ck_err ck_exit_enqueue(struct store *st, int64_t seq, int id, const json_t 
 		return CK_OK;
 	memset(&p, 0, sizeof(p));
 	memset(&m, 0, sizeof(m));
-	rc = ck_reg_value_of(st, NULL, "SMTPServer", &p.server);
+	rc = ck_reg_string(st, NULL, CK_REG_SMTP_SERVER, &p.server);
 	if (rc == CK_OK && p.server[0] == '\0')
 		goto out; /* mail is off */
 	if (rc == CK_OK)
-		rc = ck_reg_value_of(st, NULL, "EventFilter", &p.filter);
+		rc = ck_reg_string(st, NULL, CK_REG_EVENT_FILTER, &p.filter);
 	if (rc != CK_OK || !listed(p.filter, g->name))
 		goto out;
 	/* Templates limits certificate mail to the listed templates. */
 	if (g->request) {
 		const json_t *t = json_object_get(fields, "CertificateTemplate");
 
-		rc = ck_reg_value_of(st, NULL, "Templates", &p.tmpl);
+		rc = ck_reg_string(st, NULL, CK_REG_TEMPLATES, &p.tmpl);
 		if (rc != CK_OK || (p.tmpl[0] && !(json_is_string(t) &&
 						    listed(p.tmpl, json_string_value(t)))))
 			goto out;

@@ -695,12 +695,30 @@ enum ck_err ck_reg_value_of(struct store *st, const char *group, const char *nam
 	return rc == CK_OK ? ck_reg_value(st, &ref, out) : rc;
 }
 
-long ck_reg_int(struct store *st, const char *name)
+enum ck_err ck_reg_string(struct store *st, const char *group, enum ck_reg_id id, char **out)
+{
+	struct ck_reg_ref ref = { &ck_reg_keys[id], NULL, "" };
+
+	*out = NULL;
+	if (group)
+		ref.group = group_named(group);
+	if (ref.key->per_group != (ref.group != NULL))
+		return ck_fail(CK_EINVAL, "exit\\smtp\\%s%s%s: no such key", group ? group : "",
+			       group ? "\\" : "", ref.key->name);
+	if (group)
+		snprintf(ref.name, sizeof(ref.name), REG_PREFIX "%s\\%s", ref.group->name,
+			 ref.key->name);
+	else
+		snprintf(ref.name, sizeof(ref.name), REG_PREFIX "%s", ref.key->name);
+	return ck_reg_value(st, &ref, out);
+}
+
+long ck_reg_int(struct store *st, enum ck_reg_id id)
 {
 	char *v = NULL;
 	long n = 0;
 
-	if (ck_reg_value_of(st, NULL, name, &v) == CK_OK)
+	if (ck_reg_string(st, NULL, id, &v) == CK_OK)
 		n = strtol(v, NULL, 10);
 	free(v);
 	return n;
@@ -723,9 +741,10 @@ static enum ck_err check_template(struct store *st, const struct ck_reg_ref *ref
 
 	if (ref->group == NULL || (strstr(name, "Format") == NULL && strstr(name, "Arg") == NULL))
 		return CK_OK;
-	rc = ck_reg_value_of(st, ref->group->name, title ? (is_fmt ? "TitleArg" : "TitleFormat")
-							 : (is_fmt ? "BodyArg" : "BodyFormat"),
-			     &other);
+	rc = ck_reg_string(st, ref->group->name,
+			   title ? (is_fmt ? CK_REG_TITLE_ARG : CK_REG_TITLE_FORMAT)
+				 : (is_fmt ? CK_REG_BODY_ARG : CK_REG_BODY_FORMAT),
+			   &other);
 	if (rc != CK_OK)
 		return rc;
 	/* An empty new value is a reset: check the default instead. */
@@ -761,7 +780,7 @@ static enum ck_err check_recipients(struct store *st, const struct ck_reg_ref *r
 
 			if (g == NULL || g->request)
 				continue;
-			rc = ck_reg_value_of(st, g->name, "To", &to);
+			rc = ck_reg_string(st, g->name, CK_REG_TO, &to);
 			if (rc == CK_OK && to[0] == '\0')
 				rc = ck_fail(CK_EINVAL,
 					     "set exit\\smtp\\%s\\To first: %s mail has no requester "
@@ -772,7 +791,7 @@ static enum ck_err check_recipients(struct store *st, const struct ck_reg_ref *r
 		}
 	} else if (ref->group && !ref->group->request && strcmp(ref->key->name, "To") == 0 &&
 		   newval[0] == '\0') {
-		rc = ck_reg_value_of(st, NULL, "EventFilter", &filter);
+		rc = ck_reg_string(st, NULL, CK_REG_EVENT_FILTER, &filter);
 		if (rc == CK_OK)
 			rc = split(filter, "\n", &on, &non);
 		for (i = 0; rc == CK_OK && i < non; i++)
@@ -1012,11 +1031,10 @@ enum ck_err ck_reg_set_smtp_info(struct store *st, const char *user, const char 
 		if (rc != CK_OK)
 			return rc;
 	}
-	rc = ck_reg_lookup(REG_PREFIX "SMTPUser", false, &ref);
-	if (rc == CK_OK)
-		rc = store_begin(st);
+	rc = store_begin(st);
 	if (rc != CK_OK)
 		return rc;
+	ref = (struct ck_reg_ref){ &ck_reg_keys[CK_REG_SMTP_USER], NULL, REG_PREFIX "SMTPUser" };
 	config_key(&ref, ckey, sizeof(ckey));
 	rc = store_config_set(st, ckey, user);
 	if (rc == CK_OK)

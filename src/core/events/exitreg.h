@@ -98,8 +98,10 @@ enum ck_err ck_reg_entry(struct store *st, const struct ck_reg_ref *ref, json_t 
 enum ck_err ck_reg_value(struct store *st, const struct ck_reg_ref *ref, char **out);
 /* The same by names: group NULL for the SMTP level. */
 enum ck_err ck_reg_value_of(struct store *st, const char *group, const char *name, char **out);
+/* The same by key: group is a group's name for a per-group key, else NULL. */
+enum ck_err ck_reg_string(struct store *st, const char *group, enum ck_reg_id id, char **out);
 /* An integer or boolean key's value in effect. */
-long ck_reg_int(struct store *st, const char *name);
+long ck_reg_int(struct store *st, enum ck_reg_id id);
 
 /* Stores the SMTP login: the user as exit\smtp\SMTPUser, the password in
  * the store directory's smtp-password file (0600, written atomically). An
