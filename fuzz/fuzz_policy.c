@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "core/ca/ca.h"
+#include "core/events/config.h"
 #include "base/names.h"
 #include "pki/pki_ca.h"
 #include "fuzz_store.h"
@@ -59,7 +60,7 @@ static void check_loaded(struct store *st, const struct ck_ca_policy_opts *o, bo
 
 	if (ck_ca_policy_load(st, &p) != CK_OK || ck_ca_policy_json(st, &js) != CK_OK)
 		abort();
-	if (!changed && (p.n_suffixes != 0 || p.pending || p.max_days != CK_CA_DEFAULT_MAX_DAYS ||
+	if (!changed && (p.n_suffixes != 0 || p.pending || p.max_days != CK_CFG_DEF_CA_POLICY_MAX_DAYS ||
 			 p.n_key_types != 3))
 		abort();
 	for (i = 0; i < p.n_suffixes; i++) {
@@ -81,7 +82,7 @@ static void check_loaded(struct store *st, const struct ck_ca_policy_opts *o, bo
 	if (changed && o->max_days && p.max_days != o->max_days)
 		abort();
 	if (changed && o->crl_url &&
-	    strcmp(json_string_value(json_object_get(js, CK_CA_KEY_CRL_URL)), o->crl_url) != 0)
+	    strcmp(json_string_value(json_object_get(js, ck_config_name(CK_CFG_CA_CRL_URL))), o->crl_url) != 0)
 		abort();
 	json_decref(js);
 	ck_ca_policy_clear(&p);
@@ -120,8 +121,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct ck_ca_policy_opts defaults = {
 		.suffixes = "", .key_types = "ec:P-256,ec:P-384,rsa", .disposition = "issue",
-		.max_days = CK_CA_DEFAULT_MAX_DAYS, .crl_url = "", .crl_path = "",
-		.crl_hours = CK_CA_DEFAULT_CRL_HOURS
+		.max_days = CK_CFG_DEF_CA_POLICY_MAX_DAYS, .crl_url = "", .crl_path = "",
+		.crl_hours = CK_CFG_DEF_CA_CRL_HOURS
 	};
 	struct store *st = fuzz_store();
 	char *s = malloc(size + 1), *line[FIELDS + NAMES_MAX] = { NULL }, *p;

@@ -113,6 +113,10 @@ void cli_man_commands(FILE *f);
 /* The exit module's keys and event groups for certkeep(1), from their
  * tables. */
 void cli_man_exitreg(FILE *f);
+/* The EVENTS section of certkeep(1), from the event catalogue. */
+void cli_man_events(FILE *f);
+/* The configuration keys for certkeep(1), from their table. */
+void cli_man_config(FILE *f);
 /* Escapes roff's special characters in a line of help text. */
 void cli_roff_text(FILE *f, const char *s);
 
@@ -146,6 +150,7 @@ enum ck_err cmd_ca(struct cli *c);
 bool cmd_ca_submit_to_service(struct cli *c, const char *store_dir, enum ck_err *rc);
 enum ck_err cmd_help(struct cli *c);
 enum ck_err cmd_mail(struct cli *c);
+enum ck_err cmd_config(struct cli *c);
 /* ca setreg | getreg | setsmtpinfo (the exit module's configuration). */
 enum ck_err cmd_ca_registry(struct cli *c);
 

@@ -78,3 +78,21 @@ enum ck_err cmd_events(struct cli *c)
 		cli_json_array_end(out.count);
 	return CK_OK;
 }
+
+void cli_man_events(FILE *f)
+{
+	size_t i, j;
+
+	/* Rows next to each other with the same text share one paragraph. */
+	for (i = 0; i < ck_event_n_kinds; i = j) {
+		const struct ck_event_kind *k = &ck_event_catalogue[i];
+
+		fprintf(f, ".TP\n.B %d", k->id);
+		for (j = i + 1; j < ck_event_n_kinds && strcmp(ck_event_catalogue[j].man, k->man) == 0;
+		     j++)
+			fprintf(f, ", %d", ck_event_catalogue[j].id);
+		fputs("\n", f);
+		cli_roff_text(f, k->man);
+		fputs("\n", f);
+	}
+}

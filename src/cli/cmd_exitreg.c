@@ -97,7 +97,7 @@ void cli_man_exitreg(FILE *f)
 	size_t i;
 
 	for (i = 0; i < ck_reg_n_keys; i++) {
-		const struct ck_reg_key *k = &ck_reg_keys[i];
+		const struct ck_config_key *k = &ck_reg_keys[i];
 
 		snprintf(buf, sizeof(buf), "exit\\smtp\\%s%s", k->per_group ? "GROUP\\" : "",
 			 k->name);
@@ -114,9 +114,10 @@ void cli_man_exitreg(FILE *f)
 	fputs(".PP\nGROUP is one of:\n", f);
 	for (i = 0; i < ck_exit_n_groups; i++) {
 		const struct ck_exit_group *g = &ck_exit_groups[i];
+		const struct ck_event_kind *ev = ck_exit_group_event(g);
 
-		snprintf(buf, sizeof(buf), "%s (event %d %s%s%s)%s", g->name, g->event_id,
-			 g->event_name, g->request ? ", to the requester" : ", needs a To",
+		snprintf(buf, sizeof(buf), "%s (event %d %s%s%s)%s", g->name, ev->id, ev->name,
+			 g->request ? ", to the requester" : ", needs a To",
 			 g->adcs_bit ? ", an AD CS EXITEVENT" : "",
 			 i + 1 < ck_exit_n_groups ? "," : ".");
 		cli_roff_text(f, buf);

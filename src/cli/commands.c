@@ -434,6 +434,19 @@ const struct cmd_spec cli_commands[] = {
 	  "SMTPRetryLimit attempts the mail is failed, event 46. Exit status 4 when mails remain "
 	  "to retry, 1 when some failed. retry queues a failed mail (or --all) again.",
 	  mail_opts },
+	{ "config", cmd_config, 1, 3, CMD_STORE | CMD_DASH_ARGS, "get [KEY] | set KEY VALUE",
+	  "show or set configuration keys",
+	  "get shows every configuration key (or KEY, or an exit module group such as "
+	  "exit.smtp.issued) with the value in effect, one 'KEY = value' a line; --json adds "
+	  "each key's Default, whether it is Set, its Type, its bounds (Min, Max) and whether "
+	  "it is Secret (a secret shows only set or unset). set checks VALUE against the key's "
+	  "type and bounds and stores it; an empty VALUE restores the default. A value out of "
+	  "bounds, an unknown key (refused with the nearest known name) or a key another "
+	  "command sets (SetBy) is exit status 2, and nothing is changed. Names are "
+	  "case-insensitive; the exit module's keys are exit.smtp.KEY and exit.smtp.GROUP.KEY, "
+	  "the same as ca setreg's exit\\smtp\\KEY with the same checks. A change takes effect "
+	  "with the next command or monitor pass. See CONFIGURATION in certkeep(1).",
+	  no_opts },
 	{ "help", cmd_help, 0, 1, 0, "[COMMAND]",
 	  "show help",
 	  "Shows the commands, or one command's options.",

@@ -318,6 +318,14 @@ enum ck_err cmd_help(struct cli *c)
 		cli_man_exitreg(stdout);
 		return CK_OK;
 	}
+	if (strcmp(c->args[0], "roff-events") == 0) {
+		cli_man_events(stdout);
+		return CK_OK;
+	}
+	if (strcmp(c->args[0], "roff-config") == 0) {
+		cli_man_config(stdout);
+		return CK_OK;
+	}
 	for (i = 0; i < cli_n_commands; i++) {
 		if (strcmp(cli_commands[i].name, c->args[0]) == 0) {
 			cli_command_help(stdout, &cli_commands[i]);

@@ -554,6 +554,83 @@ static void test_event_46_for_unmakeable(void **state)
 	assert_int_equal(n, 1);
 }
 
+struct last_event {
+	int n;
+	char message[1024];
+	char *fields;
+};
+
+static int last_cb(const struct store_event *ev, void *arg)
+{
+	struct last_event *l = arg;
+
+	l->n++;
+	snprintf(l->message, sizeof(l->message), "%s", ev->message);
+	free(l->fields);
+	l->fields = strdup(ev->fields);
+	return 0;
+}
+
+/* The exit module reports a mail it could not make and writes no event;
+ * the event step records 46 with the mail's id, Message-ID and reason. */
+static void test_enqueue_reports_unmade(void **state)
+{
+	struct fx *fx = *state;
+	struct store_event_filter f = { .id = 46 };
+	struct ck_exit_unmade u = { 0 };
+	struct last_event l = { 0 };
+	json_t *fields = json_pack("{s:i}", "RequestID", 9), *got;
+	char want[512];
+
+	set_ok(fx->st, "exit\\smtp\\SMTPServer", "relay.test.example");
+	set_ok(fx->st, "exit\\smtp\\EventFilter", "CertIssued");
+	assert_int_equal(store_begin(fx->st), CK_OK);
+	assert_int_equal(ck_exit_enqueue(fx->st, 77, CK_EV_CA_CERT_ISSUED, fields, "m", 1798761600,
+					 &u),
+			 CK_OK);
+	assert_int_equal(ck_commit(fx->st), CK_OK);
+	json_decref(fields);
+	assert_true(u.unmade);
+	assert_true(u.mail_id > 0);
+	assert_contains(u.message_id, "<certkeep.");
+	assert_contains(u.error, "no recipient");
+	assert_int_equal(store_event_each(fx->st, &f, count_cb, &l.n), CK_OK);
+	assert_int_equal(l.n, 0);
+	ck_exit_unmade_clear(&u);
+	assert_false(u.unmade);
+	assert_null(u.error);
+
+	/* Through the event step: one 46, fields and message as always. */
+	emit(fx->st, CK_EV_CA_CERT_ISSUED, json_pack("{s:i}", "RequestID", 10));
+	assert_int_equal(store_event_each(fx->st, &f, last_cb, &l), CK_OK);
+	assert_int_equal(l.n, 1);
+	got = json_loads(l.fields, 0, NULL);
+	assert_non_null(got);
+	assert_int_equal(json_integer_value(json_object_get(got, "EventId")), 1101);
+	assert_true(json_integer_value(json_object_get(got, "MailId")) > 0);
+	assert_true(json_integer_value(json_object_get(got, "EventSeq")) > 0);
+	assert_contains(json_string_value(json_object_get(got, "MessageId")), "<certkeep.");
+	assert_contains(json_string_value(json_object_get(got, "Error")), "no recipient");
+	snprintf(want, sizeof(want),
+		 "The exit module could not make the mail for event 1101 (CertIssued): %s. It "
+		 "stays in the outbox as mail %lld (certkeep mail list --failed).",
+		 json_string_value(json_object_get(got, "Error")),
+		 (long long)json_integer_value(json_object_get(got, "MailId")));
+	assert_string_equal(l.message, want);
+	json_decref(got);
+	free(l.fields);
+
+	/* An event no group mails reports nothing. */
+	fields = json_object();
+	assert_int_equal(store_begin(fx->st), CK_OK);
+	assert_int_equal(ck_exit_enqueue(fx->st, 78, CK_EV_CERT_INSTALLED, fields, "m", 1798761600,
+					 &u),
+			 CK_OK);
+	assert_int_equal(ck_commit(fx->st), CK_OK);
+	json_decref(fields);
+	assert_false(u.unmade);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -570,6 +647,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unmakeable_mail_is_a_failed_row, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_event_46_for_unmakeable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_enqueue_reports_unmade, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

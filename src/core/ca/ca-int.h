@@ -7,6 +7,7 @@
 
 #include "pki/pki_ca.h"
 #include "core/ca/ca.h"
+#include "core/events/config.h"
 
 /* Loads the CA for signing: its certificate from the store and its key
  * from ca/ca.key. The only reader of the key file. */

@@ -41,19 +41,12 @@
 
 #define CK_CA_DEFAULT_CA_DAYS 3650 /* the CA certificate: ten years */
 #define CK_CA_DEFAULT_DAYS 365     /* an issued certificate, unless --days */
-#define CK_CA_DEFAULT_MAX_DAYS 825
-#define CK_CA_DEFAULT_CRL_HOURS 168 /* a week, as AD CS's base CRL */
 #define CK_CA_BATCH 2500            /* requests per transaction in bulk */
 #define CK_CA_BULK_MAX 100000       /* request files per submit */
 
-/* Config keys (the config table). */
-#define CK_CA_KEY_SUFFIXES "ca.policy.allowed_suffixes" /* comma list; empty: any */
-#define CK_CA_KEY_KEY_TYPES "ca.policy.key_types"      /* ec:P-256,ec:P-384,rsa */
-#define CK_CA_KEY_MAX_DAYS "ca.policy.max_days"
-#define CK_CA_KEY_DISPOSITION "ca.policy.default_disposition" /* issue | pending */
-#define CK_CA_KEY_CRL_URL "ca.crl_url"
-#define CK_CA_KEY_CRL_PATH "ca.crl_path"
-#define CK_CA_KEY_CRL_HOURS "ca.crl_hours"
+/* Its settings are config keys (core/events/config.def): ca.policy.*,
+ * ca.crl_url, ca.crl_path, ca.crl_hours (a week by default, as AD CS's
+ * base CRL), read with the config getters. */
 
 struct ck_ca_init_opts {
 	const char *name;        /* the CA's CN */

@@ -23,8 +23,6 @@
 #include "base/strlist.h"
 #include "base/text.h"
 
-static const char default_key_types[] = "ec:P-256,ec:P-384,rsa";
-
 /* Splits a comma list into lst (empty items dropped). */
 static enum ck_err split(const char *s, char ***lst, size_t *n)
 {
@@ -56,18 +54,19 @@ enum ck_err ck_ca_policy_load(struct store *st, struct ck_ca_policy *p)
 	enum ck_err rc = CK_OK;
 
 	memset(p, 0, sizeof(*p));
-	if (store_config_get(st, CK_CA_KEY_SUFFIXES, &v) == CK_OK)
+	if (ck_config_stored(st, CK_CFG_CA_POLICY_ALLOWED_SUFFIXES, &v) == CK_OK)
 		rc = split(v, &p->suffixes, &p->n_suffixes);
 	free(v);
 	v = NULL;
 	if (rc == CK_OK)
-		rc = split(store_config_get(st, CK_CA_KEY_KEY_TYPES, &v) == CK_OK ? v
-										  : default_key_types,
+		rc = split(ck_config_string(st, CK_CFG_CA_POLICY_KEY_TYPES, &v) == CK_OK
+				   ? v
+				   : ck_config_keys[CK_CFG_CA_POLICY_KEY_TYPES].def,
 			   &p->key_types, &p->n_key_types);
 	free(v);
 	v = NULL;
-	p->max_days = store_config_int(st, CK_CA_KEY_MAX_DAYS, 1, 1000000, CK_CA_DEFAULT_MAX_DAYS);
-	if (store_config_get(st, CK_CA_KEY_DISPOSITION, &v) == CK_OK)
+	p->max_days = (int)ck_config_int(st, CK_CFG_CA_POLICY_MAX_DAYS);
+	if (ck_config_stored(st, CK_CFG_CA_POLICY_DEFAULT_DISPOSITION, &v) == CK_OK)
 		p->pending = strcmp(v, "pending") == 0;
 	free(v);
 	ck_errmsg_clear();
@@ -142,7 +141,7 @@ static enum ck_err check_key(const struct ck_ca_policy *p, const struct pki_csr_
 		}
 	}
 	return ck_fail(CK_EINVAL, "denied by policy: key type %s is not allowed (%s)",
-		       info->key_type, CK_CA_KEY_KEY_TYPES);
+		       info->key_type, ck_config_name(CK_CFG_CA_POLICY_KEY_TYPES));
 }
 
 enum ck_err ck_ca_policy_decide(const struct ck_ca_policy *p, const struct pki_csr_info *info,
@@ -199,7 +198,7 @@ enum ck_err ck_ca_policy_decide(const struct ck_ca_policy *p, const struct pki_c
 		if (!ok) {
 			rc = ck_fail(CK_EINVAL,
 				     "denied by policy: %s is not under an allowed suffix (%s)",
-				     d->dns[i], CK_CA_KEY_SUFFIXES);
+				     d->dns[i], ck_config_name(CK_CFG_CA_POLICY_ALLOWED_SUFFIXES));
 			goto fail;
 		}
 	}
@@ -219,123 +218,72 @@ fail:
 	return rc;
 }
 
-/* Checks a comma list of suffixes and returns it normalised. */
-static enum ck_err norm_suffixes(const char *in, char *out, size_t n)
+/* o's value for key id checked by the config table (messages name the
+ * option), in *out; NULL when o does not set it. */
+static enum ck_err checked(enum ck_config_id id, const char *option, const char *value,
+			   char **out)
 {
-	char **lst = NULL;
-	size_t count = 0, i, off = 0;
-	enum ck_err rc = split(in, &lst, &count);
-
-	out[0] = '\0';
-	for (i = 0; rc == CK_OK && i < count; i++) {
-		char norm[CK_DOMAIN_MAX + 1];
-		const char *s = lst[i][0] == '.' ? lst[i] + 1 : lst[i];
-
-		rc = ck_domain_normalize(s, false, norm, sizeof(norm));
-		if (rc != CK_OK)
-			ck_errmsg_prefix("--allow-suffix");
-		if (rc == CK_OK && off + strlen(norm) + 2 >= n)
-			rc = ck_fail(CK_EINVAL, "suffix list too long");
-		if (rc == CK_OK)
-			off += (size_t)snprintf(out + off, n - off, "%s%s", off ? "," : "", norm);
-	}
-	ck_strlist_free(lst, count);
-	return rc;
-}
-
-static enum ck_err check_key_types(const char *in)
-{
-	char **lst = NULL;
-	size_t count = 0, i;
-	enum ck_err rc = split(in, &lst, &count);
-
-	if (rc == CK_OK && count == 0)
-		rc = ck_fail(CK_EINVAL, "give at least one key type");
-	for (i = 0; rc == CK_OK && i < count; i++) {
-		const char *t = lst[i];
-		char *end = NULL;
-
-		if (strcmp(t, "ec:P-256") == 0 || strcmp(t, "ec:P-384") == 0 || strcmp(t, "rsa") == 0)
-			continue;
-		if (strncmp(t, "rsa:", 4) == 0) {
-			long bits = strtol(t + 4, &end, 10);
-
-			if (*end == '\0' && bits >= 2048 && bits <= 16384)
-				continue;
-		}
-		rc = ck_fail(CK_EINVAL,
-			     "unknown key type '%.40s': use ec:P-256, ec:P-384, rsa or rsa:BITS (2048 "
-			     "or more)",
-			     t);
-	}
-	ck_strlist_free(lst, count);
-	return rc;
-}
-
-static bool ascii(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s >= 0x80)
-			return false;
-	return true;
+	*out = NULL;
+	return value ? ck_config_parse(&ck_config_keys[id], option, value, out) : CK_OK;
 }
 
 enum ck_err ck_ca_policy_set(struct store *st, const struct ck_ca_policy_opts *o)
 {
-	char suffixes[4096], num[32];
-	enum ck_err rc = CK_OK;
+	char *suffixes = NULL, *key_types = NULL, *crl_url = NULL;
+	enum ck_err rc;
 
-	if (o->suffixes)
-		rc = norm_suffixes(o->suffixes, suffixes, sizeof(suffixes));
-	if (rc == CK_OK && o->key_types)
-		rc = check_key_types(o->key_types);
+	rc = checked(CK_CFG_CA_POLICY_ALLOWED_SUFFIXES, "--allow-suffix", o->suffixes, &suffixes);
+	/* An empty list would be the default for config set; here it is a mistake. */
+	if (rc == CK_OK && o->key_types && o->key_types[0] == '\0')
+		rc = ck_fail(CK_EINVAL, "give at least one key type");
+	if (rc == CK_OK)
+		rc = checked(CK_CFG_CA_POLICY_KEY_TYPES, "--key-types", o->key_types, &key_types);
 	if (rc == CK_OK && o->disposition && strcmp(o->disposition, "issue") != 0 &&
 	    strcmp(o->disposition, "pending") != 0)
 		rc = ck_fail(CK_EUSAGE, "--default takes issue or pending");
-	/* The URL goes into certificates as an IA5String: ASCII only. */
-	if (rc == CK_OK && o->crl_url && *o->crl_url &&
-	    (!ca_text_ok(o->crl_url, 1024) || strchr(o->crl_url, ' ') || !ascii(o->crl_url) ||
-	     (strncmp(o->crl_url, "http://", 7) != 0 && strncmp(o->crl_url, "https://", 8) != 0 &&
-	      strncmp(o->crl_url, "ldap://", 7) != 0)))
-		rc = ck_fail(CK_EINVAL, "--crl-url must be an http://, https:// or ldap:// URL");
+	if (rc == CK_OK)
+		rc = checked(CK_CFG_CA_CRL_URL, "--crl-url", o->crl_url, &crl_url);
 	if (rc == CK_OK && o->crl_path && *o->crl_path && o->crl_path[0] != '/')
 		rc = ck_fail(CK_EINVAL, "--crl-path must be an absolute path");
 	if (rc == CK_OK && o->crl_path && !ck_utf8_valid(o->crl_path))
 		rc = ck_fail(CK_EINVAL, "--crl-path must be UTF-8 text");
+	if (rc == CK_OK)
+		rc = store_begin(st);
 	if (rc != CK_OK)
-		return rc;
-	rc = store_begin(st);
-	if (rc == CK_OK && o->suffixes)
-		rc = store_config_set(st, CK_CA_KEY_SUFFIXES, suffixes);
-	if (rc == CK_OK && o->key_types)
-		rc = store_config_set(st, CK_CA_KEY_KEY_TYPES, o->key_types);
+		goto out;
+	if (suffixes)
+		rc = ck_config_put(st, CK_CFG_CA_POLICY_ALLOWED_SUFFIXES, suffixes);
+	if (rc == CK_OK && key_types)
+		rc = ck_config_put(st, CK_CFG_CA_POLICY_KEY_TYPES, key_types);
 	if (rc == CK_OK && o->disposition)
-		rc = store_config_set(st, CK_CA_KEY_DISPOSITION, o->disposition);
-	if (rc == CK_OK && o->max_days) {
-		snprintf(num, sizeof(num), "%d", o->max_days);
-		rc = store_config_set(st, CK_CA_KEY_MAX_DAYS, num);
-	}
-	if (rc == CK_OK && o->crl_hours) {
-		snprintf(num, sizeof(num), "%d", o->crl_hours);
-		rc = store_config_set(st, CK_CA_KEY_CRL_HOURS, num);
-	}
-	if (rc == CK_OK && o->crl_url)
-		rc = store_config_set(st, CK_CA_KEY_CRL_URL, o->crl_url);
+		rc = ck_config_put(st, CK_CFG_CA_POLICY_DEFAULT_DISPOSITION, o->disposition);
+	if (rc == CK_OK && o->max_days)
+		rc = ck_config_put_int(st, CK_CFG_CA_POLICY_MAX_DAYS, o->max_days);
+	if (rc == CK_OK && o->crl_hours)
+		rc = ck_config_put_int(st, CK_CFG_CA_CRL_HOURS, o->crl_hours);
+	if (rc == CK_OK && crl_url)
+		rc = ck_config_put(st, CK_CFG_CA_CRL_URL, crl_url);
 	if (rc == CK_OK && o->crl_path)
-		rc = store_config_set(st, CK_CA_KEY_CRL_PATH, o->crl_path);
-	if (rc != CK_OK) {
+		rc = ck_config_put(st, CK_CFG_CA_CRL_PATH, o->crl_path);
+	if (rc == CK_OK)
+		rc = store_commit(st);
+	else
 		store_rollback(st);
-		return rc;
-	}
-	return store_commit(st);
+out:
+	free(suffixes);
+	free(key_types);
+	free(crl_url);
+	return rc;
 }
 
 enum ck_err ck_ca_policy_json(struct store *st, json_t **out)
 {
-	static const char *const keys[] = { CK_CA_KEY_SUFFIXES, CK_CA_KEY_KEY_TYPES,
-					    CK_CA_KEY_MAX_DAYS,	CK_CA_KEY_DISPOSITION,
-					    CK_CA_KEY_CRL_URL,	CK_CA_KEY_CRL_PATH,
-					    CK_CA_KEY_CRL_HOURS };
+	static const enum ck_config_id keys[] = {
+		CK_CFG_CA_POLICY_ALLOWED_SUFFIXES, CK_CFG_CA_POLICY_KEY_TYPES,
+		CK_CFG_CA_POLICY_MAX_DAYS,	   CK_CFG_CA_POLICY_DEFAULT_DISPOSITION,
+		CK_CFG_CA_CRL_URL,		   CK_CFG_CA_CRL_PATH,
+		CK_CFG_CA_CRL_HOURS,
+	};
 	struct ck_ca_policy p;
 	json_t *o = json_object();
 	char num[32];
@@ -346,26 +294,27 @@ enum ck_err ck_ca_policy_json(struct store *st, json_t **out)
 		json_decref(o);
 		return rc != CK_OK ? rc : ck_fail(CK_ENOMEM, "out of memory");
 	}
-	/* Effective values, defaults included. */
+	/* Effective values, defaults included; the CRL's URL and path only
+	 * when set. */
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		char *v = NULL;
 
-		if (store_config_get(st, keys[i], &v) == CK_OK)
-			json_object_set_new(o, keys[i], json_string(v));
+		if (ck_config_stored(st, keys[i], &v) == CK_OK)
+			json_object_set_new(o, ck_config_name(keys[i]), json_string(v));
 		free(v);
 	}
 	ck_errmsg_clear();
-	if (json_object_get(o, CK_CA_KEY_SUFFIXES) == NULL)
-		json_object_set_new(o, CK_CA_KEY_SUFFIXES, json_string(""));
-	if (json_object_get(o, CK_CA_KEY_KEY_TYPES) == NULL)
-		json_object_set_new(o, CK_CA_KEY_KEY_TYPES, json_string(default_key_types));
-	snprintf(num, sizeof(num), "%d", p.max_days);
-	json_object_set_new(o, CK_CA_KEY_MAX_DAYS, json_string(num));
-	json_object_set_new(o, CK_CA_KEY_DISPOSITION, json_string(p.pending ? "pending" : "issue"));
-	if (json_object_get(o, CK_CA_KEY_CRL_HOURS) == NULL) {
-		snprintf(num, sizeof(num), "%d", CK_CA_DEFAULT_CRL_HOURS);
-		json_object_set_new(o, CK_CA_KEY_CRL_HOURS, json_string(num));
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const struct ck_config_key *k = &ck_config_keys[keys[i]];
+
+		if (keys[i] != CK_CFG_CA_CRL_URL && keys[i] != CK_CFG_CA_CRL_PATH &&
+		    json_object_get(o, k->name) == NULL)
+			json_object_set_new(o, k->name, json_string(k->def));
 	}
+	snprintf(num, sizeof(num), "%d", p.max_days);
+	json_object_set_new(o, ck_config_name(CK_CFG_CA_POLICY_MAX_DAYS), json_string(num));
+	json_object_set_new(o, ck_config_name(CK_CFG_CA_POLICY_DEFAULT_DISPOSITION),
+			    json_string(p.pending ? "pending" : "issue"));
 	ck_ca_policy_clear(&p);
 	*out = o;
 	return CK_OK;

@@ -156,7 +156,7 @@ enum ck_err ca_load(struct store *st, struct pki_ca **out)
 	store_ca_key_path(st, path, sizeof(path));
 	rc = ck_read_file(path, 64 * 1024, &key, &key_len);
 	if (rc == CK_OK) {
-		if (store_config_get(st, CK_CA_KEY_CRL_URL, &url) != CK_OK)
+		if (ck_config_stored(st, CK_CFG_CA_CRL_URL, &url) != CK_OK)
 			url = NULL;
 		ck_errmsg_clear();
 		rc = pki_ca_open(s.cert, s.cert_len, key, key_len, url, out);

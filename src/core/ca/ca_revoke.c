@@ -151,20 +151,19 @@ enum ck_err ck_ca_crl(struct store *st, const struct ck_ca_crl_opts *o, json_t *
 	memset(&s, 0, sizeof(s));
 	*out = NULL;
 	if (hours == 0)
-		hours = store_config_int(st, CK_CA_KEY_CRL_HOURS, 1, 24 * 3660,
-					 CK_CA_DEFAULT_CRL_HOURS);
-	if (hours <= 0 || hours > 24 * 3660)
-		hours = CK_CA_DEFAULT_CRL_HOURS;
+		hours = (int)ck_config_int(st, CK_CFG_CA_CRL_HOURS);
+	if (hours <= 0 || hours > ck_config_keys[CK_CFG_CA_CRL_HOURS].max)
+		hours = CK_CFG_DEF_CA_CRL_HOURS;
 	next = now + (int64_t)hours * 3600;
 	if (o->out)
 		path = strdup(o->out);
-	else if (store_config_get(st, CK_CA_KEY_CRL_PATH, &path) != CK_OK || *path == '\0') {
+	else if (ck_config_stored(st, CK_CFG_CA_CRL_PATH, &path) != CK_OK || *path == '\0') {
 		free(path);
 		path = NULL;
 	}
 	ck_errmsg_clear();
 	if (path == NULL && pem_out == NULL)
-		return ck_fail(CK_EUSAGE, "give --out FILE or set %s", CK_CA_KEY_CRL_PATH);
+		return ck_fail(CK_EUSAGE, "give --out FILE or set %s", ck_config_name(CK_CFG_CA_CRL_PATH));
 	der = path && (ends_with(path, ".crl") || ends_with(path, ".der"));
 	rc = ca_load(st, &ca);
 	if (rc == CK_OK)

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "base/clock.h"
+#include "core/events/config.h"
 #include "core/events/events.h"
 #include "base/names.h"
 
@@ -133,9 +134,9 @@ enum ck_err certs_replaced(struct store *st, const struct store_cert *old,
 	if (rc != CK_OK)
 		return rc;
 	/* The host's certificate moves to its renewal. */
-	if (store_config_get(st, "host.certificate", &host) == CK_OK &&
+	if (ck_config_stored(st, CK_CFG_HOST_CERTIFICATE, &host) == CK_OK &&
 	    strcmp(host, old->thumbprint) == 0)
-		rc = store_config_set(st, "host.certificate", row->thumbprint);
+		rc = ck_config_put(st, CK_CFG_HOST_CERTIFICATE, row->thumbprint);
 	free(host);
 	if (rc == CK_OK)
 		ck_errmsg_clear(); /* no host certificate is not a failure */

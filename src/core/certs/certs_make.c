@@ -11,6 +11,7 @@
 
 #include "core/ca/ca.h"
 #include "base/clock.h"
+#include "core/events/config.h"
 #include "core/events/events.h"
 #include "base/fileio.h"
 #include "base/host.h"
@@ -129,7 +130,7 @@ enum ck_err ck_init(struct store *st, const struct ck_init_opts *o, char thumb[4
 	rc = store_begin(st);
 	if (rc != CK_OK)
 		return rc;
-	if (!o->force && store_config_get(st, "host.certificate", &prev) == CK_OK) {
+	if (!o->force && ck_config_stored(st, CK_CFG_HOST_CERTIFICATE, &prev) == CK_OK) {
 		if (store_cert_find(st, prev, &existing) == CK_OK) {
 			store_cert_clear(&existing);
 			rc = ck_fail(CK_EEXIST,
@@ -145,11 +146,11 @@ enum ck_err ck_init(struct store *st, const struct ck_init_opts *o, char thumb[4
 					     : (CK_SVC_IMAP | CK_SVC_POP | CK_SVC_IIS | CK_SVC_SMTP),
 			     "certkeep host certificate", "init", &row, NULL);
 	if (rc == CK_OK)
-		rc = store_config_set(st, "host.certificate", row.thumbprint);
+		rc = ck_config_put(st, CK_CFG_HOST_CERTIFICATE, row.thumbprint);
 	if (rc == CK_OK)
-		rc = store_config_set(st, "host.name", short_name);
+		rc = ck_config_put(st, CK_CFG_HOST_NAME, short_name);
 	if (rc == CK_OK)
-		rc = store_config_set(st, "host.fqdn", fqdn);
+		rc = ck_config_put(st, CK_CFG_HOST_FQDN, fqdn);
 out:
 	free(prev);
 	if (rc != CK_OK) {

@@ -1,6 +1,10 @@
 /*
- * events.c - the event catalogue, event writing, syslog copies
- * (DESIGN.md §6).
+ * events.c - writing events with their mail, syslog copies (DESIGN.md §6).
+ *
+ * The one step that records an event: it appends the row, has the exit
+ * module queue its mail in the same transaction, and records event 46
+ * when that mail could not be made (the exit module itself writes no
+ * event, so nothing leads back here).
  */
 #include "core/events/events.h"
 
@@ -13,44 +17,6 @@
 #include "pki/pki_ca.h"
 #include "base/clock.h"
 #include "core/events/exitmod.h"
-
-static const struct ck_event_kind catalogue[] = {
-	{ 46, "ExitModuleSendFailed", "error" },
-	{ 1001, "CertificateReplaced", "info" },
-	{ 1002, "CertificateExpired", "warning" },
-	{ 1003, "CertificateAboutToExpire", "warning" },
-	{ 1004, "CertificateDeleted", "info" },
-	{ 1006, "CertificateInstalled", "info" },
-	{ 1007, "CertificateExported", "info" },
-	{ 1020, "CertificateServicesChanged", "info" },
-	{ 1021, "CertificateRequestCreated", "info" },
-	{ 1030, "ConnectorAdded", "info" },
-	{ 1031, "ConnectorRemoved", "info" },
-	{ 1037, "DirectTrustCertificateProblem", "warning" },
-	{ 1040, "TransportCertificatePublished", "info" },
-	{ 1041, "HostNamesChanged", "info" },
-	{ 1050, "BindingAdded", "info" },
-	{ 1051, "BindingRemoved", "info" },
-	{ 1052, "BindingMoved", "info" },
-	{ 1053, "BindingDeployFailed", "error" },
-	{ 1060, "TaskAdded", "info" },
-	{ 1061, "TaskRemoved", "info" },
-	{ 1070, "RenewalFailed", "error" },
-	{ 1101, "CertIssued", "info" },
-	{ 1102, "CertPending", "info" },
-	{ 1103, "CertDenied", "info" },
-	{ 1104, "CertRevoked", "info" },
-	{ 1105, "CRLIssued", "info" },
-	{ 1106, "CAStartup", "info" },
-	{ 1107, "CAShutdown", "info" },
-	{ 1108, "CertImported", "info" },
-	{ 1109, "CertUnrevoked", "info" },
-	{ 1110, "CAInitialized", "info" },
-	{ 2019, "DirectTrustCertificateProblemOutbound", "warning" },
-	{ 12014, "NoCertificateForFqdn", "error" },
-	{ 12015, "InternalTransportCertificateExpired", "warning" },
-	{ 12016, "StartTlsCertificateExpired", "warning" },
-};
 
 /* Messages of the open transaction, for syslog once it commits: the first
  * CK_EVENT_SYSLOG_MAX in full, the rest only counted (by worst level).
@@ -70,16 +36,6 @@ static void forget_pending(void)
 	more_level = LOG_INFO;
 }
 
-const struct ck_event_kind *ck_event_kind(int id)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(catalogue) / sizeof(catalogue[0]); i++)
-		if (catalogue[i].id == id)
-			return &catalogue[i];
-	return NULL;
-}
-
 /* A CA event's certificate is kept once, in ca_certs: the event stores its
  * serial instead of its PEM, and ck_event_each puts the PEM back. Returns
  * the serial when fields carry both (CA events only), else NULL. */
@@ -94,6 +50,7 @@ static const char *stored_by_reference(int id, const json_t *fields)
 enum ck_err ck_event_emit(struct store *st, int id, json_t *fields, const char *fmt, ...)
 {
 	const struct ck_event_kind *kind = ck_event_kind(id);
+	struct ck_exit_unmade unmade = { 0 };
 	struct store_event ev;
 	char message[1024];
 	char *fields_text = NULL;
@@ -130,7 +87,7 @@ enum ck_err ck_event_emit(struct store *st, int id, json_t *fields, const char *
 		.time = ck_now(),
 		.id = id,
 		.level = kind->level,
-		.source = "certkeep",
+		.source = kind->source,
 		.message = message,
 		.fields = fields_text,
 		.cert_serial = cert_serial,
@@ -139,8 +96,21 @@ enum ck_err ck_event_emit(struct store *st, int id, json_t *fields, const char *
 	free(fields_text);
 	/* The mail goes into the outbox with the event, or neither does. */
 	if (rc == CK_OK)
-		rc = ck_exit_enqueue(st, seq, id, fields, message, ev.time);
+		rc = ck_exit_enqueue(st, seq, id, fields, message, ev.time, &unmade);
 	json_decref(fields);
+	/* A mail that could not be made is not a failure of the event: it
+	 * stays in the outbox as failed, and event 46 says so. */
+	if (rc == CK_OK && unmade.unmade)
+		rc = ck_event_emit(st, CK_EV_EXIT_SEND_FAILED,
+				   json_pack("{s:I, s:s, s:i, s:I, s:s}", "MailId",
+					     (json_int_t)unmade.mail_id, "MessageId", unmade.message_id,
+					     "EventId", id, "EventSeq", (json_int_t)seq, "Error",
+					     unmade.error),
+				   "The exit module could not make the mail for event %d (%s): %s. "
+				   "It stays in the outbox as mail %lld (certkeep mail list "
+				   "--failed).",
+				   id, kind->name, unmade.error, (long long)unmade.mail_id);
+	ck_exit_unmade_clear(&unmade);
 	if (rc == CK_OK) {
 		int level = strcmp(kind->level, "error") == 0	  ? LOG_ERR
 			    : strcmp(kind->level, "warning") == 0 ? LOG_WARNING

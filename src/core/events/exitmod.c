@@ -19,7 +19,7 @@
 #include "store/store_ca.h"
 #include "store/store_mail.h"
 #include "base/clock.h"
-#include "core/events/events.h"
+#include "core/events/catalogue.h"
 #include "core/events/exitreg.h"
 #include "mail/addr.h"
 #include "base/strlist.h"
@@ -297,20 +297,20 @@ static void parts_free(struct mail_parts *p)
 
 static enum ck_err read_parts(struct store *st, const char *g, struct mail_parts *p)
 {
-	enum ck_err rc = ck_reg_value_of(st, g, "From", &p->from);
+	enum ck_err rc = ck_reg_string(st, g, CK_REG_FROM, &p->from);
 
 	if (rc == CK_OK)
-		rc = ck_reg_value_of(st, g, "To", &p->to);
+		rc = ck_reg_string(st, g, CK_REG_TO, &p->to);
 	if (rc == CK_OK)
-		rc = ck_reg_value_of(st, g, "Cc", &p->cc);
+		rc = ck_reg_string(st, g, CK_REG_CC, &p->cc);
 	if (rc == CK_OK)
-		rc = ck_reg_value_of(st, g, "TitleFormat", &p->title);
+		rc = ck_reg_string(st, g, CK_REG_TITLE_FORMAT, &p->title);
 	if (rc == CK_OK)
-		rc = ck_reg_value_of(st, g, "TitleArg", &p->title_args);
+		rc = ck_reg_string(st, g, CK_REG_TITLE_ARG, &p->title_args);
 	if (rc == CK_OK)
-		rc = ck_reg_value_of(st, g, "BodyFormat", &p->body);
+		rc = ck_reg_string(st, g, CK_REG_BODY_FORMAT, &p->body);
 	if (rc == CK_OK)
-		rc = ck_reg_value_of(st, g, "BodyArg", &p->body_args);
+		rc = ck_reg_string(st, g, CK_REG_BODY_ARG, &p->body_args);
 	return rc;
 }
 
@@ -391,9 +391,17 @@ static enum ck_err render_mail(const struct ck_exit_group *g, const struct mail_
 	return rc;
 }
 
-enum ck_err ck_exit_enqueue(struct store *st, int64_t seq, int id, const json_t *fields,
-			    const char *message, int64_t when)
+void ck_exit_unmade_clear(struct ck_exit_unmade *u)
 {
+	free(u->message_id);
+	free(u->error);
+	memset(u, 0, sizeof(*u));
+}
+
+enum ck_err ck_exit_enqueue(struct store *st, int64_t seq, int id, const json_t *fields,
+			    const char *message, int64_t when, struct ck_exit_unmade *unmade)
+{
+	/* A group is found through the event's catalogue entry. */
 	const struct ck_exit_group *g = ck_exit_group_by_event(id);
 	const struct ck_event_kind *kind = ck_event_kind(id);
 	struct mail_parts p;
@@ -402,22 +410,23 @@ enum ck_err ck_exit_enqueue(struct store *st, int64_t seq, int id, const json_t 
 	char fqdn[256], rnd[17], *ca_name = NULL;
 	enum ck_err rc;
 
+	memset(unmade, 0, sizeof(*unmade));
 	if (g == NULL)
 		return CK_OK;
 	memset(&p, 0, sizeof(p));
 	memset(&m, 0, sizeof(m));
-	rc = ck_reg_value_of(st, NULL, "SMTPServer", &p.server);
+	rc = ck_reg_string(st, NULL, CK_REG_SMTP_SERVER, &p.server);
 	if (rc == CK_OK && p.server[0] == '\0')
 		goto out; /* mail is off */
 	if (rc == CK_OK)
-		rc = ck_reg_value_of(st, NULL, "EventFilter", &p.filter);
+		rc = ck_reg_string(st, NULL, CK_REG_EVENT_FILTER, &p.filter);
 	if (rc != CK_OK || !listed(p.filter, g->name))
 		goto out;
 	/* Templates limits certificate mail to the listed templates. */
 	if (g->request) {
 		const json_t *t = json_object_get(fields, "CertificateTemplate");
 
-		rc = ck_reg_value_of(st, NULL, "Templates", &p.tmpl);
+		rc = ck_reg_string(st, NULL, CK_REG_TEMPLATES, &p.tmpl);
 		if (rc != CK_OK || (p.tmpl[0] && !(json_is_string(t) &&
 						    listed(p.tmpl, json_string_value(t)))))
 			goto out;
@@ -436,7 +445,7 @@ enum ck_err ck_exit_enqueue(struct store *st, int64_t seq, int id, const json_t 
 			ck_errmsg_clear();
 		store_ca_state_clear(&cas);
 	}
-	sys = (struct ck_exit_sys){ id, kind ? kind->name : g->event_name, message, when, seq,
+	sys = (struct ck_exit_sys){ id, kind->name, message, when, seq,
 				    fqdn, ca_name };
 	m.event_seq = seq;
 	m.event_id = id;
@@ -453,16 +462,16 @@ enum ck_err ck_exit_enqueue(struct store *st, int64_t seq, int id, const json_t 
 	random_hex(rnd);
 	if (rc == CK_OK)
 		rc = store_mail_insert(st, &m, rnd, fqdn);
-	if (rc == CK_OK && strcmp(m.status, STORE_MAIL_FAILED) == 0)
-		rc = ck_event_emit(st, CK_EV_EXIT_SEND_FAILED,
-				   json_pack("{s:I, s:s, s:i, s:I, s:s}", "MailId", (json_int_t)m.id,
-					     "MessageId", m.message_id, "EventId", id, "EventSeq",
-					     (json_int_t)seq, "Error", m.last_error ? m.last_error : ""),
-				   "The exit module could not make the mail for event %d (%s): %s. "
-				   "It stays in the outbox as mail %lld (certkeep mail list "
-				   "--failed).",
-				   id, g->event_name, m.last_error ? m.last_error : "",
-				   (long long)m.id);
+	if (rc == CK_OK && strcmp(m.status, STORE_MAIL_FAILED) == 0) {
+		unmade->unmade = true;
+		unmade->mail_id = m.id;
+		unmade->message_id = strdup(m.message_id ? m.message_id : "");
+		unmade->error = strdup(m.last_error ? m.last_error : "");
+		if (unmade->message_id == NULL || unmade->error == NULL) {
+			ck_exit_unmade_clear(unmade);
+			rc = ck_fail(CK_ENOMEM, "out of memory");
+		}
+	}
 out:
 	parts_free(&p);
 	store_mail_clear(&m);

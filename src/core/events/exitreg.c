@@ -27,32 +27,9 @@
 #define PASSWORD_FILE "smtp-password"
 #define VALUE_MAX 16384
 
-const struct ck_reg_key ck_reg_keys[] = {
-	{ "SMTPServer", CK_REG_HOST, 0, 0, "", false, "the relay's host name or IP address; mail is off while it is empty" },
-	{ "SMTPPort", CK_REG_INT, 1, 65535, "25", false, "the relay's port" },
-	{ "SMTPUseTLS", CK_REG_TLS, 0, 0, "starttls-required", false, "starttls-required (1), starttls-if-offered, smtps (implicit TLS) or none (0)" },
-	{ "SMTPCAFile", CK_REG_PATH, 0, 0, "", false, "PEM trust anchors for the relay's certificate; empty: the system's" },
-	{ "SMTPVerify", CK_REG_BOOL, 0, 1, "1", false, "verify the relay's certificate and name (on)" },
-	{ "SMTPAuthenticate", CK_REG_INT, 0, 1, "0", false, "0 anonymous, 1 basic (AUTH with ca setsmtpinfo's login; needs TLS)" },
-	{ "SMTPUser", CK_REG_STRING, 0, 0, "", false, "the login name, set by ca setsmtpinfo" },
-	{ "SMTPTimeout", CK_REG_INT, 1, 600, "30", false, "seconds for connecting, and for each mail" },
-	{ "SMTPRetryLimit", CK_REG_INT, 1, 1000, "10", false, "attempts before a mail is failed (event 46)" },
-	{ "SMTPRetryDelay", CK_REG_INT, 0, 86400, "60", false, "seconds before the first retry; doubles each time, at most 6 hours" },
-	{ "EventFilter", CK_REG_FILTER, 0, 0, "", false, "the events mailed: +NAME adds, -NAME removes, a list replaces" },
-	{ "Templates", CK_REG_LIST, 0, 0, "", false, "only certificates of these templates are mailed (request events); empty: all" },
-	{ "From", CK_REG_ADDRS, 0, 1, NULL, true, "the sender address (default certkeep@FQDN)" },
-	{ "To", CK_REG_ADDRS, 0, 100, "", true, "recipients, ';'-separated" },
-	{ "Cc", CK_REG_ADDRS, 0, 100, "", true, "copy recipients, ';'-separated" },
-	{ "TitleFormat", CK_REG_FORMAT, 0, 0, NULL, true, "the subject, with %1.. from TitleArg" },
-	{ "TitleArg", CK_REG_LIST, 0, 0, NULL, true, "property names for the subject's %1.." },
-	{ "BodyFormat", CK_REG_LINES, 0, 0, NULL, true, "the body: a value replaces it, +LINE appends a line" },
-	{ "BodyArg", CK_REG_LIST, 0, 0, NULL, true, "property names for the body's %1.." },
-};
-const size_t ck_reg_n_keys = sizeof(ck_reg_keys) / sizeof(ck_reg_keys[0]);
-
 #define L "\n"
 const struct ck_exit_group ck_exit_groups[] = {
-	{ "Issued", 1101, "CertIssued", 0x1, true,
+	{ "Issued", 0x1, true,
 	  "Your certificate has been issued by %1", "SanitizedCAName",
 	  "Request ID: %1" L "UPN: %2" L "Requester Name: %3" L "Serial Number: %4" L
 	  "Valid not before: %5" L "Valid not after: %6" L "Distinguished Name: %7" L
@@ -61,20 +38,20 @@ const struct ck_exit_group ck_exit_groups[] = {
 	  "Request.RequestID" L "UPN" L "Request.RequesterName" L "SerialNumber" L "NotBefore" L
 	  "NotAfter" L "Request.DistinguishedName" L "CertificateTemplate" L "CertificateHash" L
 	  "Request.DispositionMessage" L "RawCertificate" },
-	{ "Pending", 1102, "CertPending", 0x2, true,
+	{ "Pending", 0x2, true,
 	  "Your certificate is pending on %1", "SanitizedCAName",
 	  "Request ID: %1" L "UPN: %2" L "Requester Name: %3" L "Time submitted: %4" L
 	  "Distinguished Name: %5" L "Certificate Template: %6" L
 	  "Request Disposition Message: %7",
 	  "Request.RequestID" L "UPN" L "Request.RequesterName" L "Request.SubmittedWhen" L
 	  "Request.DistinguishedName" L "CertificateTemplate" L "Request.DispositionMessage" },
-	{ "Denied", 1103, "CertDenied", 0x4, true,
+	{ "Denied", 0x4, true,
 	  "Your certificate request was denied by %1", "SanitizedCAName",
 	  "Request ID: %1" L "Requester Name: %2" L "Submission Date: %3" L "Subject Name: %4" L
 	  "Disposition Message: %5" L "StatusCode: %6",
 	  "Request.RequestID" L "Request.RequesterName" L "Request.SubmittedWhen" L
 	  "Request.DistinguishedName" L "Request.DispositionMessage" L "Request.StatusCode" },
-	{ "Revoked", 1104, "CertRevoked", 0x8, true,
+	{ "Revoked", 0x8, true,
 	  "Your certificate was revoked by %1", "SanitizedCAName",
 	  "Request ID: %1" L "Revoked When: %2" L "Effective When: %3" L "Revocation Reason: %4" L
 	  "UPN: %5" L "Requester Name: %6" L "Serial Number: %7" L "Valid not before: %8" L
@@ -84,90 +61,55 @@ const struct ck_exit_group ck_exit_groups[] = {
 	  "Request.RevokedReason" L "UPN" L "Request.RequesterName" L "SerialNumber" L
 	  "NotBefore" L "NotAfter" L "Request.DistinguishedName" L "CertificateTemplate" L
 	  "CertificateHash" L "Request.StatusCode" },
-	{ "CRLIssued", 1105, "CRLIssued", 0x20, false,
+	{ "CRLIssued", 0x20, false,
 	  "A new CRL was issued by %1", "SanitizedCAName",
 	  "A new CRL has been issued", "" },
-	{ "Startup", 1106, "CAStartup", 0x80, false,
+	{ "Startup", 0x80, false,
 	  "Certificate Services started on %1", "MachineDNSName",
 	  "Certificate Services for %1 started at %2.", "SanitizedCAName" L "EventTime" },
-	{ "Shutdown", 1107, "CAShutdown", 0x40, false,
+	{ "Shutdown", 0x40, false,
 	  "Certificate Services stopped on %1", "MachineDNSName",
 	  "Certificate Services for %1 stopped at %2.", "SanitizedCAName" L "EventTime" },
-	{ "Imported", 1108, "CertImported", 0x200, true,
+	{ "Imported", 0x200, true,
 	  "A certificate was imported into %1", "SanitizedCAName",
 	  "Request ID: %1" L "Requester Name: %2" L "Serial Number: %3" L "Valid not before: %4" L
 	  "Valid not after: %5" L "Distinguished Name: %6" L "Certificate Hash: %7",
 	  "Request.RequestID" L "Request.RequesterName" L "SerialNumber" L "NotBefore" L
 	  "NotAfter" L "Request.DistinguishedName" L "CertificateHash" },
-	{ "Unrevoked", 1109, "CertUnrevoked", 0, true,
+	{ "Unrevoked", 0, true,
 	  "Your certificate was unrevoked by %1", "SanitizedCAName",
 	  "Request ID: %1" L "Requester Name: %2" L "Serial Number: %3" L
 	  "Distinguished Name: %4" L "Certificate Hash: %5",
 	  "Request.RequestID" L "Request.RequesterName" L "SerialNumber" L
 	  "Request.DistinguishedName" L "CertificateHash" },
-	{ "Expiring", 1003, "CertificateAboutToExpire", 0, false,
+	{ "Expiring", 0, false,
 	  "Certificate %1 expires within %2 days", "Subject" L "ThresholdDays",
 	  "The certificate %1 expires at %2." L "Thumbprint: %3" L "Host: %4" L L
 	  "Renew it (certkeep clone %3) or let autorenew do it.",
 	  "Subject" L "NotAfter" L "Thumbprint" L "MachineDNSName" },
-	{ "Expired", 1002, "CertificateExpired", 0, false,
+	{ "Expired", 0, false,
 	  "Certificate %1 has expired", "Subject",
 	  "The certificate %1 expired at %2." L "Thumbprint: %3" L "Host: %4",
 	  "Subject" L "NotAfter" L "Thumbprint" L "MachineDNSName" },
-	{ "Replaced", 1001, "CertificateReplaced", 0, false,
+	{ "Replaced", 0, false,
 	  "Certificate replaced on %1", "MachineDNSName",
 	  "A certificate has been replaced (%1)." L "Old thumbprint: %2" L "New thumbprint: %3" L
 	  "Names: %4",
 	  "Action" L "OldThumbprint" L "NewThumbprint" L "SubjectNames" },
-	{ "NoCertificate", 12014, "NoCertificateForFqdn", 0, false,
+	{ "NoCertificate", 0, false,
 	  "No certificate for %1 (connector %2)", "Fqdn" L "Connector",
 	  "%1", "EventMessage" },
-	{ "RenewalFailed", 1070, "RenewalFailed", 0, false,
+	{ "RenewalFailed", 0, false,
 	  "Certificate renewal failed on %1", "MachineDNSName",
 	  "The certificate %1 could not be renewed: %2" L "Failures: %3" L "Next attempt: %4",
 	  "Thumbprint" L "Error" L "Failures" L "NextAttempt" },
-	{ "BindingFailed", 1053, "BindingDeployFailed", 0, false,
+	{ "BindingFailed", 0, false,
 	  "Binding %1 failed on %2", "Site" L "MachineDNSName",
 	  "Site %1 could not be moved to certificate %2: %3",
 	  "Site" L "NewThumbprint" L "Error" },
 };
 #undef L
 const size_t ck_exit_n_groups = sizeof(ck_exit_groups) / sizeof(ck_exit_groups[0]);
-
-const struct ck_exit_group *ck_exit_group_by_event(int id)
-{
-	size_t i;
-
-	for (i = 0; i < ck_exit_n_groups; i++)
-		if (ck_exit_groups[i].event_id == id)
-			return &ck_exit_groups[i];
-	return NULL;
-}
-
-const struct ck_exit_group *ck_exit_group_match(const char *name)
-{
-	size_t i;
-
-	if (strncasecmp(name, "EXITEVENT_", 10) == 0)
-		name += 10;
-	for (i = 0; i < ck_exit_n_groups; i++)
-		if (strcasecmp(name, ck_exit_groups[i].name) == 0 ||
-		    strcasecmp(name, ck_exit_groups[i].event_name) == 0)
-			return &ck_exit_groups[i];
-	return NULL;
-}
-
-/* ---- key names ---- */
-
-static const struct ck_reg_key *key_named(const char *name, bool per_group)
-{
-	size_t i;
-
-	for (i = 0; i < ck_reg_n_keys; i++)
-		if (ck_reg_keys[i].per_group == per_group && strcasecmp(name, ck_reg_keys[i].name) == 0)
-			return &ck_reg_keys[i];
-	return NULL;
-}
 
 static const struct ck_exit_group *group_named(const char *name)
 {
@@ -179,60 +121,65 @@ static const struct ck_exit_group *group_named(const char *name)
 	return NULL;
 }
 
-/* Edit distance, case-insensitive, '/' equal to '\'. */
-static size_t distance(const char *a, const char *b)
+const struct ck_exit_group *ck_exit_group_by_event(int id)
 {
-	size_t la = strlen(a), lb = strlen(b), i, j;
-	size_t row[128], prev;
+	const struct ck_event_kind *kind = ck_event_kind(id);
 
-	if (lb >= sizeof(row) / sizeof(row[0]))
-		lb = sizeof(row) / sizeof(row[0]) - 1;
-	for (j = 0; j <= lb; j++)
-		row[j] = j;
-	for (i = 1; i <= la; i++) {
-		unsigned char ca = (unsigned char)(a[i - 1] == '/' ? '\\' : a[i - 1]);
+	return kind && kind->exit_group ? group_named(kind->exit_group) : NULL;
+}
 
-		prev = row[0];
-		row[0] = i;
-		for (j = 1; j <= lb; j++) {
-			size_t cost = tolower(ca) != tolower((unsigned char)b[j - 1]);
-			size_t best = prev + cost, saved = row[j];
+const struct ck_event_kind *ck_exit_group_event(const struct ck_exit_group *g)
+{
+	size_t i;
 
-			if (row[j] + 1 < best)
-				best = row[j] + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			prev = saved;
-			row[j] = best;
-		}
-	}
-	return row[lb];
+	for (i = 0; i < ck_event_n_kinds; i++)
+		if (ck_event_catalogue[i].exit_group &&
+		    strcmp(ck_event_catalogue[i].exit_group, g->name) == 0)
+			return &ck_event_catalogue[i];
+	return NULL;
+}
+
+/* The name of the event g mails, "CertIssued". */
+static const char *event_name(const struct ck_exit_group *g)
+{
+	const struct ck_event_kind *kind = ck_exit_group_event(g);
+
+	return kind ? kind->name : "?";
+}
+
+const struct ck_exit_group *ck_exit_group_match(const char *name)
+{
+	size_t i;
+
+	if (strncasecmp(name, "EXITEVENT_", 10) == 0)
+		name += 10;
+	for (i = 0; i < ck_exit_n_groups; i++)
+		if (strcasecmp(name, ck_exit_groups[i].name) == 0 ||
+		    strcasecmp(name, event_name(&ck_exit_groups[i])) == 0)
+			return &ck_exit_groups[i];
+	return NULL;
+}
+
+/* ---- key names ---- */
+
+static const struct ck_config_key *key_named(const char *name, bool per_group)
+{
+	size_t i;
+
+	for (i = 0; i < ck_reg_n_keys; i++)
+		if (ck_reg_keys[i].per_group == per_group && strcasecmp(name, ck_reg_keys[i].name) == 0)
+			return &ck_reg_keys[i];
+	return NULL;
 }
 
 static void consider(const char *in, const char *cand, size_t *best, char *out, size_t n)
 {
-	size_t d = distance(in, cand);
+	size_t d = ck_config_distance(in, cand);
 
 	if (d < *best) {
 		*best = d;
 		snprintf(out, n, "%s", cand);
 	}
-}
-
-/* exit\smtp\SMTPPassword, any case and separators: not a key (it is
- * never stored in the config table), but getreg shows whether it is set. */
-static bool is_password_key(const char *key)
-{
-	const char *want = "exit\\smtp\\smtppassword";
-	size_t i;
-
-	for (i = 0; key[i] && want[i]; i++) {
-		char c = key[i] == '/' ? '\\' : (char)tolower((unsigned char)key[i]);
-
-		if (c != want[i])
-			return false;
-	}
-	return key[i] == '\0' && want[i] == '\0';
 }
 
 void ck_reg_suggest(const char *in, char *out, size_t n)
@@ -251,7 +198,6 @@ void ck_reg_suggest(const char *in, char *out, size_t n)
 		snprintf(cand, sizeof(cand), REG_PREFIX "%s", ck_reg_keys[i].name);
 		consider(full, cand, &best, out, n);
 	}
-	consider(full, REG_PREFIX "SMTPPassword", &best, out, n);
 	for (g = 0; g < ck_exit_n_groups; g++) {
 		snprintf(cand, sizeof(cand), REG_PREFIX "%s", ck_exit_groups[g].name);
 		consider(full, cand, &best, out, n);
@@ -451,7 +397,7 @@ static int find_ci(char **items, size_t n, const char *s)
 static enum ck_err parse_list(const struct ck_reg_ref *ref, const char *current,
 			      const char *input, char **out)
 {
-	bool addrs = ref->key->type == CK_REG_ADDRS;
+	bool addrs = ref->key->type == CK_CFG_ADDRS;
 	char **cur = NULL, **given = NULL;
 	size_t ncur = 0, ngiven = 0, i;
 	char sign = (input[0] == '+' || input[0] == '-') ? input[0] : 0;
@@ -558,21 +504,6 @@ done:
 	return rc;
 }
 
-static enum ck_err parse_bool(const char *in, char **out)
-{
-	static const char *const yes[] = { "1", "on", "true", "yes" };
-	static const char *const no[] = { "0", "off", "false", "no" };
-	size_t i;
-
-	for (i = 0; i < 4; i++) {
-		if (strcasecmp(in, yes[i]) == 0)
-			return (*out = strdup("1")) ? CK_OK : ck_fail(CK_ENOMEM, "out of memory");
-		if (strcasecmp(in, no[i]) == 0)
-			return (*out = strdup("0")) ? CK_OK : ck_fail(CK_ENOMEM, "out of memory");
-	}
-	return ck_fail(CK_EINVAL, "'%.32s' is not on or off", in);
-}
-
 static enum ck_err parse_tls(const char *in, char **out)
 {
 	static const char *const modes[] = { "starttls-required", "starttls-if-offered", "smtps",
@@ -598,66 +529,48 @@ static enum ck_err parse_tls(const char *in, char **out)
 enum ck_err ck_reg_parse(const struct ck_reg_ref *ref, const char *current, const char *input,
 			 char **out)
 {
-	const struct ck_reg_key *k = ref->key;
+	const struct ck_config_key *k = ref->key;
 	size_t len = strlen(input);
-	char *end;
-	long v;
 
 	*out = NULL;
 	if (k == NULL)
 		return ck_fail(CK_EINVAL, "%s is a group, not a value", ref->name);
 	if (len > VALUE_MAX)
 		return ck_fail(CK_EINVAL, "%s: value longer than %d bytes", ref->name, VALUE_MAX);
-	if (k->type != CK_REG_LINES && !ck_header_safe(input, len))
+	if (k->type != CK_CFG_LINES && !ck_header_safe(input, len))
 		return ck_fail(CK_EINVAL, "%s: control characters (CR, LF, NUL) are not allowed",
 			       ref->name);
 	if (len == 0)
 		return (*out = strdup("")) ? CK_OK : ck_fail(CK_ENOMEM, "out of memory");
 	switch (k->type) {
-	case CK_REG_STRING:
-		break;
-	case CK_REG_HOST:
-		if (len > 253 || strspn(input, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-					       "0123456789.-:") != len || input[0] == '-')
-			return ck_fail(CK_EINVAL, "%s: '%.64s' is not a host name or IP address",
-				       ref->name, input);
-		break;
-	case CK_REG_PATH:
-		if (input[0] != '/')
-			return ck_fail(CK_EINVAL, "%s: give an absolute file name", ref->name);
-		break;
-	case CK_REG_INT:
+	case CK_CFG_INT: {
+		/* AD CS's 2 is NTLM: say so rather than "must be from 0 to 1". */
+		char *end;
+		long v;
+
 		errno = 0;
 		v = strtol(input, &end, 0);
-		if (errno || *end || end == input)
-			return ck_fail(CK_EINVAL, "%s: '%.32s' is not a number", ref->name, input);
-		if (strcmp(k->name, "SMTPAuthenticate") == 0 && v == 2)
+		if (strcmp(k->name, "SMTPAuthenticate") == 0 && errno == 0 && *end == '\0' &&
+		    end != input && v == 2)
 			return ck_fail(CK_EINVAL, "SMTPAuthenticate 2 (NTLM) is not supported: use 1 "
 						  "(basic, over TLS) or 0");
-		if (v < k->min || v > k->max)
-			return ck_fail(CK_EINVAL, "%s must be from %ld to %ld", ref->name, k->min,
-				       k->max);
-		{
-			char buf[32];
-
-			snprintf(buf, sizeof(buf), "%ld", v);
-			*out = strdup(buf);
-		}
-		return *out ? CK_OK : ck_fail(CK_ENOMEM, "out of memory");
-	case CK_REG_BOOL:
-		return parse_bool(input, out);
-	case CK_REG_TLS:
+		return ck_config_parse(k, ref->name, input, out);
+	}
+	case CK_CFG_SECRET:
+		return ck_fail(CK_EINVAL, "the password is set with 'ca setsmtpinfo USER' (read "
+					  "without echo, never from the command line)");
+	case CK_CFG_TLS:
 		return parse_tls(input, out);
-	case CK_REG_FILTER:
+	case CK_CFG_FILTER:
 		return parse_filter(current, input, out);
-	case CK_REG_LIST:
-	case CK_REG_ADDRS:
+	case CK_CFG_LIST:
+	case CK_CFG_ADDRS:
 		return parse_list(ref, current, input, out);
-	case CK_REG_FORMAT:
+	case CK_CFG_FORMAT:
 		if (ck_template_max_arg(input) < 0)
 			return CK_EINVAL;
 		break;
-	case CK_REG_LINES: {
+	case CK_CFG_LINES: {
 		const char *text = input[0] == '+' ? input + 1 : input;
 		size_t i, tl = strlen(text), cl = current ? strlen(current) : 0;
 		char *s;
@@ -682,6 +595,8 @@ enum ck_err ck_reg_parse(const struct ck_reg_ref *ref, const char *current, cons
 		*out = s;
 		return CK_OK;
 	}
+	default: /* the types every key may have */
+		return ck_config_parse(k, ref->name, input, out);
 	}
 	*out = strdup(input);
 	return *out ? CK_OK : ck_fail(CK_ENOMEM, "out of memory");
@@ -693,7 +608,7 @@ void ck_exit_fqdn(struct store *st, char *out, size_t n)
 {
 	char *v = NULL, short_name[256];
 
-	if (store_config_get(st, "host.fqdn", &v) == CK_OK && v[0]) {
+	if (ck_config_stored(st, CK_CFG_HOST_FQDN, &v) == CK_OK && v[0]) {
 		snprintf(out, n, "%s", v);
 	} else if (ck_host_names(short_name, sizeof(short_name), out, n) != CK_OK) {
 		snprintf(out, n, "localhost");
@@ -735,13 +650,12 @@ static enum ck_err stored(struct store *st, const struct ck_reg_ref *ref, char *
 	return rc;
 }
 
-enum ck_err ck_reg_value(struct store *st, const struct ck_reg_ref *ref, char **out)
+/* ref's default, stored form: the key's, the group's template, or
+ * certkeep@FQDN for From. */
+static enum ck_err reg_default(struct store *st, const struct ck_reg_ref *ref, char **out)
 {
-	enum ck_err rc = stored(st, ref, out);
 	char buf[300];
 
-	if (rc != CK_OK || *out)
-		return rc;
 	if (ref->key->def)
 		*out = strdup(ref->key->def);
 	else if (strcmp(ref->key->name, "From") == 0) {
@@ -753,6 +667,18 @@ enum ck_err ck_reg_value(struct store *st, const struct ck_reg_ref *ref, char **
 	} else
 		*out = strdup(group_default(ref));
 	return *out ? CK_OK : ck_fail(CK_ENOMEM, "out of memory");
+}
+
+enum ck_err ck_reg_value(struct store *st, const struct ck_reg_ref *ref, char **out)
+{
+	enum ck_err rc;
+
+	if (ref->key->secret)
+		return ck_fail(CK_EINVAL, "%s is never shown", ref->name);
+	rc = stored(st, ref, out);
+	if (rc != CK_OK || *out)
+		return rc;
+	return reg_default(st, ref, out);
 }
 
 enum ck_err ck_reg_value_of(struct store *st, const char *group, const char *name, char **out)
@@ -769,12 +695,30 @@ enum ck_err ck_reg_value_of(struct store *st, const char *group, const char *nam
 	return rc == CK_OK ? ck_reg_value(st, &ref, out) : rc;
 }
 
-long ck_reg_int(struct store *st, const char *name)
+enum ck_err ck_reg_string(struct store *st, const char *group, enum ck_reg_id id, char **out)
+{
+	struct ck_reg_ref ref = { &ck_reg_keys[id], NULL, "" };
+
+	*out = NULL;
+	if (group)
+		ref.group = group_named(group);
+	if (ref.key->per_group != (ref.group != NULL))
+		return ck_fail(CK_EINVAL, "exit\\smtp\\%s%s%s: no such key", group ? group : "",
+			       group ? "\\" : "", ref.key->name);
+	if (group)
+		snprintf(ref.name, sizeof(ref.name), REG_PREFIX "%s\\%s", ref.group->name,
+			 ref.key->name);
+	else
+		snprintf(ref.name, sizeof(ref.name), REG_PREFIX "%s", ref.key->name);
+	return ck_reg_value(st, &ref, out);
+}
+
+long ck_reg_int(struct store *st, enum ck_reg_id id)
 {
 	char *v = NULL;
 	long n = 0;
 
-	if (ck_reg_value_of(st, NULL, name, &v) == CK_OK)
+	if (ck_reg_string(st, NULL, id, &v) == CK_OK)
 		n = strtol(v, NULL, 10);
 	free(v);
 	return n;
@@ -797,9 +741,10 @@ static enum ck_err check_template(struct store *st, const struct ck_reg_ref *ref
 
 	if (ref->group == NULL || (strstr(name, "Format") == NULL && strstr(name, "Arg") == NULL))
 		return CK_OK;
-	rc = ck_reg_value_of(st, ref->group->name, title ? (is_fmt ? "TitleArg" : "TitleFormat")
-							 : (is_fmt ? "BodyArg" : "BodyFormat"),
-			     &other);
+	rc = ck_reg_string(st, ref->group->name,
+			   title ? (is_fmt ? CK_REG_TITLE_ARG : CK_REG_TITLE_FORMAT)
+				 : (is_fmt ? CK_REG_BODY_ARG : CK_REG_BODY_FORMAT),
+			   &other);
 	if (rc != CK_OK)
 		return rc;
 	/* An empty new value is a reset: check the default instead. */
@@ -828,32 +773,32 @@ static enum ck_err check_recipients(struct store *st, const struct ck_reg_ref *r
 	size_t non = 0, i;
 	enum ck_err rc = CK_OK;
 
-	if (ref->key->type == CK_REG_FILTER) {
+	if (ref->key->type == CK_CFG_FILTER) {
 		rc = split(newval, "\n", &on, &non);
 		for (i = 0; rc == CK_OK && i < non; i++) {
 			const struct ck_exit_group *g = ck_exit_group_match(on[i]);
 
 			if (g == NULL || g->request)
 				continue;
-			rc = ck_reg_value_of(st, g->name, "To", &to);
+			rc = ck_reg_string(st, g->name, CK_REG_TO, &to);
 			if (rc == CK_OK && to[0] == '\0')
 				rc = ck_fail(CK_EINVAL,
 					     "set exit\\smtp\\%s\\To first: %s mail has no requester "
 					     "to go to",
-					     g->name, g->event_name);
+					     g->name, event_name(g));
 			free(to);
 			to = NULL;
 		}
 	} else if (ref->group && !ref->group->request && strcmp(ref->key->name, "To") == 0 &&
 		   newval[0] == '\0') {
-		rc = ck_reg_value_of(st, NULL, "EventFilter", &filter);
+		rc = ck_reg_string(st, NULL, CK_REG_EVENT_FILTER, &filter);
 		if (rc == CK_OK)
 			rc = split(filter, "\n", &on, &non);
 		for (i = 0; rc == CK_OK && i < non; i++)
 			if (strcasecmp(on[i], ref->group->name) == 0)
 				rc = ck_fail(CK_EINVAL, "EventFilter mails %s: remove it first "
 							"(-%s), or keep a To",
-					     ref->group->event_name, ref->group->event_name);
+					     event_name(ref->group), event_name(ref->group));
 	}
 	ck_strlist_free(on, non);
 	free(filter);
@@ -866,12 +811,12 @@ enum ck_err ck_reg_set(struct store *st, const char *key, const char *value)
 	char *current = NULL, *newval = NULL, ckey[160];
 	enum ck_err rc;
 
-	if (is_password_key(key))
-		return ck_fail(CK_EINVAL, "the password is set with 'ca setsmtpinfo USER' (read "
-					  "without echo, never from the command line)");
 	rc = ck_reg_lookup(key, false, &ref);
 	if (rc != CK_OK)
 		return rc;
+	if (ref.key->secret)
+		return ck_fail(CK_EINVAL, "the password is set with 'ca setsmtpinfo USER' (read "
+					  "without echo, never from the command line)");
 	rc = ck_reg_value(st, &ref, &current);
 	if (rc == CK_OK)
 		rc = ck_reg_parse(&ref, current, value, &newval);
@@ -896,67 +841,111 @@ enum ck_err ck_reg_set(struct store *st, const char *key, const char *value)
 
 /* ---- getreg ---- */
 
-static const char *type_name(enum ck_reg_type t)
+/* A value in stored form as getreg shows it: lists as arrays (EventFilter
+ * by event names, body lines with their empty lines), else a string. */
+static enum ck_err shown(const struct ck_config_key *k, const char *val, json_t **out)
 {
-	static const char *const names[] = { "string", "host", "path", "int", "bool", "tls",
-					     "filter", "list", "addresses", "format", "lines" };
-
-	return names[t];
-}
-
-static enum ck_err add_entry(struct store *st, const struct ck_reg_ref *ref, bool only_set,
-			     json_t *arr)
-{
-	char *set = NULL, *val = NULL, **items = NULL;
+	char **items = NULL;
 	size_t nitems = 0, i;
-	enum ck_err rc = stored(st, ref, &set);
+	enum ck_err rc = CK_OK;
+	const char *p;
 	json_t *v;
 
-	if (rc != CK_OK || (only_set && set == NULL))
-		goto out;
-	rc = ck_reg_value(st, ref, &val);
-	if (rc != CK_OK)
-		goto out;
-	switch (ref->key->type) {
-	case CK_REG_FILTER:
-	case CK_REG_LIST:
-	case CK_REG_ADDRS:
-	case CK_REG_LINES:
-		rc = split(val, ref->key->type == CK_REG_ADDRS ? ";" : "\n", &items, &nitems);
+	switch (k->type) {
+	case CK_CFG_FILTER:
+	case CK_CFG_LIST:
+	case CK_CFG_ADDRS:
+		rc = split(val, k->type == CK_CFG_ADDRS ? ";" : "\n", &items, &nitems);
 		v = json_array();
 		for (i = 0; rc == CK_OK && i < nitems; i++) {
-			const struct ck_exit_group *g = ref->key->type == CK_REG_FILTER
-								? ck_exit_group_match(items[i])
-								: NULL;
+			const struct ck_exit_group *g =
+				k->type == CK_CFG_FILTER ? ck_exit_group_match(items[i]) : NULL;
 
-			json_array_append_new(v, json_string(g ? g->event_name : items[i]));
+			json_array_append_new(v, json_string(g ? event_name(g) : items[i]));
 		}
-		/* Body lines keep their empty lines. */
-		if (ref->key->type == CK_REG_LINES) {
-			const char *p = val;
+		break;
+	case CK_CFG_LINES:
+		v = json_array();
+		for (p = val; *p;) {
+			size_t l = strcspn(p, "\n");
 
-			json_array_clear(v);
-			while (*p) {
-				size_t l = strcspn(p, "\n");
-
-				json_array_append_new(v, json_stringn(p, l));
-				p += l;
-				if (*p)
-					p++;
-			}
+			json_array_append_new(v, json_stringn(p, l));
+			p += l;
+			if (*p)
+				p++;
 		}
 		break;
 	default:
 		v = json_string(val);
 	}
-	json_array_append_new(arr, json_pack("{s:s, s:o, s:b, s:s}", "Key", ref->name, "Value", v,
-					     "Default", set == NULL, "Type",
-					     type_name(ref->key->type)));
-out:
 	ck_strlist_free(items, nitems);
-	free(set);
-	free(val);
+	if (rc == CK_OK && v == NULL)
+		rc = ck_fail(CK_ENOMEM, "out of memory");
+	if (rc != CK_OK) {
+		json_decref(v);
+		return rc;
+	}
+	*out = v;
+	return CK_OK;
+}
+
+static bool password_set(struct store *st)
+{
+	char *pw = NULL;
+	bool set = ck_reg_smtp_password(st, &pw) == CK_OK;
+
+	if (pw)
+		ck_free_secret(pw, strlen(pw) + 1);
+	ck_errmsg_clear();
+	return set;
+}
+
+enum ck_err ck_reg_entry(struct store *st, const struct ck_reg_ref *ref, json_t **value,
+			 json_t **def, bool *set)
+{
+	char *stored_val = NULL, *dval = NULL;
+	enum ck_err rc;
+
+	*value = *def = NULL;
+	if (ref->key->secret) {
+		*set = password_set(st);
+		*value = json_string(*set ? "set" : "unset");
+		*def = json_string("unset");
+		return *value && *def ? CK_OK : ck_fail(CK_ENOMEM, "out of memory");
+	}
+	rc = stored(st, ref, &stored_val);
+	*set = stored_val != NULL;
+	if (rc == CK_OK)
+		rc = reg_default(st, ref, &dval);
+	if (rc == CK_OK)
+		rc = shown(ref->key, stored_val ? stored_val : dval, value);
+	if (rc == CK_OK)
+		rc = shown(ref->key, dval, def);
+	if (rc != CK_OK) {
+		json_decref(*value);
+		*value = NULL;
+	}
+	free(stored_val);
+	free(dval);
 	return rc;
+}
+
+static enum ck_err add_entry(struct store *st, const struct ck_reg_ref *ref, bool only_set,
+			     json_t *arr)
+{
+	json_t *v = NULL, *def = NULL;
+	bool set = false;
+	enum ck_err rc = ck_reg_entry(st, ref, &v, &def, &set);
+
+	json_decref(def);
+	if (rc != CK_OK || (only_set && !set)) {
+		json_decref(v);
+		return rc;
+	}
+	json_array_append_new(arr, json_pack("{s:s, s:o, s:b, s:s}", "Key", ref->name, "Value", v,
+					     "Default", !set, "Type",
+					     ck_config_type_name(ref->key->type)));
+	return CK_OK;
 }
 
 static enum ck_err add_group(struct store *st, const struct ck_exit_group *g, bool only_set,
@@ -977,20 +966,6 @@ static enum ck_err add_group(struct store *st, const struct ck_exit_group *g, bo
 	return rc;
 }
 
-static void add_password(struct store *st, json_t *arr)
-{
-	char *pw = NULL;
-	bool set = ck_reg_smtp_password(st, &pw) == CK_OK;
-
-	if (pw)
-		ck_free_secret(pw, strlen(pw) + 1);
-	ck_errmsg_clear();
-	json_array_append_new(arr, json_pack("{s:s, s:s, s:b, s:s}", "Key",
-					     REG_PREFIX "SMTPPassword", "Value",
-					     set ? "set" : "unset", "Default", !set, "Type",
-					     "secret"));
-}
-
 enum ck_err ck_reg_get(struct store *st, const char *key, json_t **out)
 {
 	json_t *arr = json_array();
@@ -1000,11 +975,6 @@ enum ck_err ck_reg_get(struct store *st, const char *key, json_t **out)
 
 	if (arr == NULL)
 		return ck_fail(CK_ENOMEM, "out of memory");
-	if (key && is_password_key(key)) {
-		add_password(st, arr);
-		*out = arr;
-		return CK_OK;
-	}
 	if (key) {
 		rc = ck_reg_lookup(key, true, &ref);
 		if (rc == CK_OK && ref.key)
@@ -1019,8 +989,6 @@ enum ck_err ck_reg_get(struct store *st, const char *key, json_t **out)
 				continue;
 			snprintf(r.name, sizeof(r.name), REG_PREFIX "%s", ck_reg_keys[i].name);
 			rc = add_entry(st, &r, false, arr);
-			if (rc == CK_OK && strcmp(ck_reg_keys[i].name, "SMTPUser") == 0)
-				add_password(st, arr);
 		}
 		for (i = 0; rc == CK_OK && i < ck_exit_n_groups; i++)
 			rc = add_group(st, &ck_exit_groups[i], true, arr);
@@ -1042,7 +1010,8 @@ static void password_path(struct store *st, char *buf, size_t n)
 
 enum ck_err ck_reg_set_smtp_info(struct store *st, const char *user, const char *password)
 {
-	char path[4200];
+	struct ck_reg_ref ref;
+	char path[4200], ckey[160];
 	enum ck_err rc;
 
 	if (!ck_header_safe(user, strlen(user)) || strlen(user) > 256)
@@ -1065,7 +1034,9 @@ enum ck_err ck_reg_set_smtp_info(struct store *st, const char *user, const char 
 	rc = store_begin(st);
 	if (rc != CK_OK)
 		return rc;
-	rc = store_config_set(st, "exit.smtp.smtpuser", user);
+	ref = (struct ck_reg_ref){ &ck_reg_keys[CK_REG_SMTP_USER], NULL, REG_PREFIX "SMTPUser" };
+	config_key(&ref, ckey, sizeof(ckey));
+	rc = store_config_set(st, ckey, user);
 	if (rc == CK_OK)
 		return store_commit(st);
 	store_rollback(st);

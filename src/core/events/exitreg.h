@@ -2,15 +2,17 @@
  * exitreg.h - the exit module's configuration: AD CS's exit\smtp registry
  * values, set with "ca setreg" and read with "ca getreg" (DESIGN.md §9).
  *
- * One table of keys (name, type, bounds, default, secret flag) and one
- * table of mailed event groups (AD CS's Issued, Pending, ... and our
- * lifecycle groups) drive parsing, validation, defaults, getreg and the
+ * The keys (name, type, bounds, default, secret flag) are rows of
+ * config.def, with every other configuration key; one table of mailed
+ * event groups (AD CS's Issued, Pending, ... and our lifecycle groups)
+ * here. Together they drive parsing, validation, defaults, getreg and the
  * man page. Key names are case-insensitive, with '\' or '/' between parts:
  * exit\smtp\SMTPServer, exit/smtp/issued/to. Values live in the config
  * table under "exit.smtp." plus the lower-case path with dots; lists are
  * stored one item a line. An empty value resets a key to its default.
- * The SMTP password is not a key: it lives in a 0600 file in the store
- * directory (ca setsmtpinfo) and is only ever shown as set or unset.
+ * The SMTP password (exit\smtp\SMTPPassword, the one secret key) is never
+ * in the config table: it lives in a 0600 file in the store directory (ca
+ * setsmtpinfo), setreg refuses it and getreg shows it as set or unset.
  * Returned strings are malloc'ed and owned by the caller.
  */
 #ifndef CK_EXITREG_H
@@ -21,50 +23,30 @@
 
 #include <jansson.h>
 
+#include "core/events/catalogue.h"
+#include "core/events/config.h"
 #include "store/store.h"
 #include "base/err.h"
 
-enum ck_reg_type {
-	CK_REG_STRING, /* one line of text */
-	CK_REG_HOST,   /* a host name or IP address */
-	CK_REG_PATH,   /* an absolute file name */
-	CK_REG_INT,    /* a number in [min, max] */
-	CK_REG_BOOL,   /* on/off, 1/0, true/false, yes/no */
-	CK_REG_TLS,    /* starttls-if-offered | starttls-required | smtps | none */
-	CK_REG_FILTER, /* EventFilter: +NAME adds, -NAME removes, a list replaces */
-	CK_REG_LIST,   /* names: +NAME adds, -NAME removes, a ;/, list replaces */
-	CK_REG_ADDRS,  /* e-mail addresses, a ;/, list; +ADDR, -ADDR */
-	CK_REG_FORMAT, /* TitleFormat: one header line with %1.. placeholders */
-	CK_REG_LINES,  /* BodyFormat: +LINE appends a line, a value replaces */
-};
-
-struct ck_reg_key {
-	const char *name; /* "SMTPServer"; under a group: "From" */
-	enum ck_reg_type type;
-	long min, max;    /* CK_REG_INT */
-	const char *def;  /* default, stored form; NULL: from the group table */
-	bool per_group;   /* exit\smtp\<Group>\<name> */
-	const char *help;
-};
-
-/* A mailed event group (a subkey of exit\smtp). */
+/* A mailed event group (a subkey of exit\smtp). Its event is the one the
+ * catalogue (events.def) names the group for: ck_exit_group_event. */
 struct ck_exit_group {
 	const char *name;       /* "Issued" */
-	int event_id;           /* 1101 */
-	const char *event_name; /* "CertIssued", as in the event catalogue */
 	unsigned adcs_bit;      /* EXITEVENT_* bit of AD CS's EventFilter, or 0 */
 	bool request;           /* also mailed to the requester (RequesterEmail) */
 	const char *title, *title_args; /* defaults; args one name a line */
 	const char *body, *body_args;   /* body lines joined by '\n' */
 };
 
-extern const struct ck_reg_key ck_reg_keys[];
-extern const size_t ck_reg_n_keys;
+/* The keys themselves are rows of config.def: ck_reg_keys (config.h). */
 extern const struct ck_exit_group ck_exit_groups[];
 extern const size_t ck_exit_n_groups;
 
 /* The group mailed for event id, or NULL. */
 const struct ck_exit_group *ck_exit_group_by_event(int id);
+/* The event a group mails (never NULL for a group of ck_exit_groups: a
+ * unit test holds the two tables together). */
+const struct ck_event_kind *ck_exit_group_event(const struct ck_exit_group *g);
 /* The group an EventFilter name means: EXITEVENT_CERTISSUED,
  * ExitEvent_CertIssued, CertIssued or Issued (any case); NULL if none. */
 const struct ck_exit_group *ck_exit_group_match(const char *name);
@@ -73,7 +55,7 @@ const struct ck_exit_group *ck_exit_group_match(const char *name);
  * when the name is a group itself, as getreg exit\smtp\Issued allows) and
  * its canonical name, "exit\smtp\Issued\From". */
 struct ck_reg_ref {
-	const struct ck_reg_key *key; /* NULL when the name is a group */
+	const struct ck_config_key *key; /* NULL when the name is a group */
 	const struct ck_exit_group *group;
 	char name[96];
 };
@@ -106,12 +88,20 @@ enum ck_err ck_reg_set(struct store *st, const char *key, const char *value);
  * every group key set. The password shows as "set" or "unset". */
 enum ck_err ck_reg_get(struct store *st, const char *key, json_t **out);
 
+/* The value in effect (*value), the default (*def), both as getreg shows
+ * them (a string, or an array for lists), and whether a value is stored
+ * (*set), for ref; the password shows "set" or "unset". New references. */
+enum ck_err ck_reg_entry(struct store *st, const struct ck_reg_ref *ref, json_t **value,
+			 json_t **def, bool *set);
+
 /* The value in effect for ref (stored, else default), stored form. */
 enum ck_err ck_reg_value(struct store *st, const struct ck_reg_ref *ref, char **out);
 /* The same by names: group NULL for the SMTP level. */
 enum ck_err ck_reg_value_of(struct store *st, const char *group, const char *name, char **out);
+/* The same by key: group is a group's name for a per-group key, else NULL. */
+enum ck_err ck_reg_string(struct store *st, const char *group, enum ck_reg_id id, char **out);
 /* An integer or boolean key's value in effect. */
-long ck_reg_int(struct store *st, const char *name);
+long ck_reg_int(struct store *st, enum ck_reg_id id);
 
 /* Stores the SMTP login: the user as exit\smtp\SMTPUser, the password in
  * the store directory's smtp-password file (0600, written atomically). An

@@ -306,26 +306,26 @@ static enum ck_err read_conf(struct store *st, struct smtp_conf *c, char **strin
 	enum ck_err rcv;
 	enum ck_err *rc = &rcv;
 
-	*rc = ck_reg_value_of(st, NULL, "SMTPServer", &strings[0]);
+	*rc = ck_reg_string(st, NULL, CK_REG_SMTP_SERVER, &strings[0]);
 	if (*rc == CK_OK)
-		*rc = ck_reg_value_of(st, NULL, "SMTPCAFile", &strings[1]);
+		*rc = ck_reg_string(st, NULL, CK_REG_SMTP_CA_FILE, &strings[1]);
 	if (*rc == CK_OK)
-		*rc = ck_reg_value_of(st, NULL, "SMTPUser", &strings[2]);
+		*rc = ck_reg_string(st, NULL, CK_REG_SMTP_USER, &strings[2]);
 	if (*rc == CK_OK)
-		*rc = ck_reg_value_of(st, NULL, "SMTPUseTLS", &tls);
+		*rc = ck_reg_string(st, NULL, CK_REG_SMTP_USE_TLS, &tls);
 	if (*rc == CK_OK)
-		*rc = ck_reg_value_of(st, NULL, "SMTPVerify", &verify);
+		*rc = ck_reg_string(st, NULL, CK_REG_SMTP_VERIFY, &verify);
 	if (*rc == CK_OK) {
 		c->server = strings[0];
 		c->cafile = strings[1];
-		c->port = (int)ck_reg_int(st, "SMTPPort");
-		c->timeout = ck_reg_int(st, "SMTPTimeout");
+		c->port = (int)ck_reg_int(st, CK_REG_SMTP_PORT);
+		c->timeout = ck_reg_int(st, CK_REG_SMTP_TIMEOUT);
 		c->verify = strcmp(verify, "0") != 0;
 		c->tls = strcmp(tls, "starttls-if-offered") == 0 ? SMTP_TLS_TRY
 			 : strcmp(tls, "smtps") == 0		 ? SMTP_TLS_IMPLICIT
 			 : strcmp(tls, "none") == 0		 ? SMTP_TLS_NONE
 								 : SMTP_TLS_REQUIRED;
-		if (ck_reg_int(st, "SMTPAuthenticate") == 1) {
+		if (ck_reg_int(st, CK_REG_SMTP_AUTHENTICATE) == 1) {
 			c->user = strings[2];
 			if (ck_reg_smtp_password(st, password) != CK_OK) {
 				/* Sending then gives the server's refusal. */
@@ -360,8 +360,8 @@ enum ck_err ck_mail_flush(struct store *st, int64_t max, struct ck_mail_flush_re
 	}
 	ck_exit_fqdn(st, fqdn, sizeof(fqdn));
 	f.conf.helo = fqdn;
-	f.limit = ck_reg_int(st, "SMTPRetryLimit");
-	f.delay = ck_reg_int(st, "SMTPRetryDelay");
+	f.limit = ck_reg_int(st, CK_REG_SMTP_RETRY_LIMIT);
+	f.delay = ck_reg_int(st, CK_REG_SMTP_RETRY_DELAY);
 	for (;;) {
 		int64_t now = ck_now();
 		int batch = CK_MAIL_BATCH;

@@ -27,6 +27,7 @@
 #include "pki/pki.h"
 #include "base/array.h"
 #include "base/clock.h"
+#include "core/events/config.h"
 #include "core/events/events.h"
 #include "core/lifecycle/deploy.h"
 #include "base/fileio.h"
@@ -621,7 +622,7 @@ enum ck_err ck_autorebind_set(struct store *st, bool on)
 
 	if (rc != CK_OK)
 		return rc;
-	rc = store_config_set(st, "autorebind", on ? "on" : "off");
+	rc = ck_config_put_bool(st, CK_CFG_AUTOREBIND, on);
 	if (rc == CK_OK && on) {
 		int64_t last = 0;
 
@@ -639,12 +640,7 @@ enum ck_err ck_autorebind_set(struct store *st, bool on)
 
 bool ck_autorebind_get(struct store *st)
 {
-	char *v = NULL;
-	bool on = store_config_get(st, "autorebind", &v) == CK_OK && strcmp(v, "on") == 0;
-
-	free(v);
-	ck_errmsg_clear();
-	return on;
+	return ck_config_bool(st, CK_CFG_AUTOREBIND);
 }
 
 struct pending_1001 {

@@ -12,31 +12,18 @@
 
 #include "core/lifecycle/bindings.h"
 #include "base/clock.h"
+#include "core/events/config.h"
 #include "core/events/events.h"
 #include "core/lifecycle/renew.h"
 
 #define DAY 86400
-#define MAX_THRESHOLDS 8
+#define MAX_THRESHOLDS CK_CONFIG_DAYS_MAX
 
 /* Thresholds in days, largest first. */
 static size_t thresholds(struct store *st, int out[MAX_THRESHOLDS])
 {
-	char *v = NULL, *p, *end;
-	size_t n = 0, i, j;
+	size_t n = ck_config_days(st, CK_CFG_MONITOR_THRESHOLDS, out, MAX_THRESHOLDS), i, j;
 
-	if (store_config_get(st, "monitor.thresholds", &v) != CK_OK) {
-		ck_errmsg_clear();
-		v = strdup(CK_MONITOR_THRESHOLDS);
-	}
-	for (p = v; p && *p && n < MAX_THRESHOLDS; p = *end ? end + 1 : end) {
-		long d = strtol(p, &end, 10);
-
-		if (end == p)
-			break;
-		if (d > 0 && d <= 3650)
-			out[n++] = (int)d;
-	}
-	free(v);
 	for (i = 1; i < n; i++)
 		for (j = i; j > 0 && out[j - 1] < out[j]; j--) {
 			int t = out[j];
@@ -119,10 +106,10 @@ static bool is_internal(struct store *st, const char *thumb)
 	char *designated = NULL, *host = NULL;
 	bool yes;
 
-	if (store_config_get(st, "trust.certificate", &designated) == CK_OK && designated[0])
+	if (ck_config_stored(st, CK_CFG_TRUST_CERTIFICATE, &designated) == CK_OK && designated[0])
 		yes = strcmp(designated, thumb) == 0;
 	else
-		yes = store_config_get(st, "host.certificate", &host) == CK_OK &&
+		yes = ck_config_stored(st, CK_CFG_HOST_CERTIFICATE, &host) == CK_OK &&
 		      strcmp(host, thumb) == 0;
 	free(designated);
 	free(host);

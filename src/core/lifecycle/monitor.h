@@ -15,9 +15,6 @@
 #include "base/err.h"
 #include "core/lifecycle/report.h"
 
-/* Default thresholds in days (config key monitor.thresholds). */
-#define CK_MONITOR_THRESHOLDS "30,7,1"
-
 /*
  * Reads the certificates that expire within the largest threshold (an
  * indexed range: the rest of the store is not read) and raises each notice

@@ -17,6 +17,7 @@
 #include "core/ca/ca.h"
 #include "core/certs/certs.h"
 #include "base/clock.h"
+#include "core/events/config.h"
 #include "core/events/events.h"
 
 #define DAY 86400
@@ -25,14 +26,12 @@
 
 enum ck_err ck_autorenew_set(struct store *st, bool on, int days)
 {
-	char buf[16];
 	enum ck_err rc = store_begin(st);
 
 	if (rc == CK_OK)
-		rc = store_config_set(st, "autorenew", on ? "on" : "off");
+		rc = ck_config_put_bool(st, CK_CFG_AUTORENEW, on);
 	if (rc == CK_OK && days >= 0) {
-		snprintf(buf, sizeof(buf), "%d", days);
-		rc = store_config_set(st, "renew.days", buf);
+		rc = ck_config_put_int(st, CK_CFG_RENEW_DAYS, days);
 	}
 	if (rc != CK_OK) {
 		store_rollback(st);
@@ -43,13 +42,10 @@ enum ck_err ck_autorenew_set(struct store *st, bool on, int days)
 
 bool ck_autorenew_get(struct store *st, int *days)
 {
-	char *v = NULL;
-	bool on = store_config_get(st, "autorenew", &v) == CK_OK && strcmp(v, "on") == 0;
+	bool on = ck_config_bool(st, CK_CFG_AUTORENEW);
 
-	free(v);
-	ck_errmsg_clear();
 	if (days)
-		*days = store_config_int(st, "renew.days", 0, 100000, 0);
+		*days = (int)ck_config_int(st, CK_CFG_RENEW_DAYS);
 	return on;
 }
 
@@ -198,8 +194,7 @@ enum ck_err ck_renew_pass(struct store *st, int64_t now, bool record,
 	struct store_page page = { .limit = PAGE };
 	struct due d[PAGE];
 	struct dues l = { d, 0 };
-	int days = 0, max = store_config_int(st, "renew.max_per_pass", 0, 100000,
-							    CK_RENEW_MAX_PER_PASS);
+	int days = 0, max = (int)ck_config_int(st, CK_CFG_RENEW_MAX_PER_PASS);
 	int renewed = 0;
 	json_t *entries = json_array();
 	enum ck_err rc = CK_OK;

@@ -14,11 +14,10 @@
 #include "base/err.h"
 #include "core/lifecycle/report.h"
 
-/* Renewals per pass at most (config key renew.max_per_pass): a store that
- * was off for long renews in steps, not all at once. */
-#define CK_RENEW_MAX_PER_PASS 50
 
-/* autorenew on|off (config keys autorenew, renew.days). days > 0: the
+/* autorenew on|off (config keys autorenew, renew.days; at most
+ * renew.max_per_pass renewals a pass, so a store that was off for long
+ * renews in steps). days > 0: the
  * window is the last `days` days before NotAfter; 0: the last third of the
  * certificate's life; -1: leave the window as it is. */
 enum ck_err ck_autorenew_set(struct store *st, bool on, int days);

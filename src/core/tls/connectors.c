@@ -15,6 +15,7 @@
 #include "base/array.h"
 #include "base/account.h"
 #include "base/clock.h"
+#include "core/events/config.h"
 #include "core/events/events.h"
 #include "base/host.h"
 #include "base/names.h"
@@ -39,7 +40,7 @@ enum ck_err ck_host_fqdn(struct store *st, char *buf, size_t n)
 	char short_name[CK_DOMAIN_MAX + 1];
 	char *v = NULL;
 
-	if (store_config_get(st, "host.fqdn", &v) == CK_OK) {
+	if (ck_config_stored(st, CK_CFG_HOST_FQDN, &v) == CK_OK) {
 		snprintf(buf, n, "%s", v);
 		free(v);
 		return CK_OK;

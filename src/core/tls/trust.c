@@ -16,15 +16,16 @@
 #include "core/certs/certs.h"
 #include "base/clock.h"
 #include "core/tls/connectors.h"
+#include "core/events/config.h"
 #include "core/events/events.h"
 #include "base/host.h"
 #include "base/names.h"
 
-static void config_copy(struct store *st, const char *key, char *buf, size_t n)
+static void config_copy(struct store *st, enum ck_config_id key, char *buf, size_t n)
 {
 	char *v = NULL;
 
-	if (store_config_get(st, key, &v) == CK_OK)
+	if (ck_config_stored(st, key, &v) == CK_OK)
 		snprintf(buf, n, "%s", v);
 	free(v);
 	ck_errmsg_clear();
@@ -43,13 +44,13 @@ enum ck_err ck_trust_names_get(struct store *st, struct ck_trust_names *out)
 	snprintf(out->physical_fqdn, sizeof(out->physical_fqdn), "%s", sys_fqdn);
 	snprintf(out->host, sizeof(out->host), "%s", sys_host);
 	snprintf(out->fqdn, sizeof(out->fqdn), "%s", sys_fqdn);
-	config_copy(st, "host.name", out->host, sizeof(out->host));
-	config_copy(st, "host.fqdn", out->fqdn, sizeof(out->fqdn));
-	config_copy(st, "host.cluster_fqdn", out->cluster_fqdn, sizeof(out->cluster_fqdn));
+	config_copy(st, CK_CFG_HOST_NAME, out->host, sizeof(out->host));
+	config_copy(st, CK_CFG_HOST_FQDN, out->fqdn, sizeof(out->fqdn));
+	config_copy(st, CK_CFG_HOST_CLUSTER_FQDN, out->cluster_fqdn, sizeof(out->cluster_fqdn));
 	return CK_OK;
 }
 
-static enum ck_err set_name(struct store *st, const char *key, const char *value)
+static enum ck_err set_name(struct store *st, enum ck_config_id key, const char *value)
 {
 	char norm[CK_DOMAIN_MAX + 1];
 	enum ck_err rc;
@@ -57,9 +58,9 @@ static enum ck_err set_name(struct store *st, const char *key, const char *value
 	if (value == NULL)
 		return CK_OK;
 	if (*value == '\0')
-		return store_config_set(st, key, "");
+		return ck_config_put(st, key, "");
 	rc = ck_domain_normalize(value, false, norm, sizeof(norm));
-	return rc == CK_OK ? store_config_set(st, key, norm) : rc;
+	return rc == CK_OK ? ck_config_put(st, key, norm) : rc;
 }
 
 enum ck_err ck_trust_names_set(struct store *st, const char *host, const char *fqdn,
@@ -69,11 +70,11 @@ enum ck_err ck_trust_names_set(struct store *st, const char *host, const char *f
 
 	if (rc != CK_OK)
 		return rc;
-	rc = set_name(st, "host.name", host);
+	rc = set_name(st, CK_CFG_HOST_NAME, host);
 	if (rc == CK_OK)
-		rc = set_name(st, "host.fqdn", fqdn);
+		rc = set_name(st, CK_CFG_HOST_FQDN, fqdn);
 	if (rc == CK_OK)
-		rc = set_name(st, "host.cluster_fqdn", cluster_fqdn);
+		rc = set_name(st, CK_CFG_HOST_CLUSTER_FQDN, cluster_fqdn);
 	if (rc == CK_OK)
 		rc = ck_event_emit(st, CK_EV_HOST_NAMES_CHANGED,
 				   json_pack("{s:s?, s:s?, s:s?}", "DnsHostName", host,
@@ -177,7 +178,7 @@ static int choose(struct store *st, const struct holders *hs, int64_t now, json_
 	size_t i;
 
 	*is_designated = false;
-	config_copy(st, "trust.certificate", designated, sizeof(designated));
+	config_copy(st, CK_CFG_TRUST_CERTIFICATE, designated, sizeof(designated));
 	for (i = 0; designated[0] && i < hs->n; i++) {
 		if (strcmp(hs->h[i].thumbprint, designated) == 0) {
 			trace_step(trace, "Transport\\Certificate", "designated certificate %s",
@@ -230,10 +231,10 @@ enum ck_err ck_trust_publish(struct store *st, const char *thumb, int64_t now,
 	if (thumb) {
 		rc = store_cert_find(st, thumb, &c);
 		if (rc == CK_OK)
-			rc = store_config_set(st, "trust.certificate", c.thumbprint);
+			rc = ck_config_put(st, CK_CFG_TRUST_CERTIFICATE, c.thumbprint);
 	} else {
 		/* No THUMBPRINT: back to the automatic choice. */
-		rc = store_config_set(st, "trust.certificate", "");
+		rc = ck_config_put(st, CK_CFG_TRUST_CERTIFICATE, "");
 		if (rc == CK_OK)
 			rc = load_holders(st, names.fqdn, &hs);
 		if (rc == CK_OK) {
