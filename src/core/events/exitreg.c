@@ -22,6 +22,7 @@
 #include "base/host.h"
 #include "mail/addr.h"
 #include "base/strlist.h"
+#include "base/suggest.h"
 
 #define REG_PREFIX "exit\\smtp\\"
 #define PASSWORD_FILE "smtp-password"
@@ -179,44 +180,11 @@ static const struct ck_exit_group *group_named(const char *name)
 	return NULL;
 }
 
-/* Edit distance, case-insensitive, '/' equal to '\'. */
-static size_t distance(const char *a, const char *b)
+/* The candidate nearer than any before it, copied to out. */
+static void consider(struct ck_nearest *near, const char *cand, char *out, size_t n)
 {
-	size_t la = strlen(a), lb = strlen(b), i, j;
-	size_t row[128], prev;
-
-	if (lb >= sizeof(row) / sizeof(row[0]))
-		lb = sizeof(row) / sizeof(row[0]) - 1;
-	for (j = 0; j <= lb; j++)
-		row[j] = j;
-	for (i = 1; i <= la; i++) {
-		unsigned char ca = (unsigned char)(a[i - 1] == '/' ? '\\' : a[i - 1]);
-
-		prev = row[0];
-		row[0] = i;
-		for (j = 1; j <= lb; j++) {
-			size_t cost = tolower(ca) != tolower((unsigned char)b[j - 1]);
-			size_t best = prev + cost, saved = row[j];
-
-			if (row[j] + 1 < best)
-				best = row[j] + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			prev = saved;
-			row[j] = best;
-		}
-	}
-	return row[lb];
-}
-
-static void consider(const char *in, const char *cand, size_t *best, char *out, size_t n)
-{
-	size_t d = distance(in, cand);
-
-	if (d < *best) {
-		*best = d;
+	if (ck_nearest_consider(near, cand))
 		snprintf(out, n, "%s", cand);
-	}
 }
 
 /* exit\smtp\SMTPPassword, any case and separators: not a key (it is
@@ -238,29 +206,35 @@ static bool is_password_key(const char *key)
 void ck_reg_suggest(const char *in, char *out, size_t n)
 {
 	char full[512], cand[128];
-	size_t best = (size_t)-1, i, g;
+	struct ck_nearest near;
+	size_t i, g;
 
-	/* A name given without the exit\smtp\ prefix is measured with it. */
+	/* A name given without the exit\smtp\ prefix is measured with it,
+	 * and with \ for /, as the candidates are spelt. */
 	if (strncasecmp(in, "exit", 4) == 0)
 		snprintf(full, sizeof(full), "%s", in);
 	else
 		snprintf(full, sizeof(full), REG_PREFIX "%s", in);
+	for (i = 0; full[i]; i++)
+		if (full[i] == '/')
+			full[i] = '\\';
+	ck_nearest_init(&near, full);
 	for (i = 0; i < ck_reg_n_keys; i++) {
 		if (ck_reg_keys[i].per_group)
 			continue;
 		snprintf(cand, sizeof(cand), REG_PREFIX "%s", ck_reg_keys[i].name);
-		consider(full, cand, &best, out, n);
+		consider(&near, cand, out, n);
 	}
-	consider(full, REG_PREFIX "SMTPPassword", &best, out, n);
+	consider(&near, REG_PREFIX "SMTPPassword", out, n);
 	for (g = 0; g < ck_exit_n_groups; g++) {
 		snprintf(cand, sizeof(cand), REG_PREFIX "%s", ck_exit_groups[g].name);
-		consider(full, cand, &best, out, n);
+		consider(&near, cand, out, n);
 		for (i = 0; i < ck_reg_n_keys; i++) {
 			if (!ck_reg_keys[i].per_group)
 				continue;
 			snprintf(cand, sizeof(cand), REG_PREFIX "%s\\%s", ck_exit_groups[g].name,
 				 ck_reg_keys[i].name);
-			consider(full, cand, &best, out, n);
+			consider(&near, cand, out, n);
 		}
 	}
 }
