@@ -73,6 +73,21 @@ static int record(struct cli *c, const struct opt_spec *spec, const char *value)
 	return 0;
 }
 
+/* A group's sub-commands, as its synopsis: "ca init | install | ...". */
+static void print_subcommands(const struct cmd_spec *group)
+{
+	const char *sep = "";
+	size_t i;
+
+	fprintf(stderr, "%s ", group->name);
+	for (i = 0; i < cli_table.n; i++) {
+		if (!cli_cmd_in_group(&cli_table.rows[i], group))
+			continue;
+		fprintf(stderr, "%s%s", sep, cli_cmd_word(&cli_table.rows[i]));
+		sep = " | ";
+	}
+}
+
 /*
  * A word that is no option: the command, then (for a group) its
  * sub-command, then the command's arguments. An unknown name is refused
@@ -96,8 +111,13 @@ static int take_word(struct cli *c, char *word, char **positional, int max)
 		group ? " " : "", ck_text_safe(word));
 	if (near)
 		fprintf(stderr, ": did you mean '%s'?", near->name);
-	fprintf(stderr, " (see 'certkeep %s%s--help')\n", group ? group->name : "",
-		group ? " " : "");
+	if (group) {
+		fprintf(stderr, " (");
+		print_subcommands(group);
+		fprintf(stderr, "; see 'certkeep %s --help')\n", group->name);
+	} else {
+		fprintf(stderr, " (see 'certkeep --help')\n");
+	}
 	return 2;
 }
 
@@ -205,10 +225,8 @@ static int check_row(const struct cli *c)
 	int i;
 
 	if (cli_cmd_is_group(cmd)) {
-		fprintf(stderr, "certkeep %s: give a sub-command:", cmd->name);
-		for (i = 0; i < (int)cli_table.n; i++)
-			if (cli_cmd_in_group(&cli_table.rows[i], cmd))
-				fprintf(stderr, " %s", cli_cmd_word(&cli_table.rows[i]));
+		fprintf(stderr, "certkeep %s: give a sub-command: ", cmd->name);
+		print_subcommands(cmd);
 		fprintf(stderr, " (see 'certkeep %s --help')\n", cmd->name);
 		return 2;
 	}

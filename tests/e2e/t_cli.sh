@@ -223,6 +223,7 @@ unknown_names_suggested() {
 	assert_out_empty
 	assert_err_one_line
 	assert_err_contains "unknown command 'ca sumbit': did you mean 'ca submit'?"
+	assert_err_contains "ca init | install | show"
 	expect_exit 2 ck lsit
 	assert_err_contains "unknown command 'lsit': did you mean 'list'?"
 	expect_exit 2 ck --json bind lsit
@@ -231,7 +232,41 @@ unknown_names_suggested() {
 	assert_err_contains "did you mean 'ca revoke'?"
 	# A group without a sub-command names them.
 	expect_exit 2 ck task
-	assert_err_contains "give a sub-command: add list remove runs"
+	assert_err_contains "give a sub-command: task add | list | remove | runs"
 	[ ! -e "$T/store" ] || fail "a store was created"
 }
 tcase "cli: an unknown command or sub-command exits 2 with the nearest name" unknown_names_suggested
+
+# The man page's COMMANDS section (help roff) holds every command and
+# sub-command the --help outputs list, with each option its --help shows.
+man_lists_every_sub_command() {
+	local c s o names=()
+	must ck help roff
+	cp "$T/out" roff
+	must ck --help
+	for c in $(awk '/^Commands:/{on=1; next} on && /^$/{on=0} on {print $1}' "$T/out"); do
+		must ck "$c" --help
+		if grep -q '^Sub-commands:' "$T/out"; then
+			for s in $(awk '/^Sub-commands:/{on=1; next} on && /^$/{on=0} on && /^  [a-z]/{print $1}' "$T/out"); do
+				names+=("$c $s")
+			done
+		fi
+		names+=("$c")
+	done
+	[ "${#names[@]}" -gt 40 ] || fail "only ${#names[@]} commands and sub-commands found"
+	for c in "${names[@]}"; do
+		grep -q "^\.B certkeep $c\b" roff || fail "the man page has no 'certkeep $c'"
+		# shellcheck disable=SC2086
+		must ck $c --help
+		for o in $(awk '/^Options:/{on=1; next} on && /^  --/{print $1}' "$T/out"); do
+			case $o in --json | --store) continue ;; esac
+			# The option's entry follows its command's, before the next one.
+			awk -v c=".B certkeep $c" -v o=".B ${o//-/\\\\-}" '
+				index($0, c) == 1 && (length($0) == length(c) || substr($0, length(c) + 1, 1) == " ") { on = 1; next }
+				on && /^\.B certkeep / { on = 0 }
+				on && (index($0, o " ") == 1 || $0 == o) { found = 1 }
+				END { exit !found }' roff || fail "the man page's 'certkeep $c' lacks $o"
+		done
+	done
+}
+tcase "cli: the man page lists every command and sub-command with its options" man_lists_every_sub_command
