@@ -3,10 +3,12 @@
  * (DESIGN.md §10).
  *
  * The dispatcher parses global options (--store, --json, -v, --help)
- * wherever they stand, checks each command's options and argument counts
- * against the table, opens the store when the command needs it, and turns
- * the handler's enum ck_err into the exit status. Handlers only call
- * services and print.
+ * wherever they stand, finds the command's row (a sub-command's own:
+ * "ca submit"), checks its options and argument counts against that row,
+ * opens the store when the command needs it, and turns the handler's enum
+ * ck_err into the exit status. Handlers only call services and print; the
+ * helpers below (util.c) are theirs and know nothing of the table. The
+ * shape of the table is in cli/table.h, its printing in cli/help.h.
  */
 #ifndef CK_CLI_H
 #define CK_CLI_H
@@ -20,38 +22,7 @@
 #include "base/err.h"
 #include "store/store.h"
 #include "base/text.h"
-
-enum opt_kind {
-	OPT_FLAG,  /* --name */
-	OPT_VALUE, /* --name VALUE, once */
-	OPT_MULTI, /* --name VALUE, repeatable; values may be comma lists */
-};
-
-struct opt_spec {
-	const char *name; /* "--days" */
-	enum opt_kind kind;
-	const char *metavar; /* "N" */
-	const char *help;
-};
-
-enum cmd_flags {
-	CMD_STORE = 1 << 0,  /* opens an existing store */
-	CMD_CREATE = 1 << 1, /* creates the store if missing (implies CMD_STORE) */
-	CMD_DASH_ARGS = 1 << 2, /* a word like -NAME that is no option is an argument */
-};
-
-struct cli;
-
-struct cmd_spec {
-	const char *name;  /* "init", "list" */
-	enum ck_err (*run)(struct cli *c);
-	int min_args, max_args; /* positional arguments */
-	unsigned flags;
-	const char *args;    /* positional synopsis, "THUMBPRINT" */
-	const char *summary; /* one line */
-	const char *details; /* paragraph for --help and the man page */
-	const struct opt_spec *opts;
-};
+#include "cli/table.h"
 
 #define CLI_MAX_VALUES 128
 
@@ -70,8 +41,8 @@ struct cli {
 	struct store *st;
 };
 
-extern const struct cmd_spec cli_commands[];
-extern const size_t cli_n_commands;
+/* Every command and sub-command of certkeep (commands.c). */
+extern const struct cmd_table cli_table;
 
 /* Parsed option access. */
 bool cli_flag(const struct cli *c, const char *name);
@@ -105,11 +76,6 @@ void cli_json_array_end(size_t count);
 enum ck_err cli_read_password(const struct cli *c, const char *prompt, bool confirm,
 			      char **out);
 
-/* Help output from the table. */
-void cli_usage(FILE *f);
-void cli_command_help(FILE *f, const struct cmd_spec *cmd);
-/* The COMMANDS section of certkeep(1), in roff. */
-void cli_man_commands(FILE *f);
 /* The exit module's keys and event groups for certkeep(1), from their
  * tables. */
 void cli_man_exitreg(FILE *f);
@@ -117,10 +83,8 @@ void cli_man_exitreg(FILE *f);
 void cli_man_events(FILE *f);
 /* The configuration keys for certkeep(1), from their table. */
 void cli_man_config(FILE *f);
-/* Escapes roff's special characters in a line of help text. */
-void cli_roff_text(FILE *f, const char *s);
 
-/* Command handlers. */
+/* Command handlers, one per row of the table. */
 enum ck_err cmd_init(struct cli *c);
 enum ck_err cmd_list(struct cli *c);
 enum ck_err cmd_show(struct cli *c);
@@ -132,26 +96,55 @@ enum ck_err cmd_disable(struct cli *c);
 enum ck_err cmd_clone(struct cli *c);
 enum ck_err cmd_remove(struct cli *c);
 enum ck_err cmd_events(struct cli *c);
-enum ck_err cmd_connector(struct cli *c);
+enum ck_err cmd_connector_add(struct cli *c);
+enum ck_err cmd_connector_list(struct cli *c);
+enum ck_err cmd_connector_remove(struct cli *c);
 enum ck_err cmd_select(struct cli *c);
 enum ck_err cmd_diagnose(struct cli *c);
-enum ck_err cmd_trust(struct cli *c);
+enum ck_err cmd_trust_names(struct cli *c);
+enum ck_err cmd_trust_publish(struct cli *c);
+enum ck_err cmd_trust_verify(struct cli *c);
+enum ck_err cmd_trust_check(struct cli *c);
 enum ck_err cmd_probe(struct cli *c);
-enum ck_err cmd_bind(struct cli *c);
+enum ck_err cmd_bind_add(struct cli *c);
+enum ck_err cmd_bind_list(struct cli *c);
+enum ck_err cmd_bind_remove(struct cli *c);
 enum ck_err cmd_rebind(struct cli *c);
 enum ck_err cmd_autorebind(struct cli *c);
 enum ck_err cmd_monitor(struct cli *c);
 enum ck_err cmd_autorenew(struct cli *c);
 enum ck_err cmd_daemon(struct cli *c);
-enum ck_err cmd_task(struct cli *c);
-enum ck_err cmd_ca(struct cli *c);
-/* 'ca submit' handed to the daemon's CA service when one answers on the
- * store's socket (true, *rc its outcome); false: run it in-process. */
+enum ck_err cmd_task_add(struct cli *c);
+enum ck_err cmd_task_list(struct cli *c);
+enum ck_err cmd_task_remove(struct cli *c);
+enum ck_err cmd_task_runs(struct cli *c);
+enum ck_err cmd_ca_init(struct cli *c);
+enum ck_err cmd_ca_install(struct cli *c);
+enum ck_err cmd_ca_show(struct cli *c);
+enum ck_err cmd_ca_policy(struct cli *c);
+enum ck_err cmd_ca_submit(struct cli *c);
+/* ca submit's before_store: hands the submission to the daemon's CA
+ * service when one answers on the store's socket (true, *rc its outcome);
+ * false: run it in-process. */
 bool cmd_ca_submit_to_service(struct cli *c, const char *store_dir, enum ck_err *rc);
+enum ck_err cmd_ca_pending(struct cli *c);
+enum ck_err cmd_ca_approve(struct cli *c);
+enum ck_err cmd_ca_deny(struct cli *c);
+enum ck_err cmd_ca_list(struct cli *c);
+enum ck_err cmd_ca_get(struct cli *c);
+enum ck_err cmd_ca_revoke(struct cli *c);
+enum ck_err cmd_ca_unrevoke(struct cli *c);
+enum ck_err cmd_ca_crl(struct cli *c);
+/* The exit module's configuration (cmd_exitreg.c). */
+enum ck_err cmd_ca_setreg(struct cli *c);
+enum ck_err cmd_ca_getreg(struct cli *c);
+enum ck_err cmd_ca_setsmtpinfo(struct cli *c);
+enum ck_err cmd_mail_list(struct cli *c);
+enum ck_err cmd_mail_flush(struct cli *c);
+enum ck_err cmd_mail_retry(struct cli *c);
+enum ck_err cmd_config_get(struct cli *c);
+enum ck_err cmd_config_set(struct cli *c);
+/* help [COMMAND [SUBCOMMAND]] (commands.c, beside the table it shows). */
 enum ck_err cmd_help(struct cli *c);
-enum ck_err cmd_mail(struct cli *c);
-enum ck_err cmd_config(struct cli *c);
-/* ca setreg | getreg | setsmtpinfo (the exit module's configuration). */
-enum ck_err cmd_ca_registry(struct cli *c);
 
 #endif

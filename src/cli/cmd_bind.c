@@ -16,7 +16,7 @@ static void copy_opt(const struct cli *c, const char *name, char *buf, size_t n)
 	snprintf(buf, n, "%s", v ? v : "");
 }
 
-static enum ck_err bind_add(struct cli *c)
+enum ck_err cmd_bind_add(struct cli *c)
 {
 	struct store_binding b;
 	const char *svc = cli_value(c, "--service"), *mode = cli_value(c, "--mode");
@@ -26,7 +26,7 @@ static enum ck_err bind_add(struct cli *c)
 	if (cli_value(c, "--endpoint") == NULL || svc == NULL ||
 	    cli_value(c, "--thumbprint") == NULL || cli_value(c, "--cert-file") == NULL)
 		return ck_fail(CK_EUSAGE, "give --endpoint, --service, --thumbprint and --cert-file");
-	snprintf(b.site, sizeof(b.site), "%.64s", c->args[1]);
+	snprintf(b.site, sizeof(b.site), "%.64s", c->args[0]);
 	copy_opt(c, "--endpoint", b.endpoint, sizeof(b.endpoint));
 	copy_opt(c, "--thumbprint", b.thumbprint, sizeof(b.thumbprint));
 	copy_opt(c, "--cert-file", b.cert_file, sizeof(b.cert_file));
@@ -59,26 +59,21 @@ static enum ck_err bind_add(struct cli *c)
 	return CK_OK;
 }
 
-enum ck_err cmd_bind(struct cli *c)
+enum ck_err cmd_bind_remove(struct cli *c)
 {
-	const char *sub = c->args[0];
+	enum ck_err rc = ck_bind_remove(c->st, c->args[0]);
+
+	if (rc == CK_OK && !c->json)
+		printf("Site %s unbound\n", ck_text_safe(c->args[0]));
+	return rc;
+}
+
+enum ck_err cmd_bind_list(struct cli *c)
+{
 	json_t *list = NULL;
-	enum ck_err rc;
+	enum ck_err rc = ck_bind_list(c->st, &list);
 	size_t i;
 
-	if (strcmp(sub, "add") == 0 || strcmp(sub, "remove") == 0) {
-		if (c->nargs != 2)
-			return ck_fail(CK_EUSAGE, "bind %s takes a SITE", sub);
-		if (sub[0] == 'a')
-			return bind_add(c);
-		rc = ck_bind_remove(c->st, c->args[1]);
-		if (rc == CK_OK && !c->json)
-			printf("Site %s unbound\n", ck_text_safe(c->args[1]));
-		return rc;
-	}
-	if (strcmp(sub, "list") != 0 || c->nargs != 1)
-		return ck_fail(CK_EUSAGE, "bind add SITE ... | list | remove SITE");
-	rc = ck_bind_list(c->st, &list);
 	if (rc != CK_OK)
 		return rc;
 	if (c->json)

@@ -1,7 +1,8 @@
 /*
- * cmd_ca.c - certkeep ca: the certificate authority's subcommands
- * (DESIGN.md §8, §10). Each parses its arguments, calls the CA service
- * and prints text or --json; the service does all checking and writing.
+ * cmd_ca.c - certkeep ca: the certificate authority's sub-commands
+ * (DESIGN.md §8, §10), one handler per row of the command table. Each
+ * reads its arguments and options, calls the CA service and prints text
+ * or --json; the service does all checking and writing.
  */
 #include <errno.h>
 #include <pwd.h>
@@ -18,11 +19,6 @@
 #include "base/fileio.h"
 #include "base/strlist.h"
 #include "base/text.h"
-
-#define USAGE_CA                                                                               \
-	"ca init | install CERT | show | policy | submit CSR... | pending | approve ID | "   \
-	"deny ID | list | get ID|SERIAL | revoke SERIAL | unrevoke SERIAL | crl | "         \
-	"setreg KEY VALUE | getreg [KEY] | setsmtpinfo USER"
 
 static enum ck_err print_obj(struct cli *c, json_t *o, const char *text_key)
 {
@@ -50,7 +46,7 @@ static enum ck_err parse_id(const char *s, int64_t *id)
 	return CK_OK;
 }
 
-static enum ck_err ca_init(struct cli *c)
+enum ck_err cmd_ca_init(struct cli *c)
 {
 	struct ck_ca_init_opts o = {
 		.name = cli_value(c, "--name"),
@@ -84,16 +80,14 @@ static enum ck_err ca_init(struct cli *c)
 	return cli_print_json_new(out);
 }
 
-static enum ck_err ca_install(struct cli *c)
+enum ck_err cmd_ca_install(struct cli *c)
 {
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	json_t *out = NULL;
 	enum ck_err rc;
 
-	if (c->nargs != 2)
-		return ck_fail(CK_EUSAGE, "ca install CERT");
-	rc = ck_read_file(c->args[1], CK_INPUT_MAX, &buf, &len);
+	rc = ck_read_file(c->args[0], CK_INPUT_MAX, &buf, &len);
 	if (rc == CK_OK)
 		rc = ck_ca_install(c->st, buf, len, &out);
 	free(buf);
@@ -107,7 +101,7 @@ static enum ck_err ca_install(struct cli *c)
 	return CK_OK;
 }
 
-static enum ck_err ca_policy(struct cli *c)
+enum ck_err cmd_ca_policy(struct cli *c)
 {
 	struct ck_ca_policy_opts o = {
 		.suffixes = cli_value(c, "--allow-suffix"),
@@ -140,7 +134,7 @@ static enum ck_err ca_policy(struct cli *c)
 	return CK_OK;
 }
 
-static enum ck_err ca_show(struct cli *c)
+enum ck_err cmd_ca_show(struct cli *c)
 {
 	json_t *out = NULL;
 	enum ck_err rc = ck_ca_show(c->st, &out);
@@ -267,11 +261,9 @@ static enum ck_err ca_submit(struct cli *c, int service)
 				  .to_file = cli_value(c, "--out") != NULL,
 				  .hold_lines = !cli_value(c, "--out") && !isatty(STDERR_FILENO) };
 	struct ck_ca_input *in = NULL;
-	size_t n = (size_t)c->nargs - 1, i;
+	size_t n = (size_t)c->nargs, i;
 	enum ck_err rc, wrc;
 
-	if (n == 0)
-		return ck_fail(CK_EUSAGE, "ca submit CSR...");
 	rc = cli_text(c, "--requester", true, &o.requester);
 	if (rc == CK_OK)
 		rc = cli_text(c, "--email", true, &o.email);
@@ -300,7 +292,7 @@ static enum ck_err ca_submit(struct cli *c, int service)
 	if (in == NULL)
 		return ck_fail(CK_ENOMEM, "out of memory");
 	for (i = 0; i < n; i++)
-		in[i].name = c->args[i + 1]; /* read while they are checked */
+		in[i].name = c->args[i]; /* read while they are checked */
 	if (rc == CK_OK && c->json)
 		printf("[");
 	if (rc == CK_OK) {
@@ -323,6 +315,11 @@ static enum ck_err ca_submit(struct cli *c, int service)
 	free(out.pem);
 	free(out.lines);
 	return rc;
+}
+
+enum ck_err cmd_ca_submit(struct cli *c)
+{
+	return ca_submit(c, -1);
 }
 
 static int list_row(const struct store_ca_request *r, void *arg)
@@ -375,21 +372,28 @@ static enum ck_err ca_list(struct cli *c, const char *status)
 	return rc;
 }
 
-static enum ck_err ca_get(struct cli *c)
+enum ck_err cmd_ca_pending(struct cli *c)
+{
+	return ca_list(c, "pending");
+}
+
+enum ck_err cmd_ca_list(struct cli *c)
+{
+	return ca_list(c, NULL);
+}
+
+enum ck_err cmd_ca_get(struct cli *c)
 {
 	json_t *out = NULL;
 	const char *pem, *file = cli_value(c, "--out");
-	enum ck_err rc;
+	enum ck_err rc = ck_ca_get(c->st, c->args[0], &out);
 
-	if (c->nargs != 2)
-		return ck_fail(CK_EUSAGE, "ca get ID|SERIAL");
-	rc = ck_ca_get(c->st, c->args[1], &out);
 	if (rc != CK_OK)
 		return rc;
 	pem = json_string_value(json_object_get(out, "RawCertificate"));
 	if (file) {
 		rc = pem ? ck_write_output(file, pem, strlen(pem), 0644)
-			 : ck_fail(CK_EINVAL, "request %s has no certificate (%s)", c->args[1],
+			 : ck_fail(CK_EINVAL, "request %s has no certificate (%s)", c->args[0],
 				   json_string_value(json_object_get(out, "Disposition")));
 		if (rc != CK_OK) {
 			json_decref(out);
@@ -397,7 +401,7 @@ static enum ck_err ca_get(struct cli *c)
 		}
 	}
 	if (!c->json && !file && pem == NULL) {
-		rc = ck_fail(CK_EINVAL, "request %s has no certificate (%s)", c->args[1],
+		rc = ck_fail(CK_EINVAL, "request %s has no certificate (%s)", c->args[0],
 			     json_string_value(json_object_get(out, "Disposition")));
 		json_decref(out);
 		return rc;
@@ -405,22 +409,18 @@ static enum ck_err ca_get(struct cli *c)
 	return print_obj(c, out, file ? NULL : "RawCertificate");
 }
 
-static enum ck_err ca_resolve(struct cli *c, const char *sub)
+/* approve or deny a pending request. */
+static enum ck_err ca_resolve(struct cli *c, bool approve)
 {
 	json_t *out = NULL;
-	int64_t id = 0;
-	enum ck_err rc;
-
 	const char *reason = NULL;
+	int64_t id = 0;
+	enum ck_err rc = parse_id(c->args[0], &id);
 
-	if (c->nargs != 2)
-		return ck_fail(CK_EUSAGE, "ca %s ID", sub);
-	rc = parse_id(c->args[1], &id);
-	if (rc == CK_OK)
+	if (rc == CK_OK && !approve)
 		rc = cli_text(c, "--reason", true, &reason);
 	if (rc == CK_OK)
-		rc = sub[0] == 'a' ? ck_ca_approve(c->st, id, &out)
-				   : ck_ca_deny(c->st, id, reason, &out);
+		rc = approve ? ck_ca_approve(c->st, id, &out) : ck_ca_deny(c->st, id, reason, &out);
 	if (rc != CK_OK)
 		return rc;
 	if (c->json)
@@ -435,19 +435,28 @@ static enum ck_err ca_resolve(struct cli *c, const char *sub)
 	return CK_OK;
 }
 
+enum ck_err cmd_ca_approve(struct cli *c)
+{
+	return ca_resolve(c, true);
+}
+
+enum ck_err cmd_ca_deny(struct cli *c)
+{
+	return ca_resolve(c, false);
+}
+
+/* revoke with a reason, or take a certificateHold back. */
 static enum ck_err ca_revoke(struct cli *c, bool revoke)
 {
 	json_t *out = NULL;
-	enum ck_err rc;
-
 	const char *reason = NULL;
+	enum ck_err rc = CK_OK;
 
-	if (c->nargs != 2)
-		return ck_fail(CK_EUSAGE, "ca %s SERIAL", revoke ? "revoke" : "unrevoke");
-	rc = cli_text(c, "--reason", true, &reason);
+	if (revoke)
+		rc = cli_text(c, "--reason", true, &reason);
 	if (rc == CK_OK)
-		rc = revoke ? ck_ca_revoke(c->st, c->args[1], reason ? reason : "unspecified", &out)
-			    : ck_ca_unrevoke(c->st, c->args[1], &out);
+		rc = revoke ? ck_ca_revoke(c->st, c->args[0], reason ? reason : "unspecified", &out)
+			    : ck_ca_unrevoke(c->st, c->args[0], &out);
 	if (rc != CK_OK)
 		return rc;
 	if (c->json)
@@ -460,7 +469,17 @@ static enum ck_err ca_revoke(struct cli *c, bool revoke)
 	return CK_OK;
 }
 
-static enum ck_err ca_crl(struct cli *c)
+enum ck_err cmd_ca_revoke(struct cli *c)
+{
+	return ca_revoke(c, true);
+}
+
+enum ck_err cmd_ca_unrevoke(struct cli *c)
+{
+	return ca_revoke(c, false);
+}
+
+enum ck_err cmd_ca_crl(struct cli *c)
 {
 	struct ck_ca_crl_opts o = { .out = cli_value(c, "--out") };
 	json_t *out = NULL;
@@ -490,64 +509,18 @@ static enum ck_err ca_crl(struct cli *c)
 	return rc;
 }
 
-enum ck_err cmd_ca(struct cli *c)
-{
-	const char *sub = c->args[0];
-
-	if (strcmp(sub, "submit") == 0)
-		return ca_submit(c, -1);
-	/* The exit module's settings, as certutil -setreg / -setsmtpinfo. */
-	if (strcmp(sub, "setreg") == 0 || strcmp(sub, "getreg") == 0 ||
-	    strcmp(sub, "setsmtpinfo") == 0) {
-		int i;
-
-		/* Stored, mailed and printed: text only (a template may span
-		 * lines, so control characters are the templates' business). */
-		for (i = 1; i < c->nargs; i++)
-			if (!ck_utf8_valid(c->args[i]))
-				return ck_fail(CK_EUSAGE, "ca %s: argument %d is not valid UTF-8 text",
-					       sub, i);
-		return cmd_ca_registry(c);
-	}
-	if (c->nargs > 2)
-		return ck_fail(CK_EUSAGE, "too many arguments for 'ca %.20s'", sub);
-	if (strcmp(sub, "init") == 0 && c->nargs == 1)
-		return ca_init(c);
-	if (strcmp(sub, "install") == 0)
-		return ca_install(c);
-	if (strcmp(sub, "show") == 0 && c->nargs == 1)
-		return ca_show(c);
-	if (strcmp(sub, "policy") == 0 && c->nargs == 1)
-		return ca_policy(c);
-	if (strcmp(sub, "pending") == 0 && c->nargs == 1)
-		return ca_list(c, "pending");
-	if (strcmp(sub, "list") == 0 && c->nargs == 1)
-		return ca_list(c, NULL);
-	if (strcmp(sub, "approve") == 0 || strcmp(sub, "deny") == 0)
-		return ca_resolve(c, sub);
-	if (strcmp(sub, "get") == 0)
-		return ca_get(c);
-	if (strcmp(sub, "revoke") == 0 || strcmp(sub, "unrevoke") == 0)
-		return ca_revoke(c, sub[0] == 'r');
-	if (strcmp(sub, "crl") == 0 && c->nargs == 1)
-		return ca_crl(c);
-	return ck_fail(CK_EUSAGE, USAGE_CA);
-}
-
 bool cmd_ca_submit_to_service(struct cli *c, const char *store_dir, enum ck_err *rc)
 {
 	struct ck_ca_input *in;
 	size_t n, i;
 	int fd;
 
-	if (c->cmd->run != cmd_ca || c->nargs < 2 || strcmp(c->args[0], "submit") != 0)
-		return false;
-	n = (size_t)c->nargs - 1;
+	n = (size_t)c->nargs;
 	in = calloc(n, sizeof(*in));
 	if (in == NULL)
 		return false;
 	for (i = 0; i < n; i++)
-		in[i].name = c->args[i + 1];
+		in[i].name = c->args[i];
 	fd = ck_ca_service_connect(store_dir, in, n);
 	free(in);
 	/* Busy, silent or too small for it: nothing was sent, in-process it is. */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/help.h"
 #include "core/events/config.h"
 #include "core/events/configure.h"
 
@@ -54,29 +55,23 @@ static enum ck_err print_entries(struct cli *c, json_t *list)
 	return CK_OK;
 }
 
-enum ck_err cmd_config(struct cli *c)
+enum ck_err cmd_config_get(struct cli *c)
 {
-	const char *sub = c->args[0];
 	json_t *list = NULL;
-	enum ck_err rc;
-	int i;
+	enum ck_err rc = ck_configure_get(c->st, c->nargs == 1 ? c->args[0] : NULL, &list);
 
-	for (i = 1; i < c->nargs; i++)
-		if (!ck_utf8_valid(c->args[i]))
-			return ck_fail(CK_EUSAGE, "config %s: argument %d is not valid UTF-8 text",
-				       sub, i);
-	if (strcmp(sub, "get") == 0 && c->nargs <= 2) {
-		rc = ck_configure_get(c->st, c->nargs == 2 ? c->args[1] : NULL, &list);
-		return rc == CK_OK ? print_entries(c, list) : rc;
-	}
-	if (strcmp(sub, "set") == 0 && c->nargs == 3) {
-		rc = ck_configure_set(c->st, c->args[1], c->args[2]);
-		/* Show what is now in effect. */
-		if (rc == CK_OK)
-			rc = ck_configure_get(c->st, c->args[1], &list);
-		return rc == CK_OK ? print_entries(c, list) : rc;
-	}
-	return ck_fail(CK_EUSAGE, "config get [KEY] | set KEY VALUE");
+	return rc == CK_OK ? print_entries(c, list) : rc;
+}
+
+enum ck_err cmd_config_set(struct cli *c)
+{
+	json_t *list = NULL;
+	enum ck_err rc = ck_configure_set(c->st, c->args[0], c->args[1]);
+
+	/* Show what is now in effect. */
+	if (rc == CK_OK)
+		rc = ck_configure_get(c->st, c->args[0], &list);
+	return rc == CK_OK ? print_entries(c, list) : rc;
 }
 
 void cli_man_config(FILE *f)

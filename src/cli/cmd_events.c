@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/help.h"
 #include "base/clock.h"
 #include "core/events/events.h"
 #include "base/text.h"

@@ -1,13 +1,13 @@
 /*
  * cmd_exitreg.c - ca setreg | getreg | setsmtpinfo: the exit module's
- * configuration (DESIGN.md §9, §10). The "ca" dispatcher forwards these
- * three subcommands here.
+ * configuration (DESIGN.md §9, §10), three rows of the command table.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/help.h"
 #include "core/events/exitreg.h"
 #include "base/fileio.h"
 
@@ -34,10 +34,10 @@ static void print_entry(const json_t *e)
 	printf("%s\n", def ? "  (default)" : "");
 }
 
-static enum ck_err getreg(struct cli *c)
+static enum ck_err getreg(struct cli *c, const char *key)
 {
 	json_t *list = NULL;
-	enum ck_err rc = ck_reg_get(c->st, c->nargs > 1 ? c->args[1] : NULL, &list);
+	enum ck_err rc = ck_reg_get(c->st, key, &list);
 	size_t i;
 
 	if (rc != CK_OK)
@@ -50,7 +50,7 @@ static enum ck_err getreg(struct cli *c)
 	return CK_OK;
 }
 
-static enum ck_err setsmtpinfo(struct cli *c)
+enum ck_err cmd_ca_setsmtpinfo(struct cli *c)
 {
 	char *password = NULL;
 	enum ck_err rc;
@@ -59,36 +59,30 @@ static enum ck_err setsmtpinfo(struct cli *c)
 	rc = cli_read_password(c, "SMTP password: ", !cli_flag(c, "--password-stdin"),
 			       &password);
 	if (rc == CK_OK)
-		rc = ck_reg_set_smtp_info(c->st, c->args[1], password);
+		rc = ck_reg_set_smtp_info(c->st, c->args[0], password);
 	if (password)
 		ck_free_secret(password, strlen(password) + 1);
 	if (rc == CK_OK && !c->json)
-		printf("SMTP login set for %s (password stored, not shown)\n", c->args[1]);
+		printf("SMTP login set for %s (password stored, not shown)\n", c->args[0]);
 	if (rc == CK_OK && c->json)
-		return cli_print_json_new(json_pack("{s:s, s:s}", "SMTPUser", c->args[1],
+		return cli_print_json_new(json_pack("{s:s, s:s}", "SMTPUser", c->args[0],
 						    "SMTPPassword", "set"));
 	return rc;
 }
 
-enum ck_err cmd_ca_registry(struct cli *c)
+enum ck_err cmd_ca_setreg(struct cli *c)
 {
-	const char *sub = c->args[0];
-	enum ck_err rc;
+	enum ck_err rc = ck_reg_set(c->st, c->args[0], c->args[1]);
 
-	if (strcmp(sub, "setreg") == 0 && c->nargs == 3) {
-		rc = ck_reg_set(c->st, c->args[1], c->args[2]);
-		if (rc != CK_OK)
-			return rc;
-		/* Show what is now in effect, as certutil does. */
-		c->nargs = 2;
-		return getreg(c);
-	}
-	if (strcmp(sub, "getreg") == 0 && c->nargs <= 2)
-		return getreg(c);
-	if (strcmp(sub, "setsmtpinfo") == 0 && c->nargs == 2)
-		return setsmtpinfo(c);
-	return ck_fail(CK_EUSAGE, "ca setreg KEY VALUE | getreg [KEY] | setsmtpinfo USER "
-				  "[--password-stdin]");
+	if (rc != CK_OK)
+		return rc;
+	/* Show what is now in effect, as certutil does. */
+	return getreg(c, c->args[0]);
+}
+
+enum ck_err cmd_ca_getreg(struct cli *c)
+{
+	return getreg(c, c->nargs > 0 ? c->args[0] : NULL);
 }
 
 void cli_man_exitreg(FILE *f)

@@ -9,7 +9,7 @@
 #include "cli/cli.h"
 #include "core/exit/mail.h"
 
-static enum ck_err list(struct cli *c)
+enum ck_err cmd_mail_list(struct cli *c)
 {
 	json_t *rows = NULL;
 	enum ck_err rc = ck_mail_list(c->st, cli_flag(c, "--failed"), &rows);
@@ -42,7 +42,7 @@ static enum ck_err list(struct cli *c)
 	return CK_OK;
 }
 
-static enum ck_err flush(struct cli *c)
+enum ck_err cmd_mail_flush(struct cli *c)
 {
 	struct ck_mail_flush_result r;
 	enum ck_err rc = ck_mail_flush(c->st, 0, &r);
@@ -64,18 +64,18 @@ static enum ck_err flush(struct cli *c)
 	return rc;
 }
 
-static enum ck_err retry(struct cli *c)
+enum ck_err cmd_mail_retry(struct cli *c)
 {
 	int64_t id = 0, n = 0;
 	enum ck_err rc;
 
-	if (cli_flag(c, "--all") == (c->nargs == 2))
+	if (cli_flag(c, "--all") == (c->nargs == 1))
 		return ck_fail(CK_EUSAGE, "mail retry ID | --all");
-	if (c->nargs == 2) {
+	if (c->nargs == 1) {
 		char *end;
-		long long v = strtoll(c->args[1], &end, 10);
+		long long v = strtoll(c->args[0], &end, 10);
 
-		if (*c->args[1] == '\0' || *end != '\0' || v < 1)
+		if (*c->args[0] == '\0' || *end != '\0' || v < 1)
 			return ck_fail(CK_EUSAGE, "mail retry takes a mail number");
 		id = v;
 	}
@@ -86,19 +86,4 @@ static enum ck_err retry(struct cli *c)
 		return cli_print_json_new(json_pack("{s:I}", "Queued", (json_int_t)n));
 	printf("%lld mail%s queued again\n", (long long)n, n == 1 ? "" : "s");
 	return CK_OK;
-}
-
-enum ck_err cmd_mail(struct cli *c)
-{
-	const char *sub = c->args[0];
-
-	if (strcmp(sub, "retry") == 0)
-		return retry(c);
-	if (c->nargs != 1)
-		return ck_fail(CK_EUSAGE, "mail list [--failed] | flush | retry ID|--all");
-	if (strcmp(sub, "list") == 0)
-		return list(c);
-	if (strcmp(sub, "flush") == 0)
-		return flush(c);
-	return ck_fail(CK_EUSAGE, "mail list [--failed] | flush | retry ID|--all");
 }

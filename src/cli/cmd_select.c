@@ -32,7 +32,7 @@ static enum ck_err connector_add(struct cli *c)
 {
 	const char *tls = cli_value(c, "--tls");
 	struct ck_connector_opts o = {
-		.name = c->args[1],
+		.name = c->args[0],
 		.type = cli_value(c, "--type"),
 		.fqdn = cli_value(c, "--fqdn"),
 		.tls = true,
@@ -48,28 +48,36 @@ static enum ck_err connector_add(struct cli *c)
 	return ck_connector_add(c->st, &o);
 }
 
-enum ck_err cmd_connector(struct cli *c)
+/* What add and remove did, as text or JSON. */
+static enum ck_err connector_done(struct cli *c, const char *action)
 {
-	const char *sub = c->args[0];
+	if (c->json)
+		return cli_print_json_new(json_pack("{s:s, s:s}", "Connector", c->args[0], "Action",
+						    action));
+	printf("Connector %s %s\n", c->args[0], action);
+	return CK_OK;
+}
+
+enum ck_err cmd_connector_add(struct cli *c)
+{
+	enum ck_err rc = connector_add(c);
+
+	return rc == CK_OK ? connector_done(c, "added") : rc;
+}
+
+enum ck_err cmd_connector_remove(struct cli *c)
+{
+	enum ck_err rc = ck_connector_remove(c->st, c->args[0]);
+
+	return rc == CK_OK ? connector_done(c, "removed") : rc;
+}
+
+enum ck_err cmd_connector_list(struct cli *c)
+{
 	json_t *list = NULL;
-	enum ck_err rc;
+	enum ck_err rc = ck_connector_list(c->st, &list);
 	size_t i;
 
-	if (strcmp(sub, "add") == 0 || strcmp(sub, "remove") == 0) {
-		if (c->nargs != 2)
-			return ck_fail(CK_EUSAGE, "connector %s takes a NAME", sub);
-		rc = sub[0] == 'a' ? connector_add(c) : ck_connector_remove(c->st, c->args[1]);
-		if (rc == CK_OK && !c->json)
-			printf("Connector %s %s\n", c->args[1], sub[0] == 'a' ? "added" : "removed");
-		if (rc == CK_OK && c->json)
-			rc = cli_print_json_new(json_pack("{s:s, s:s}", "Connector", c->args[1],
-							  "Action", sub[0] == 'a' ? "added"
-										 : "removed"));
-		return rc;
-	}
-	if (strcmp(sub, "list") != 0 || c->nargs != 1)
-		return ck_fail(CK_EUSAGE, "connector add NAME | list | remove NAME");
-	rc = ck_connector_list(c->st, &list);
 	if (rc != CK_OK)
 		return rc;
 	if (c->json)

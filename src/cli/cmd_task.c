@@ -38,58 +38,57 @@ static enum ck_err print_list(struct cli *c, json_t *list, bool runs)
 	return CK_OK;
 }
 
-enum ck_err cmd_task(struct cli *c)
+enum ck_err cmd_task_add(struct cli *c)
 {
-	const char *sub = c->args[0];
-	json_t *list = NULL;
-	enum ck_err rc;
+	const char *cmd = NULL;
+	int on = 0, timeout = 0;
+	int64_t id = 0;
+	/* A script may hold tabs and newlines, but must be text. */
+	enum ck_err rc = cli_text(c, "--run", false, &cmd);
 
-	if (strcmp(sub, "add") == 0) {
-		const char *cmd = NULL;
-		int on = 0, timeout = 0;
-		int64_t id = 0;
-
-		/* A script may hold tabs and newlines, but must be text. */
-		rc = cli_text(c, "--run", false, &cmd);
-		if (rc != CK_OK)
-			return rc;
-		if (cli_value(c, "--on") == NULL || cmd == NULL || c->nargs != 1)
-			return ck_fail(CK_EUSAGE, "task add --on EVENT_ID --run CMD");
-		rc = cli_int(c, "--on", 1, 1000000, &on);
-		if (rc == CK_OK)
-			rc = cli_int(c, "--timeout", 1, 86400, &timeout);
-		if (rc == CK_OK)
-			rc = ck_task_add(c->st, on, cmd, timeout, &id);
-		if (rc != CK_OK)
-			return rc;
-		if (c->json)
-			return cli_print_json_new(json_pack("{s:I}", "Id", (json_int_t)id));
-		printf("Task %lld added\n", (long long)id);
-		return CK_OK;
-	}
-	if (strcmp(sub, "remove") == 0) {
-		char *end;
-		long long id;
-
-		if (c->nargs != 2)
-			return ck_fail(CK_EUSAGE, "task remove ID");
-		id = strtoll(c->args[1], &end, 10);
-		if (*c->args[1] == '\0' || *end != '\0' || id < 1)
-			return ck_fail(CK_EUSAGE, "task remove takes a task number");
-		rc = ck_task_remove(c->st, id);
-		if (rc == CK_OK && !c->json)
-			printf("Task %lld removed\n", id);
-		return rc;
-	}
-	if (c->nargs != 1)
-		return ck_fail(CK_EUSAGE, "task add | list | remove ID | runs");
-	if (strcmp(sub, "list") == 0)
-		rc = ck_task_list(c->st, &list);
-	else if (strcmp(sub, "runs") == 0)
-		rc = ck_task_runs(c->st, 100, &list);
-	else
-		return ck_fail(CK_EUSAGE, "task add | list | remove ID | runs");
 	if (rc != CK_OK)
 		return rc;
-	return print_list(c, list, sub[0] == 'r');
+	if (cli_value(c, "--on") == NULL || cmd == NULL)
+		return ck_fail(CK_EUSAGE, "task add --on EVENT_ID --run CMD");
+	rc = cli_int(c, "--on", 1, 1000000, &on);
+	if (rc == CK_OK)
+		rc = cli_int(c, "--timeout", 1, 86400, &timeout);
+	if (rc == CK_OK)
+		rc = ck_task_add(c->st, on, cmd, timeout, &id);
+	if (rc != CK_OK)
+		return rc;
+	if (c->json)
+		return cli_print_json_new(json_pack("{s:I}", "Id", (json_int_t)id));
+	printf("Task %lld added\n", (long long)id);
+	return CK_OK;
+}
+
+enum ck_err cmd_task_remove(struct cli *c)
+{
+	char *end;
+	long long id = strtoll(c->args[0], &end, 10);
+	enum ck_err rc;
+
+	if (*c->args[0] == '\0' || *end != '\0' || id < 1)
+		return ck_fail(CK_EUSAGE, "task remove takes a task number");
+	rc = ck_task_remove(c->st, id);
+	if (rc == CK_OK && !c->json)
+		printf("Task %lld removed\n", id);
+	return rc;
+}
+
+enum ck_err cmd_task_list(struct cli *c)
+{
+	json_t *list = NULL;
+	enum ck_err rc = ck_task_list(c->st, &list);
+
+	return rc == CK_OK ? print_list(c, list, false) : rc;
+}
+
+enum ck_err cmd_task_runs(struct cli *c)
+{
+	json_t *list = NULL;
+	enum ck_err rc = ck_task_runs(c->st, 100, &list);
+
+	return rc == CK_OK ? print_list(c, list, true) : rc;
 }

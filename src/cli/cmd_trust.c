@@ -11,7 +11,7 @@
 #include "base/fileio.h"
 #include "core/tls/trust.h"
 
-static enum ck_err trust_names(struct cli *c)
+enum ck_err cmd_trust_names(struct cli *c)
 {
 	struct ck_trust_names n;
 	const char *host = cli_value(c, "--hostname"), *fqdn = cli_value(c, "--fqdn");
@@ -40,7 +40,7 @@ static enum ck_err trust_names(struct cli *c)
 	return CK_OK;
 }
 
-static enum ck_err trust_verify(struct cli *c)
+enum ck_err cmd_trust_verify(struct cli *c)
 {
 	const char *server = cli_value(c, "--server"), *path = cli_value(c, "--cert");
 	uint8_t *buf = NULL;
@@ -69,7 +69,7 @@ static enum ck_err trust_verify(struct cli *c)
 	return rc;
 }
 
-static enum ck_err trust_check(struct cli *c)
+enum ck_err cmd_trust_check(struct cli *c)
 {
 	json_t *report = NULL, *trace = NULL;
 	int problems = 0;
@@ -108,28 +108,16 @@ static enum ck_err trust_check(struct cli *c)
 	return rc;
 }
 
-enum ck_err cmd_trust(struct cli *c)
+enum ck_err cmd_trust_publish(struct cli *c)
 {
-	const char *sub = c->args[0];
 	char published[41];
-	enum ck_err rc;
+	enum ck_err rc = ck_trust_publish(c->st, c->nargs > 0 ? c->args[0] : NULL, ck_now(),
+					  published);
 
-	if (strcmp(sub, "publish") == 0) {
-		rc = ck_trust_publish(c->st, c->nargs > 1 ? c->args[1] : NULL, ck_now(), published);
-		if (rc != CK_OK)
-			return rc;
-		if (c->json)
-			return cli_print_json_new(json_pack("{s:s}", "Thumbprint", published));
-		printf("Published %s\n", published);
-		return CK_OK;
-	}
-	if (c->nargs != 1)
-		return ck_fail(CK_EUSAGE, "trust %.20s takes no argument", sub);
-	if (strcmp(sub, "names") == 0)
-		return trust_names(c);
-	if (strcmp(sub, "verify") == 0)
-		return trust_verify(c);
-	if (strcmp(sub, "check") == 0)
-		return trust_check(c);
-	return ck_fail(CK_EUSAGE, "trust names | publish [THUMBPRINT] | verify | check");
+	if (rc != CK_OK)
+		return rc;
+	if (c->json)
+		return cli_print_json_new(json_pack("{s:s}", "Thumbprint", published));
+	printf("Published %s\n", published);
+	return CK_OK;
 }

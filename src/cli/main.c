@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/help.h"
 #include "core/lifecycle/bindings.h"
 #include "base/strlist.h"
 #include "pki/pki.h"
@@ -24,25 +25,6 @@
 #define CERTKEEP_VERSION "0.1.0"
 
 static int finish_output(int status);
-
-static const struct cmd_spec *find_command(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < cli_n_commands; i++)
-		if (strcmp(cli_commands[i].name, name) == 0)
-			return &cli_commands[i];
-	return NULL;
-}
-
-static const struct opt_spec *find_opt(const struct opt_spec *opts, const char *name,
-				       size_t len)
-{
-	for (; opts && opts->name; opts++)
-		if (strlen(opts->name) == len && strncmp(opts->name, name, len) == 0)
-			return opts;
-	return NULL;
-}
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -58,6 +40,22 @@ static int usage_error(const char *fmt, ...)
 	return 2;
 }
 
+/* A usage error of a known command: named, with where its help is. */
+static int cmd_usage_error(const struct cmd_spec *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int cmd_usage_error(const struct cmd_spec *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "certkeep %s: ", cmd->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see 'certkeep %s --help')\n", cmd->name);
+	return 2;
+}
+
 /* Stores an option value; OPT_VALUE and OPT_FLAG may appear once. */
 static int record(struct cli *c, const struct opt_spec *spec, const char *value)
 {
@@ -66,17 +64,66 @@ static int record(struct cli *c, const struct opt_spec *spec, const char *value)
 	if (spec->kind != OPT_MULTI)
 		for (i = 0; i < c->nvals; i++)
 			if (c->vals[i].spec == spec)
-				return usage_error("option %s given twice", spec->name);
+				return cmd_usage_error(c->cmd, "option %s given twice", spec->name);
 	if (c->nvals >= CLI_MAX_VALUES)
-		return usage_error("too many options");
+		return cmd_usage_error(c->cmd, "too many options");
 	c->vals[c->nvals].spec = spec;
 	c->vals[c->nvals].value = value;
 	c->nvals++;
 	return 0;
 }
 
+/* A group's sub-commands, as its synopsis: "ca init | install | ...". */
+static void print_subcommands(const struct cmd_spec *group)
+{
+	const char *sep = "";
+	size_t i;
+
+	fprintf(stderr, "%s ", group->name);
+	for (i = 0; i < cli_table.n; i++) {
+		if (!cli_cmd_in_group(&cli_table.rows[i], group))
+			continue;
+		fprintf(stderr, "%s%s", sep, cli_cmd_word(&cli_table.rows[i]));
+		sep = " | ";
+	}
+}
+
 /*
- * Parses argv into c: the command (first non-option word), its options,
+ * A word that is no option: the command, then (for a group) its
+ * sub-command, then the command's arguments. An unknown name is refused
+ * with the nearest known one.
+ */
+static int take_word(struct cli *c, char *word, char **positional, int max)
+{
+	const struct cmd_spec *group = c->cmd, *near;
+
+	if (group && !cli_cmd_is_group(group)) {
+		if (c->nargs >= max)
+			return cmd_usage_error(group, "too many arguments");
+		positional[c->nargs++] = word;
+		return 0;
+	}
+	c->cmd = cli_cmd_find(&cli_table, group, word);
+	if (c->cmd != NULL)
+		return 0;
+	near = cli_cmd_nearest(&cli_table, group, word);
+	fprintf(stderr, "certkeep: unknown command '%s%s%.40s'", group ? group->name : "",
+		group ? " " : "", ck_text_safe(word));
+	if (near)
+		fprintf(stderr, ": did you mean '%s'?", near->name);
+	if (group) {
+		fprintf(stderr, " (");
+		print_subcommands(group);
+		fprintf(stderr, "; see 'certkeep %s --help')\n", group->name);
+	} else {
+		fprintf(stderr, " (see 'certkeep --help')\n");
+	}
+	return 2;
+}
+
+/*
+ * Parses argv into c: the command (first words that are no option: a
+ * command, or a group and its sub-command), the options of that row,
  * global options anywhere, positional arguments. Returns 0 or an exit
  * status. help is set for --help/-h.
  */
@@ -92,20 +139,13 @@ static int parse(int argc, char **argv, struct cli *c, bool *help)
 	c->args = positional;
 	for (i = 1; i < argc; i++) {
 		char *a = argv[i];
-		const struct opt_spec *spec;
+		const struct opt_spec *spec = NULL;
 		const char *eq;
 		size_t len;
 
 		if (only_args || a[0] != '-' || a[1] == '\0') {
-			if (c->cmd == NULL) {
-				c->cmd = find_command(a);
-				if (c->cmd == NULL)
-					return usage_error("unknown command '%s'", a);
-			} else if (c->nargs < argc) {
-				positional[c->nargs++] = a;
-			} else {
-				return usage_error("too many arguments");
-			}
+			if (take_word(c, a, positional, argc))
+				return 2;
 			continue;
 		}
 		if (strcmp(a, "--") == 0) {
@@ -139,23 +179,27 @@ static int parse(int argc, char **argv, struct cli *c, bool *help)
 				return usage_error("option %s needs a value", "--store");
 			continue;
 		}
-		spec = c->cmd ? find_opt(c->cmd->opts, a, len) : NULL;
+		if (c->cmd == NULL)
+			return usage_error("unknown option '%.40s' before the command", ck_text_safe(a));
+		spec = cli_opt_find(c->cmd, a, len);
 		/* setreg's "-EXITEVENT_X" removes a value, as in certutil. */
-		if (spec == NULL && c->cmd && (c->cmd->flags & CMD_DASH_ARGS) && a[1] != '-' &&
-		    c->nargs < 64) {
+		if (spec == NULL && (c->cmd->flags & CMD_DASH_ARGS) && a[1] != '-' &&
+		    c->nargs < c->cmd->max_args) {
 			positional[c->nargs++] = a;
 			continue;
 		}
+		/* Only the row's own options: one of a sibling sub-command
+		 * would otherwise be accepted and do nothing. */
 		if (spec == NULL) {
-			if (c->cmd == NULL)
-				return usage_error("unknown option '%s' before the command", a);
-			fprintf(stderr, "certkeep %s: unknown option '%.*s' (see 'certkeep %s --help')\n",
-				c->cmd->name, (int)len, a, c->cmd->name);
-			return 2;
+			char name[64];
+
+			snprintf(name, sizeof(name), "%.*s", len < 40 ? (int)len : 40, a);
+			return cmd_usage_error(c->cmd, "%s is not an option of '%s'", ck_text_safe(name),
+					       c->cmd->name);
 		}
 		if (spec->kind == OPT_FLAG) {
 			if (eq)
-				return usage_error("option %s takes no value", spec->name);
+				return cmd_usage_error(c->cmd, "option %s takes no value", spec->name);
 			if (record(c, spec, NULL))
 				return 2;
 			continue;
@@ -167,9 +211,33 @@ static int parse(int argc, char **argv, struct cli *c, bool *help)
 			if (record(c, spec, argv[++i]))
 				return 2;
 		} else {
-			return usage_error("option %s needs a value", spec->name);
+			return cmd_usage_error(c->cmd, "option %s needs a value", spec->name);
 		}
 	}
+	return 0;
+}
+
+/* The checks of the row the command line named: a sub-command for a
+ * group, the argument count, text arguments. 0 or an exit status. */
+static int check_row(const struct cli *c)
+{
+	const struct cmd_spec *cmd = c->cmd;
+	int i;
+
+	if (cli_cmd_is_group(cmd)) {
+		fprintf(stderr, "certkeep %s: give a sub-command: ", cmd->name);
+		print_subcommands(cmd);
+		fprintf(stderr, " (see 'certkeep %s --help')\n", cmd->name);
+		return 2;
+	}
+	if (c->nargs < cmd->min_args || c->nargs > cmd->max_args)
+		return cmd_usage_error(cmd, "expected %s",
+				       cmd->max_args && cmd->args ? cmd->args : "no arguments");
+	/* Stored, mailed and printed: text only (a template may span lines,
+	 * so control characters are the templates' business). */
+	for (i = 0; (cmd->flags & CMD_TEXT_ARGS) && i < c->nargs; i++)
+		if (!ck_utf8_valid(c->args[i]))
+			return cmd_usage_error(cmd, "argument %d is not valid UTF-8 text", i + 1);
 	return 0;
 }
 
@@ -268,26 +336,24 @@ int main(int argc, char **argv)
 	if (status != 0)
 		return status;
 	if (c.cmd == NULL) {
-		cli_usage(help ? stdout : stderr);
+		cli_usage(help ? stdout : stderr, &cli_table);
 		return help ? finish_output(0) : 2;
 	}
 	if (help) {
-		cli_command_help(stdout, c.cmd);
+		cli_command_help(stdout, &cli_table, c.cmd);
 		return finish_output(0);
 	}
-	if (c.nargs < c.cmd->min_args || c.nargs > c.cmd->max_args) {
-		fprintf(stderr, "certkeep %s: expected %s%s (see 'certkeep %s --help')\n",
-			c.cmd->name, c.cmd->max_args ? "" : "no arguments",
-			c.cmd->max_args ? c.cmd->args : "", c.cmd->name);
-		return 2;
-	}
+	status = check_row(&c);
+	if (status != 0)
+		return status;
 	if (c.cmd->flags & (CMD_STORE | CMD_CREATE)) {
 		rc = store_default_dir(c.store_dir, dir, sizeof(dir));
 		if (rc == CK_OK && c.verbose)
 			fprintf(stderr, "certkeep: store %s\n", dir);
-		/* Handed to the CA service, a submission needs neither the
-		 * store nor OpenSSL in this process. */
-		if (rc == CK_OK && cmd_ca_submit_to_service(&c, dir, &rc))
+		/* A command a service does for it (ca submit, handed to the
+		 * daemon's CA service) needs neither the store nor OpenSSL
+		 * in this process. */
+		if (rc == CK_OK && c.cmd->before_store && c.cmd->before_store(&c, dir, &rc))
 			return finish_output(report(&c, rc));
 	}
 	pki_init();

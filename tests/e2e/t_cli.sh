@@ -116,3 +116,157 @@ json_contract() {
 	assert_out_empty
 }
 tcase "cli: --json is sorted, RFC 3339 UTC times, hex serials, known Status values" json_contract
+
+# help_shows NAME OWN ABSENT...: 'certkeep NAME --help' (NAME is words)
+# shows the option OWN (or nothing when OWN is -) in its synopsis and its
+# options, and none of ABSENT in either.
+help_shows() {
+	local name=$1 own=$2 o
+	shift 2
+	# shellcheck disable=SC2086
+	must ck $name --help
+	grep -q "^usage: certkeep $name\b" "$T/out" || fail "'$name --help' is not $name's help"
+	[ ! -s "$T/err" ] || fail "'$name --help' wrote to stderr"
+	if [ "$own" != - ]; then
+		grep -q -- "^  $own\b" "$T/out" || fail "'$name --help' does not list its option $own"
+		head -1 "$T/out" | grep -q -- "\[$own\b" || fail "'$name --help' has no $own in its synopsis"
+	fi
+	for o in "$@"; do
+		! grep -q -- "^  $o\b" "$T/out" || fail "'$name --help' lists $o, an option of another command"
+		! head -1 "$T/out" | grep -q -- "$o\b" || fail "'$name --help' has $o in its synopsis"
+	done
+}
+
+help_of_sub_commands() {
+	help_shows "ca submit" --requester --crl-url --reason --next-update --issued --password-stdin
+	help_shows "ca submit" --out
+	help_shows "ca revoke" --reason --out --requester --crl-url --days
+	help_shows "ca policy" --crl-url --requester --reason --out
+	help_shows "bind add" --endpoint --old --failed
+	help_shows "bind list" - --endpoint --thumbprint --reload
+	help_shows "task add" --on --failed
+	help_shows "task list" - --on --run --timeout
+	help_shows "mail flush" - --failed --all
+	help_shows "mail list" --failed --all
+	help_shows "trust check" --trace --server --cluster-fqdn
+	# help SUB-COMMAND is the same.
+	must ck help ca submit
+	grep -q '^usage: certkeep ca submit CSR\.\.\.' "$T/out" || fail "'help ca submit' is not submit's help"
+	# A group's help lists its sub-commands, one line each, and no option
+	# of theirs.
+	must ck ca --help
+	grep -q '^usage: certkeep ca ' "$T/out" || fail "'ca --help' has no usage line"
+	for s in init install show policy submit pending approve deny list get revoke unrevoke crl \
+		setreg getreg setsmtpinfo; do
+		[ "$(grep -c "^  $s\b" "$T/out")" -eq 1 ] || fail "'ca --help' does not list '$s' once"
+	done
+	! grep -q -- '--requester\|--crl-url\|--reason' "$T/out" || fail "'ca --help' shows sub-command options"
+	[ ! -e "$T/store" ] || fail "--help created a store"
+}
+tcase "cli: the --help of a sub-command shows its own options only; a group's lists its sub-commands" \
+	help_of_sub_commands
+
+# Each sub-command takes only its own options: one of a sibling was once
+# accepted and ignored.
+sibling_options_refused() {
+	must ck ca init --name "CLI CA"
+	must ck ca policy --allow-suffix example.org
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout x.key \
+		-out x.csr -subj /CN=x.example.org -addext subjectAltName=DNS:x.example.org 2> /dev/null ||
+		fail "openssl req"
+	must ck ca policy --json
+	cp "$T/out" policy-before
+	snapshot before
+	ck ca list --json > ca-before || fail "ca list"
+
+	expect_exit 2 ck ca show --out ca.pem
+	assert_out_empty
+	assert_err_one_line
+	assert_err_contains "certkeep ca show: --out is not an option of 'ca show' (see 'certkeep ca show --help')"
+	assert_no_file ca.pem
+
+	expect_exit 2 ck ca submit x.csr --crl-url http://crl.example.org/x.crl
+	assert_out_empty
+	assert_err_contains "--crl-url is not an option of 'ca submit'"
+	expect_exit 2 ck ca submit x.csr --out x.pem --reason keyCompromise
+	assert_err_contains "--reason is not an option of 'ca submit'"
+	assert_no_file x.pem
+
+	expect_exit 2 ck bind list --thumbprint DEADBEEF
+	assert_out_empty
+	assert_err_contains "--thumbprint is not an option of 'bind list'"
+	expect_exit 2 ck mail flush --failed
+	assert_err_contains "--failed is not an option of 'mail flush'"
+	expect_exit 2 ck task list --on 1006
+	assert_err_contains "--on is not an option of 'task list'"
+	# An option of no command at all, and one before the sub-command.
+	expect_exit 2 ck ca get 1 --frob
+	assert_err_contains "--frob is not an option of 'ca get'"
+	expect_exit 2 ck ca --limit 5 list
+	assert_err_contains "--limit is not an option of 'ca'"
+
+	assert_unchanged before
+	ck ca list --json | cmp -s - ca-before || fail "ca list changed"
+	must ck ca policy --json
+	cmp -s policy-before "$T/out" || fail "the CA's policy changed"
+	# Global options stay valid with every sub-command.
+	must ck ca --json show --store "$T/store" -v
+	assert_json .CAName "CLI CA"
+	must ck bind list --json
+	assert_json length 0
+}
+tcase "cli: an option of a sibling sub-command (or of none) exits 2 and changes nothing" \
+	sibling_options_refused
+
+unknown_names_suggested() {
+	expect_exit 2 ck ca sumbit x.csr
+	assert_out_empty
+	assert_err_one_line
+	assert_err_contains "unknown command 'ca sumbit': did you mean 'ca submit'?"
+	assert_err_contains "ca init | install | show"
+	expect_exit 2 ck lsit
+	assert_err_contains "unknown command 'lsit': did you mean 'list'?"
+	expect_exit 2 ck --json bind lsit
+	assert_err_contains "did you mean 'bind list'?"
+	expect_exit 2 ck help ca revok
+	assert_err_contains "did you mean 'ca revoke'?"
+	# A group without a sub-command names them.
+	expect_exit 2 ck task
+	assert_err_contains "give a sub-command: task add | list | remove | runs"
+	[ ! -e "$T/store" ] || fail "a store was created"
+}
+tcase "cli: an unknown command or sub-command exits 2 with the nearest name" unknown_names_suggested
+
+# The man page's COMMANDS section (help roff) holds every command and
+# sub-command the --help outputs list, with each option its --help shows.
+man_lists_every_sub_command() {
+	local c s o names=()
+	must ck help roff
+	cp "$T/out" roff
+	must ck --help
+	for c in $(awk '/^Commands:/{on=1; next} on && /^$/{on=0} on {print $1}' "$T/out"); do
+		must ck "$c" --help
+		if grep -q '^Sub-commands:' "$T/out"; then
+			for s in $(awk '/^Sub-commands:/{on=1; next} on && /^$/{on=0} on && /^  [a-z]/{print $1}' "$T/out"); do
+				names+=("$c $s")
+			done
+		fi
+		names+=("$c")
+	done
+	[ "${#names[@]}" -gt 40 ] || fail "only ${#names[@]} commands and sub-commands found"
+	for c in "${names[@]}"; do
+		grep -q "^\.B certkeep $c\b" roff || fail "the man page has no 'certkeep $c'"
+		# shellcheck disable=SC2086
+		must ck $c --help
+		for o in $(awk '/^Options:/{on=1; next} on && /^  --/{print $1}' "$T/out"); do
+			case $o in --json | --store) continue ;; esac
+			# The option's entry follows its command's, before the next one.
+			awk -v c=".B certkeep $c" -v o=".B ${o//-/\\\\-}" '
+				index($0, c) == 1 && (length($0) == length(c) || substr($0, length(c) + 1, 1) == " ") { on = 1; next }
+				on && /^\.B certkeep / { on = 0 }
+				on && (index($0, o " ") == 1 || $0 == o) { found = 1 }
+				END { exit !found }' roff || fail "the man page's 'certkeep $c' lacks $o"
+		done
+	done
+}
+tcase "cli: the man page lists every command and sub-command with its options" man_lists_every_sub_command

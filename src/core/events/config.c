@@ -455,32 +455,3 @@ enum ck_err ck_config_parse(const struct ck_config_key *k, const char *label, co
 	*out = strdup(input);
 	return *out ? CK_OK : ck_fail(CK_ENOMEM, "out of memory");
 }
-
-size_t ck_config_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), i, j;
-	size_t row[128], prev;
-
-	if (lb >= sizeof(row) / sizeof(row[0]))
-		lb = sizeof(row) / sizeof(row[0]) - 1;
-	for (j = 0; j <= lb; j++)
-		row[j] = j;
-	for (i = 1; i <= la; i++) {
-		unsigned char ca = (unsigned char)(a[i - 1] == '/' ? '\\' : a[i - 1]);
-
-		prev = row[0];
-		row[0] = i;
-		for (j = 1; j <= lb; j++) {
-			size_t cost = tolower(ca) != tolower((unsigned char)b[j - 1]);
-			size_t best = prev + cost, saved = row[j];
-
-			if (row[j] + 1 < best)
-				best = row[j] + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			prev = saved;
-			row[j] = best;
-		}
-	}
-	return row[lb];
-}

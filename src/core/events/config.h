@@ -133,8 +133,4 @@ enum ck_err ck_config_put_bool(struct store *st, enum ck_config_id id, bool on);
 enum ck_err ck_config_parse(const struct ck_config_key *k, const char *label, const char *input,
 			    char **out);
 
-/* Edit distance, case-insensitive, with '/' and '\' equal: for "did you
- * mean ..." suggestions. */
-size_t ck_config_distance(const char *a, const char *b);
-
 #endif

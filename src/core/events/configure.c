@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/suggest.h"
 #include "core/events/config.h"
 #include "core/events/exitreg.h"
 #include "mail/addr.h"
@@ -52,35 +53,34 @@ static void reg_spelling(const char *in, char *out, size_t n)
 			out[i] = '\\';
 }
 
-static void consider(const char *in, const char *cand, size_t *best, char *out, size_t n)
+/* The candidate nearer than any before it, copied to out. */
+static void consider(struct ck_nearest *near, const char *cand, char *out, size_t n)
 {
-	size_t d = ck_config_distance(in, cand);
-
-	if (d < *best) {
-		*best = d;
+	if (ck_nearest_consider(near, cand))
 		snprintf(out, n, "%s", cand);
-	}
 }
 
 void ck_configure_suggest(const char *in, char *out, size_t n)
 {
 	char cand[NAME_MAX_LEN];
-	size_t best = (size_t)-1, i, g;
+	struct ck_nearest near;
+	size_t i, g;
 
+	ck_nearest_init(&near, in);
 	for (i = 0; i < ck_config_n_keys; i++)
-		consider(in, ck_config_keys[i].name, &best, out, n);
+		consider(&near, ck_config_keys[i].name, out, n);
 	for (i = 0; i < ck_reg_n_keys; i++) {
 		if (ck_reg_keys[i].per_group)
 			continue;
 		exit_name(NULL, &ck_reg_keys[i], cand, sizeof(cand));
-		consider(in, cand, &best, out, n);
+		consider(&near, cand, out, n);
 	}
 	for (g = 0; g < ck_exit_n_groups; g++)
 		for (i = 0; i < ck_reg_n_keys; i++) {
 			if (!ck_reg_keys[i].per_group)
 				continue;
 			exit_name(&ck_exit_groups[g], &ck_reg_keys[i], cand, sizeof(cand));
-			consider(in, cand, &best, out, n);
+			consider(&near, cand, out, n);
 		}
 }
 

@@ -22,6 +22,7 @@
 #include "base/host.h"
 #include "mail/addr.h"
 #include "base/strlist.h"
+#include "base/suggest.h"
 
 #define REG_PREFIX "exit\\smtp\\"
 #define PASSWORD_FILE "smtp-password"
@@ -172,41 +173,44 @@ static const struct ck_config_key *key_named(const char *name, bool per_group)
 	return NULL;
 }
 
-static void consider(const char *in, const char *cand, size_t *best, char *out, size_t n)
+/* The candidate nearer than any before it, copied to out. */
+static void consider(struct ck_nearest *near, const char *cand, char *out, size_t n)
 {
-	size_t d = ck_config_distance(in, cand);
-
-	if (d < *best) {
-		*best = d;
+	if (ck_nearest_consider(near, cand))
 		snprintf(out, n, "%s", cand);
-	}
 }
 
 void ck_reg_suggest(const char *in, char *out, size_t n)
 {
 	char full[512], cand[128];
-	size_t best = (size_t)-1, i, g;
+	struct ck_nearest near;
+	size_t i, g;
 
-	/* A name given without the exit\smtp\ prefix is measured with it. */
+	/* A name given without the exit\smtp\ prefix is measured with it,
+	 * and with \ for /, as the candidates are spelt. */
 	if (strncasecmp(in, "exit", 4) == 0)
 		snprintf(full, sizeof(full), "%s", in);
 	else
 		snprintf(full, sizeof(full), REG_PREFIX "%s", in);
+	for (i = 0; full[i]; i++)
+		if (full[i] == '/')
+			full[i] = '\\';
+	ck_nearest_init(&near, full);
 	for (i = 0; i < ck_reg_n_keys; i++) {
 		if (ck_reg_keys[i].per_group)
 			continue;
 		snprintf(cand, sizeof(cand), REG_PREFIX "%s", ck_reg_keys[i].name);
-		consider(full, cand, &best, out, n);
+		consider(&near, cand, out, n);
 	}
 	for (g = 0; g < ck_exit_n_groups; g++) {
 		snprintf(cand, sizeof(cand), REG_PREFIX "%s", ck_exit_groups[g].name);
-		consider(full, cand, &best, out, n);
+		consider(&near, cand, out, n);
 		for (i = 0; i < ck_reg_n_keys; i++) {
 			if (!ck_reg_keys[i].per_group)
 				continue;
 			snprintf(cand, sizeof(cand), REG_PREFIX "%s\\%s", ck_exit_groups[g].name,
 				 ck_reg_keys[i].name);
-			consider(full, cand, &best, out, n);
+			consider(&near, cand, out, n);
 		}
 	}
 }
