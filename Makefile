@@ -116,9 +116,10 @@ check: deps
 	$(MAKE) unit-san
 	$(MAKE) fuzz-replay
 	$(MAKE) e2e
+	$(MAKE) e2e-san
 	$(MAKE) demo
 	$(MAKE) bench-smoke
-	@echo "check: 8 passed, 0 failed (build, lint, unit, unit-san, fuzz-replay, e2e, demo, bench-smoke)"
+	@echo "check: 9 passed, 0 failed (build, lint, unit, unit-san, fuzz-replay, e2e, e2e-san, demo, bench-smoke)"
 
 demo: bin/certkeep
 	@bash tests/demo.sh
@@ -171,8 +172,10 @@ analyze:
 	$(MAKE) clean
 	$(MAKE) CFLAGS="-O1 -g -fanalyzer" all
 
-lint:
+# The layers are read from includes, the circles from the objects' symbols.
+lint: bin/certkeep
 	@sh tests/layers.sh
+	@sh tests/circles.sh
 	@! grep -rnE '\b(sprintf|vsprintf|strcpy|strcat|strtok|atoi|atol|sscanf|gets)[[:space:]]*\(' src \
 	  || { echo "banned calls above"; exit 1; }
 

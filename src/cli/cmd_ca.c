@@ -15,6 +15,7 @@
 #include "cli/cli.h"
 #include "core/ca/ca.h"
 #include "daemon/ca_service.h"
+#include "base/buf.h"
 #include "base/clock.h"
 #include "base/fileio.h"
 #include "base/strlist.h"
@@ -163,33 +164,17 @@ enum ck_err cmd_ca_show(struct cli *c)
  * --out) with one status line per request. Status lines for stderr are
  * held until their batch is reported when stderr is not a terminal (one
  * write per batch, not per request). */
+/* What one submit may print or write: bounds memory, not requests. */
+#define SUBMIT_OUT_MAX ((size_t)1 << 30)
+
 struct submit_out {
 	struct cli *c;
 	size_t count;
-	char *pem; /* for --out */
-	size_t len, cap;
-	char *lines; /* held status lines */
-	size_t lines_len, lines_cap;
+	struct ck_buf pem;   /* for --out */
+	struct ck_buf lines; /* held status lines */
 	bool to_file, hold_lines;
 	int write_errno; /* set when output failed */
 };
-
-static int grow_add(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
-{
-	if (*len + n + 1 > *cap) {
-		size_t want = (*cap ? *cap * 2 : 65536) + n;
-		char *grown = realloc(*buf, want);
-
-		if (grown == NULL)
-			return CK_ENOMEM;
-		*buf = grown;
-		*cap = want;
-	}
-	memcpy(*buf + *len, s, n);
-	*len += n;
-	(*buf)[*len] = '\0';
-	return 0;
-}
 
 static int status_line(struct submit_out *s, const char *fmt, ...)
 {
@@ -205,7 +190,7 @@ static int status_line(struct submit_out *s, const char *fmt, ...)
 	if ((size_t)n >= sizeof(line))
 		n = sizeof(line) - 1;
 	if (s->hold_lines)
-		return grow_add(&s->lines, &s->lines_len, &s->lines_cap, line, (size_t)n);
+		return ck_buf_add(&s->lines, line, (size_t)n) == CK_OK ? 0 : CK_ENOMEM;
 	return fputs(line, s->to_file ? stdout : stderr) == EOF ? CK_EIO : 0;
 }
 
@@ -216,9 +201,10 @@ static int report_one(json_t *res, struct submit_out *s)
 	int rc;
 
 	if (res == NULL) { /* the end of a batch */
-		if (s->lines_len > 0 && fwrite(s->lines, 1, s->lines_len, stderr) != s->lines_len)
+		if (s->lines.len > 0 &&
+		    fwrite(s->lines.data, 1, s->lines.len, stderr) != s->lines.len)
 			return CK_EIO;
-		s->lines_len = 0;
+		ck_buf_reset(&s->lines);
 		return fflush(stdout) == EOF ? CK_EIO : 0;
 	}
 	if (s->c->json)
@@ -237,7 +223,7 @@ static int report_one(json_t *res, struct submit_out *s)
 		return rc;
 	if (!s->to_file)
 		return fputs(pem, stdout) == EOF ? CK_EIO : 0;
-	return grow_add(&s->pem, &s->len, &s->cap, pem, strlen(pem));
+	return ck_buf_add_str(&s->pem, pem) == CK_OK ? 0 : CK_ENOMEM;
 }
 
 /* Reports one result, or the end of a batch (res NULL). */
@@ -264,11 +250,13 @@ static enum ck_err ca_submit(struct cli *c, int service)
 	size_t n = (size_t)c->nargs, i;
 	enum ck_err rc, wrc;
 
+	ck_buf_init(&out.pem, SUBMIT_OUT_MAX);
+	ck_buf_init(&out.lines, SUBMIT_OUT_MAX);
 	rc = cli_text(c, "--requester", true, &o.requester);
 	if (rc == CK_OK)
 		rc = cli_text(c, "--email", true, &o.email);
 	if (rc != CK_OK)
-		return rc;
+		goto out;
 	if (o.requester == NULL) {
 		/* The login name; the password database only when the
 		 * environment has none (it costs a one-certificate process). */
@@ -287,10 +275,12 @@ static enum ck_err ca_submit(struct cli *c, int service)
 	}
 	rc = cli_int(c, "--days", 1, 36500, &o.days);
 	if (rc != CK_OK)
-		return rc;
+		goto out;
 	in = calloc(n, sizeof(*in));
-	if (in == NULL)
-		return ck_fail(CK_ENOMEM, "out of memory");
+	if (in == NULL) {
+		rc = ck_fail(CK_ENOMEM, "out of memory");
+		goto out;
+	}
 	for (i = 0; i < n; i++)
 		in[i].name = c->args[i]; /* read while they are checked */
 	if (rc == CK_OK && c->json)
@@ -306,14 +296,15 @@ static enum ck_err ca_submit(struct cli *c, int service)
 			cli_json_array_end(out.count);
 	}
 	/* What was issued is written even when a later batch failed. */
-	if (out.to_file && out.len > 0) {
-		wrc = ck_write_output(cli_value(c, "--out"), out.pem, out.len, 0644);
+	if (out.to_file && out.pem.len > 0) {
+		wrc = ck_write_output(cli_value(c, "--out"), out.pem.data, out.pem.len, 0644);
 		if (rc == CK_OK)
 			rc = wrc;
 	}
 	free(in);
-	free(out.pem);
-	free(out.lines);
+out:
+	ck_buf_free(&out.pem);
+	ck_buf_free(&out.lines);
 	return rc;
 }
 

@@ -265,7 +265,7 @@ static int note_event(const struct store_event *ev, void *arg)
 
 	if (snprintf(last, 200, "event %d: %s", ev->id, ev->message) >= 200)
 		memcpy(last + 200 - 4, "...", 4);
-	return 1;
+	return STORE_STOP;
 }
 
 /*
@@ -319,13 +319,55 @@ static int finish_output(int status)
 	return status;
 }
 
+/* The command parse found, from its checks to its reactions. */
+static int run_command(struct cli *c, bool help)
+{
+	enum ck_err rc = CK_OK;
+	char dir[4096];
+	int64_t seq = 0;
+	int status;
+
+	if (c->cmd == NULL) {
+		cli_usage(help ? stdout : stderr, &cli_table);
+		return help ? finish_output(0) : 2;
+	}
+	if (help) {
+		cli_command_help(stdout, &cli_table, c->cmd);
+		return finish_output(0);
+	}
+	status = check_row(c);
+	if (status != 0)
+		return status;
+	if (c->cmd->flags & (CMD_STORE | CMD_CREATE)) {
+		rc = store_default_dir(c->store_dir, dir, sizeof(dir));
+		if (rc == CK_OK && c->verbose)
+			fprintf(stderr, "certkeep: store %s\n", dir);
+		/* A command a service does for it (ca submit, handed to the
+		 * daemon's CA service) needs neither the store nor OpenSSL
+		 * in this process. */
+		if (rc == CK_OK && c->cmd->before_store && c->cmd->before_store(c, dir, &rc))
+			return finish_output(report(c, rc));
+	}
+	pki_init();
+	if (rc == CK_OK && (c->cmd->flags & (CMD_STORE | CMD_CREATE)))
+		rc = store_open(dir, (c->cmd->flags & CMD_CREATE) != 0, &c->st);
+	if (rc == CK_OK && c->st)
+		rc = store_event_last_seq(c->st, &seq);
+	if (rc == CK_OK)
+		rc = c->cmd->run(c);
+	/* Reactions to the events just written (autorebind, tasks); a failed
+	 * rebinding is an event, and the monitor moves what it left. */
+	if (c->st && (rc == CK_OK || rc == CK_EPROBLEM))
+		rc = run_reactions(c, seq, rc);
+	store_close(c->st);
+	c->st = NULL;
+	return finish_output(report(c, rc));
+}
+
 int main(int argc, char **argv)
 {
 	struct cli c;
 	bool help = false;
-	enum ck_err rc = CK_OK;
-	char dir[4096];
-	int64_t seq = 0;
 	int status;
 
 	memset(&c, 0, sizeof(c));
@@ -333,41 +375,8 @@ int main(int argc, char **argv)
 	umask(077);
 	openlog("certkeep", LOG_PID, LOG_DAEMON);
 	status = parse(argc, argv, &c, &help);
-	if (status != 0)
-		return status;
-	if (c.cmd == NULL) {
-		cli_usage(help ? stdout : stderr, &cli_table);
-		return help ? finish_output(0) : 2;
-	}
-	if (help) {
-		cli_command_help(stdout, &cli_table, c.cmd);
-		return finish_output(0);
-	}
-	status = check_row(&c);
-	if (status != 0)
-		return status;
-	if (c.cmd->flags & (CMD_STORE | CMD_CREATE)) {
-		rc = store_default_dir(c.store_dir, dir, sizeof(dir));
-		if (rc == CK_OK && c.verbose)
-			fprintf(stderr, "certkeep: store %s\n", dir);
-		/* A command a service does for it (ca submit, handed to the
-		 * daemon's CA service) needs neither the store nor OpenSSL
-		 * in this process. */
-		if (rc == CK_OK && c.cmd->before_store && c.cmd->before_store(&c, dir, &rc))
-			return finish_output(report(&c, rc));
-	}
-	pki_init();
-	if (rc == CK_OK && (c.cmd->flags & (CMD_STORE | CMD_CREATE)))
-		rc = store_open(dir, (c.cmd->flags & CMD_CREATE) != 0, &c.st);
-	if (rc == CK_OK && c.st)
-		rc = store_event_last_seq(c.st, &seq);
-	if (rc == CK_OK)
-		rc = c.cmd->run(&c);
-	/* Reactions to the events just written (autorebind, tasks); a failed
-	 * rebinding is an event, and the monitor moves what it left. */
-	if (c.st && (rc == CK_OK || rc == CK_EPROBLEM))
-		rc = run_reactions(&c, seq, rc);
-	store_close(c.st);
-	status = report(&c, rc);
-	return finish_output(status);
+	if (status == 0)
+		status = run_command(&c, help);
+	free(c.args);
+	return status;
 }

@@ -18,6 +18,7 @@
 
 #include "store/store_ca.h"
 #include "store/store_mail.h"
+#include "base/buf.h"
 #include "base/clock.h"
 #include "core/events/catalogue.h"
 #include "core/events/exitreg.h"
@@ -26,68 +27,34 @@
 
 #define BODY_MAX (256 * 1024)
 
-struct buf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void buf_add(struct buf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		char *p;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		p = realloc(b->p, cap);
-		if (p == NULL) {
-			b->oom = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void buf_str(struct buf *b, const char *s)
-{
-	buf_add(b, s, strlen(s));
-}
-
 /* A JSON value as text: strings as they are, arrays joined by ", ". */
-static void value_text(const json_t *v, struct buf *b)
+static void value_text(const json_t *v, struct ck_buf *b)
 {
 	char num[32];
 	size_t i;
 
 	switch (json_typeof(v)) {
 	case JSON_STRING:
-		buf_add(b, json_string_value(v), json_string_length(v));
+		ck_buf_add(b, json_string_value(v), json_string_length(v));
 		break;
 	case JSON_INTEGER:
 		snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(v));
-		buf_str(b, num);
+		ck_buf_add_str(b, num);
 		break;
 	case JSON_REAL:
 		snprintf(num, sizeof(num), "%g", json_real_value(v));
-		buf_str(b, num);
+		ck_buf_add_str(b, num);
 		break;
 	case JSON_TRUE:
-		buf_str(b, "true");
+		ck_buf_add_str(b, "true");
 		break;
 	case JSON_FALSE:
-		buf_str(b, "false");
+		ck_buf_add_str(b, "false");
 		break;
 	case JSON_ARRAY:
 		for (i = 0; i < json_array_size(v); i++) {
 			if (i)
-				buf_str(b, ", ");
+				ck_buf_add_str(b, ", ");
 			value_text(json_array_get(v, i), b);
 		}
 		break;
@@ -95,19 +62,19 @@ static void value_text(const json_t *v, struct buf *b)
 		char *s = json_dumps(v, JSON_SORT_KEYS | JSON_COMPACT);
 
 		if (s)
-			buf_str(b, s);
+			ck_buf_add_str(b, s);
 		free(s);
 		break;
 	}
 	case JSON_NULL:
-		buf_str(b, CK_EXIT_PROP_NOT_FOUND);
+		ck_buf_add_str(b, CK_EXIT_PROP_NOT_FOUND);
 		break;
 	}
 }
 
 /* Appends the value of property name to b; "???" if there is none. */
 static void property(const char *name, const json_t *fields, const struct ck_exit_sys *sys,
-		     struct buf *b)
+		     struct ck_buf *b)
 {
 	const json_t *v = fields ? json_object_get(fields, name) : NULL;
 	char tmp[32];
@@ -120,62 +87,67 @@ static void property(const char *name, const json_t *fields, const struct ck_exi
 	}
 	if (strcasecmp(name, "EventId") == 0) {
 		snprintf(tmp, sizeof(tmp), "%d", sys->event_id);
-		buf_str(b, tmp);
+		ck_buf_add_str(b, tmp);
 	} else if (strcasecmp(name, "EventSeq") == 0) {
 		snprintf(tmp, sizeof(tmp), "%lld", (long long)sys->seq);
-		buf_str(b, tmp);
+		ck_buf_add_str(b, tmp);
 	} else if (strcasecmp(name, "EventTime") == 0) {
 		ck_time_format(sys->time, tmp, sizeof(tmp));
-		buf_str(b, tmp);
+		ck_buf_add_str(b, tmp);
 	} else if (strcasecmp(name, "EventName") == 0 && sys->event_name) {
-		buf_str(b, sys->event_name);
+		ck_buf_add_str(b, sys->event_name);
 	} else if (strcasecmp(name, "EventMessage") == 0 && sys->message) {
-		buf_str(b, sys->message);
+		ck_buf_add_str(b, sys->message);
 	} else if (strcasecmp(name, "MachineDNSName") == 0 && sys->fqdn) {
-		buf_str(b, sys->fqdn);
+		ck_buf_add_str(b, sys->fqdn);
 	} else if (strcasecmp(name, "SanitizedCAName") == 0) {
 		v = fields ? json_object_get(fields, "CAName") : NULL;
 		if (v)
 			value_text(v, b);
 		else
-			buf_str(b, sys->ca_name ? sys->ca_name
+			ck_buf_add_str(b, sys->ca_name ? sys->ca_name
 						: sys->fqdn ? sys->fqdn : CK_EXIT_PROP_NOT_FOUND);
 	} else {
-		buf_str(b, CK_EXIT_PROP_NOT_FOUND);
+		ck_buf_add_str(b, CK_EXIT_PROP_NOT_FOUND);
 	}
 }
 
-/* Makes the value at b->p[from..] safe where it lands (see exitmod.h). */
-static void clean_value(struct buf *b, size_t from, bool header)
+/* Makes the value at b->data[from..] safe where it lands (see exitmod.h). */
+static void clean_value(struct ck_buf *b, size_t from, bool header)
 {
 	size_t i, j = from;
 
+	if (b->data == NULL)
+		return; /* nothing added yet */
 	for (i = from; i < b->len; i++) {
-		unsigned char ch = (unsigned char)b->p[i];
+		unsigned char ch = (unsigned char)b->data[i];
 
 		if (header && (ch < 0x20 || ch == 0x7f))
 			ch = ' ';
 		else if (!header && ch == '\r')
-			ch = (i + 1 < b->len && b->p[i + 1] == '\n') ? 0 : '\n';
+			ch = (i + 1 < b->len && b->data[i + 1] == '\n') ? 0 : '\n';
 		else if (!header && ((ch < 0x20 && ch != '\n' && ch != '\t') || ch == 0x7f))
 			ch = '?';
 		if (ch)
-			b->p[j++] = (char)ch;
+			b->data[j++] = (char)ch;
 	}
 	b->len = j;
-	b->p[j] = '\0';
+	b->data[j] = '\0';
 }
 
 enum ck_err ck_exit_render(const char *fmt, const char *args, const json_t *fields,
 			   const struct ck_exit_sys *sys, bool header, char **out)
 {
-	struct buf b = { 0 };
+	struct ck_buf b;
 	char **names = NULL;
 	size_t nnames = 0;
 	const char *p, *a = args ? args : "";
 	enum ck_err rc = CK_OK;
 
 	*out = NULL;
+	/* The ceiling only bounds memory; the limit is checked on the cleaned
+	 * text below. */
+	ck_buf_init(&b, 2 * BODY_MAX);
 	/* Names keep their positions: an empty line is an empty name. */
 	while (*a && rc == CK_OK) {
 		size_t l = strcspn(a, "\n");
@@ -187,17 +159,16 @@ enum ck_err ck_exit_render(const char *fmt, const char *args, const json_t *fiel
 		if (*a)
 			a++;
 	}
-	buf_add(&b, "", 0);
 	for (p = fmt; rc == CK_OK && *p; p++) {
 		size_t from;
 		int n = 0, digits = 0;
 
 		if (*p != '%') {
-			buf_add(&b, p, 1);
+			ck_buf_add(&b, p, 1);
 			continue;
 		}
 		if (p[1] == '%') {
-			buf_add(&b, "%", 1);
+			ck_buf_add(&b, "%", 1);
 			p++;
 			continue;
 		}
@@ -207,20 +178,20 @@ enum ck_err ck_exit_render(const char *fmt, const char *args, const json_t *fiel
 			p++;
 		}
 		if (digits == 0) {
-			buf_add(&b, "%", 1);
+			ck_buf_add(&b, "%", 1);
 			continue;
 		}
 		from = b.len;
 		if (n >= 1 && (size_t)n <= nnames && names[n - 1][0])
 			property(names[n - 1], fields, sys, &b);
 		else
-			buf_str(&b, CK_EXIT_PROP_NOT_FOUND);
-		if (!b.oom)
+			ck_buf_add_str(&b, CK_EXIT_PROP_NOT_FOUND);
+		if (ck_buf_error(&b) == CK_OK)
 			clean_value(&b, from, header);
-		if (b.len > BODY_MAX)
+		if (b.len > BODY_MAX || ck_buf_error(&b) == CK_EINVAL)
 			rc = ck_fail(CK_EINVAL, "the mail would be longer than %d bytes", BODY_MAX);
 	}
-	if (rc == CK_OK && b.oom)
+	if (rc == CK_OK && ck_buf_error(&b) != CK_OK)
 		rc = ck_fail(CK_ENOMEM, "out of memory");
 	/* The format is checked at setreg; clean all of it anyway. */
 	if (rc == CK_OK)
@@ -230,19 +201,19 @@ enum ck_err ck_exit_render(const char *fmt, const char *args, const json_t *fiel
 			size_t cut = CK_EXIT_SUBJECT_MAX - 3;
 
 			/* Not inside a UTF-8 sequence. */
-			while (cut > 0 && ((unsigned char)b.p[cut] & 0xc0) == 0x80)
+			while (cut > 0 && ((unsigned char)b.data[cut] & 0xc0) == 0x80)
 				cut--;
-			memcpy(b.p + cut, "...", 4);
+			memcpy(b.data + cut, "...", 4);
 			b.len = cut + 3;
 		}
 	}
 	ck_strlist_free(names, nnames);
 	if (rc != CK_OK) {
-		free(b.p);
+		ck_buf_free(&b);
 		return rc;
 	}
-	*out = b.p;
-	return CK_OK;
+	*out = ck_buf_detach(&b, NULL);
+	return *out ? CK_OK : CK_ENOMEM;
 }
 
 /* ---- queueing ---- */
@@ -325,7 +296,7 @@ static enum ck_err render_mail(const struct ck_exit_group *g, const struct mail_
 	const json_t *req = json_object_get(fields, "RequesterEmail");
 	char skipped[320] = "";
 	enum ck_err rc;
-	struct buf b;
+	struct ck_buf b;
 
 	rc = ck_addr_check(p->from, from);
 	if (rc == CK_OK)
@@ -364,24 +335,17 @@ static enum ck_err render_mail(const struct ck_exit_group *g, const struct mail_
 	if (rc == CK_OK)
 		rc = ck_exit_render(p->body, p->body_args, fields, sys, false, &m->body);
 	if (rc == CK_OK) {
-		memset(&b, 0, sizeof(b));
-		for (i = 0; i < nrcpt; i++) {
-			buf_str(&b, rcpt[i]);
-			buf_str(&b, "\n");
-		}
-		m->rcpt = b.p;
-		memset(&b, 0, sizeof(b));
-		for (i = 0; i < nto; i++) {
-			buf_str(&b, i ? ", " : "");
-			buf_str(&b, to[i]);
-		}
-		m->to_hdr = b.p ? b.p : strdup("");
-		memset(&b, 0, sizeof(b));
-		for (i = 0; i < ncc; i++) {
-			buf_str(&b, i ? ", " : "");
-			buf_str(&b, cc[i]);
-		}
-		m->cc_hdr = b.p ? b.p : strdup("");
+		ck_buf_init(&b, BODY_MAX);
+		for (i = 0; i < nrcpt; i++)
+			ck_buf_printf(&b, "%s\n", rcpt[i]);
+		m->rcpt = ck_buf_error(&b) == CK_OK ? ck_buf_detach(&b, NULL) : NULL;
+		for (i = 0; i < nto; i++)
+			ck_buf_printf(&b, "%s%s", i ? ", " : "", to[i]);
+		m->to_hdr = ck_buf_error(&b) == CK_OK ? ck_buf_detach(&b, NULL) : NULL;
+		for (i = 0; i < ncc; i++)
+			ck_buf_printf(&b, "%s%s", i ? ", " : "", cc[i]);
+		m->cc_hdr = ck_buf_error(&b) == CK_OK ? ck_buf_detach(&b, NULL) : NULL;
+		ck_buf_free(&b);
 		if (m->rcpt == NULL || m->to_hdr == NULL || m->cc_hdr == NULL)
 			rc = ck_fail(CK_ENOMEM, "out of memory");
 	}
