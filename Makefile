@@ -3,7 +3,7 @@
 #   make            build bin/certkeep (and build/libcertkeep.a)
 #   make check      install missing packages (as root), build, run every test
 #   make demo       walk through the lifecycle on a throwaway store
-#   make e2e-san    the end-to-end suite against the sanitizer build (bin/certkeep-san)
+#   make e2e-san    the end-to-end suite against the sanitizer build (bin/certkeep-san; part of check)
 #   make bench      store and CA benchmarks at 1,000,000 certificates (BENCH_N=...),
 #                   rebinding, the monitor's memory at 100,000 due, and mail delivery with a reused connection against one per mail
 
