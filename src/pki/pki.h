@@ -62,6 +62,8 @@ enum ck_err pki_cert_parse(const uint8_t *buf, size_t len, struct pki_cert **out
 /* Parses a PEM bundle of one or more certificates (for --chain). */
 enum ck_err pki_chain_parse(const uint8_t *buf, size_t len, struct pki_chain **out);
 size_t pki_chain_count(const struct pki_chain *chain);
+/* A copy of the i-th certificate (0: the first). */
+enum ck_err pki_chain_get(const struct pki_chain *chain, size_t i, struct pki_cert **out);
 /* Each chain certificate in turn issued the one before it (the first, the
  * leaf): issuer and subject names, key identifiers, keyUsage, CA, and the
  * signature, as OpenSSL's verification checks them. The message names the
@@ -119,6 +121,21 @@ enum pki_trust {
  * system's trust store at time t. */
 enum pki_trust pki_cert_verify(const struct pki_cert *cert, const struct pki_chain *chain,
 			       int64_t t);
+
+/* Trust anchors: the system's trust store (read as pki_cert_verify reads
+ * it) plus the CA certificates a caller adds. Built once and used for
+ * every verification; an added anchor may be an intermediate. */
+struct pki_anchors;
+enum ck_err pki_anchors_new(struct pki_anchors **out);
+enum ck_err pki_anchors_add(struct pki_anchors *a, const struct pki_cert *ca);
+void pki_anchors_free(struct pki_anchors *a);
+/* pki_cert_verify against a (NULL: the system's only). When path is not
+ * NULL and the verdict is PKI_TRUST_OK, *path receives the certificates
+ * the chain was built through: leaf and self-signed root left out, NULL
+ * when none are left. */
+enum pki_trust pki_cert_verify_in(const struct pki_anchors *a, const struct pki_cert *cert,
+				  const struct pki_chain *chain, int64_t t,
+				  struct pki_chain **path);
 
 /* ---- making certificates and requests ---- */
 

@@ -35,6 +35,8 @@ struct store {
 	size_t n_created;
 	char **released_keys;
 	size_t n_released;
+	void *cache; /* store_cache_set */
+	void (*cache_free)(void *);
 };
 
 /* Sets the message from msg (SQLite's, about the handle's last error),

@@ -264,9 +264,20 @@ static const char schema_v10[] =
  * as RawCertificate. The PEM was half of what issuing a certificate wrote. */
 static const char schema_v11[] = "ALTER TABLE events ADD COLUMN cert_serial TEXT;";
 
+/* Version 12: trust anchors added to the store (certkeep trust anchor
+ * add), trusted with the system's and the store's own CA certificate. */
+static const char schema_v12[] =
+	"CREATE TABLE trust_anchors("
+	" thumbprint TEXT PRIMARY KEY,"
+	" subject TEXT NOT NULL,"
+	" not_after INTEGER NOT NULL,"
+	" der BLOB NOT NULL,"
+	" added INTEGER NOT NULL"
+	") STRICT;";
+
 static const char *const migrations[] = { schema_v1, schema_v2, schema_v3, schema_v4, schema_v5,
 					  schema_v6, schema_v7, schema_v8, schema_v9,
-					  schema_v10, schema_v11 };
+					  schema_v10, schema_v11, schema_v12 };
 
 enum ck_err store_default_dir(const char *explicit_dir, char *out, size_t n)
 {
@@ -518,6 +529,7 @@ void store_close(struct store *st)
 	if (st == NULL)
 		return;
 	store_rollback(st);
+	store_cache_set(st, NULL, NULL);
 	for (i = 0; i < STMT_SLOTS; i++)
 		sqlite3_finalize(st->stmts[i]);
 	if (st->db != NULL)
@@ -626,4 +638,17 @@ enum ck_err store_thumb_normalize(const char *in, char out[41])
 		return ck_fail(CK_EINVAL,
 			       "thumbprint prefix too short: give at least 8 hexadecimal digits");
 	return CK_OK;
+}
+
+void *store_cache(const struct store *st)
+{
+	return st->cache;
+}
+
+void store_cache_set(struct store *st, void *p, void (*free_fn)(void *))
+{
+	if (st->cache_free && st->cache)
+		st->cache_free(st->cache);
+	st->cache = p;
+	st->cache_free = free_fn;
 }

@@ -50,6 +50,30 @@ void store_close(struct store *st);
 void store_log_trim(struct store *st);
 const char *store_dir(const struct store *st);
 
+/* One object a higher layer derives from the store and keeps for the
+ * life of the handle (the trust anchors, built once per process); freed
+ * with free_fn when replaced (NULL drops it) or when the store closes. */
+void *store_cache(const struct store *st);
+void store_cache_set(struct store *st, void *p, void (*free_fn)(void *));
+
+/* ---- trust anchors added to the store ---- */
+
+struct store_anchor {
+	char thumbprint[41];
+	char subject[512];
+	int64_t not_after, added;
+	const uint8_t *der; /* borrowed, valid during the callback */
+	size_t der_len;
+};
+/* CK_EEXIST when the thumbprint is there already. */
+enum ck_err store_anchor_insert(struct store *st, const struct store_anchor *a);
+/* CK_ENOTFOUND when no anchor has that thumbprint. */
+enum ck_err store_anchor_delete(struct store *st, const char *thumb);
+/* Each anchor by thumbprint; fn returning non-zero stops (STORE_STOP:
+ * no error). */
+enum ck_err store_anchor_each(struct store *st, int (*fn)(const struct store_anchor *a, void *arg),
+			      void *arg);
+
 /* A write transaction (BEGIN IMMEDIATE). store_rollback is safe to call
  * when no transaction is open. */
 enum ck_err store_begin(struct store *st);

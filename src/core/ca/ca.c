@@ -116,6 +116,7 @@ enum ck_err ck_ca_init(struct store *st, const struct ck_ca_init_opts *o, json_t
 		rc = ck_commit(st);
 	else
 		ck_rollback(st);
+	store_cache_set(st, NULL, NULL); /* a new trust anchor */
 	if (rc != CK_OK && key_written)
 		unlink(path);
 	if (rc == CK_OK) {
@@ -180,6 +181,7 @@ enum ck_err ck_ca_install(struct store *st, const uint8_t *buf, size_t len, json
 		rc = ck_commit(st);
 	else
 		ck_rollback(st);
+	store_cache_set(st, NULL, NULL); /* a new trust anchor */
 	if (rc == CK_OK) {
 		*out = props;
 		props = NULL;
@@ -261,5 +263,19 @@ enum ck_err ck_ca_get(struct store *st, const char *id_or_serial, json_t **out)
 	}
 	free(pem);
 	store_ca_request_clear(&r);
+	return rc;
+}
+
+enum ck_err ck_ca_cert_get(struct store *st, struct pki_cert **out)
+{
+	struct store_ca_state s;
+	enum ck_err rc = store_ca_state_get(st, &s);
+
+	if (rc == CK_OK && s.cert == NULL)
+		rc = ck_fail(CK_ENOTFOUND, "the CA has no certificate yet: its request waits for "
+					   "the parent CA ('certkeep ca install')");
+	if (rc == CK_OK)
+		rc = pki_cert_parse(s.cert, s.cert_len, out);
+	store_ca_state_clear(&s);
 	return rc;
 }

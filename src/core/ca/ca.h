@@ -60,6 +60,9 @@ enum ck_err ck_ca_init(struct store *st, const struct ck_ca_init_opts *o, json_t
 /* Installs the parent CA's certificate for a CA made with request_out:
  * it must be a CA certificate for the CA key. Event 1108. */
 enum ck_err ck_ca_install(struct store *st, const uint8_t *cert, size_t len, json_t **out);
+/* The CA's certificate; CK_ENOTFOUND with no CA, or while its request
+ * waits for the parent CA. */
+enum ck_err ck_ca_cert_get(struct store *st, struct pki_cert **out);
 /* The CA's name, certificate properties, CRL state and policy. */
 enum ck_err ck_ca_show(struct store *st, json_t **out);
 
@@ -147,6 +150,10 @@ const char *ck_ca_reason_name(int code);
 /* Revokes (1104); a certificateHold may be made permanent, any other
  * revoked certificate is refused. */
 enum ck_err ck_ca_revoke(struct store *st, const char *serial, const char *reason, json_t **out);
+/* True if this CA issued the certificate thumb (SHA-1 hex) and it is
+ * revoked now (a certificateHold that was taken off is not); serial (may
+ * be NULL, else 41 bytes) receives its serial. */
+bool ck_ca_revoked(struct store *st, const char *thumb, char serial[41]);
 /* Takes a certificateHold off (1109); refused for any other state. */
 enum ck_err ck_ca_unrevoke(struct store *st, const char *serial, json_t **out);
 

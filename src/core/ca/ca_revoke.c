@@ -236,3 +236,18 @@ enum ck_err ck_ca_crl_due(struct store *st, bool *due)
 	store_ca_state_clear(&s);
 	return CK_OK;
 }
+
+bool ck_ca_revoked(struct store *st, const char *thumb, char serial[41])
+{
+	struct store_ca_request r;
+	bool yes = false;
+
+	if (store_ca_get_by_sha1(st, thumb, &r) == CK_OK) {
+		yes = r.revoked_when != 0;
+		if (serial)
+			snprintf(serial, 41, "%s", r.serial);
+		store_ca_request_clear(&r);
+	}
+	ck_errmsg_clear();
+	return yes;
+}

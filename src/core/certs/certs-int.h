@@ -11,6 +11,13 @@
 
 /* Fills a store row from a parsed certificate. chain_pem and friendly_name
  * are copied. Clear with store_cert_clear. */
+/* Verification against the store's trust anchors (certs_trust.c); path as
+ * pki_cert_verify_in's. */
+enum pki_trust certs_verify(struct store *st, const struct pki_cert *cert,
+			    const struct pki_chain *chain, int64_t now, struct pki_chain **path);
+/* True if the store's own CA issued c and has revoked it. */
+bool certs_revoked_by_ca(struct store *st, const struct store_cert *c);
+
 enum ck_err certs_row_from_pki(const struct pki_cert *cert, unsigned services,
 			       const char *chain_pem, const char *friendly_name,
 			       struct store_cert *row);

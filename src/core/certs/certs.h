@@ -36,8 +36,18 @@ enum ck_status {
 };
 const char *ck_status_name(enum ck_status s);
 
-/* Status at time now, computed from the certificate itself (never cached). */
-enum ck_status ck_cert_status(const struct store_cert *c, int64_t now);
+/* Status at time now, computed from the certificate itself (never cached)
+ * against the store's trust anchors: the system's, the store's own CA and
+ * those added with ck_anchor_add. Revoked when the store's CA revoked it. */
+enum ck_status ck_cert_status(struct store *st, const struct store_cert *c, int64_t now);
+
+/* Trust anchors added to the store: buf holds one or more CA certificates
+ * (a PEM bundle, or one DER); a certificate that is not a CA refuses the
+ * whole file (CK_EINVAL). *out: the anchors added (JSON array). */
+enum ck_err ck_anchor_add(struct store *st, const uint8_t *buf, size_t len, json_t **out);
+/* By whole thumbprint; CK_ENOTFOUND when there is no such anchor. */
+enum ck_err ck_anchor_remove(struct store *st, const char *thumb);
+enum ck_err ck_anchor_list(struct store *st, json_t **out);
 
 /* Every property of a certificate (PascalCase keys as Exchange shows them),
  * or of a pending request. New reference. */

@@ -70,6 +70,10 @@ enum ck_err ck_import(struct store *st, const struct ck_import_opts *o, char thu
 		rc = ck_fail(CK_EINVAL, "the private key does not match the certificate");
 		goto out;
 	}
+	/* No chain given: the one found through the store's trust anchors
+	 * (intermediates, the root left out), so bindings deploy it. */
+	if (chain == NULL)
+		certs_verify(st, cert, NULL, ck_now(), &chain);
 	if (chain) {
 		rc = pki_chain_to_pem(chain, &chain_pem, NULL);
 		if (rc != CK_OK)

@@ -30,7 +30,8 @@ const char *ck_status_name(enum ck_status s)
 
 /* Status and the chain verdict it came from. Dates first, as Exchange: an
  * expired certificate is DateInvalid whether or not it is trusted. */
-static enum ck_status status_of(const struct store_cert *c, int64_t now, enum pki_trust *trust)
+static enum ck_status status_of(struct store *st, const struct store_cert *c, int64_t now,
+				enum pki_trust *trust)
 {
 	struct pki_cert *cert = NULL;
 	struct pki_chain *chain = NULL;
@@ -42,9 +43,11 @@ static enum ck_status status_of(const struct store_cert *c, int64_t now, enum pk
 	if (c->chain_pem &&
 	    pki_chain_parse((const uint8_t *)c->chain_pem, strlen(c->chain_pem), &chain) != CK_OK)
 		chain = NULL;
-	*trust = pki_cert_verify(cert, chain, now);
+	*trust = certs_verify(st, cert, chain, now, NULL);
 	if (now < c->not_before || now > c->not_after)
 		s = CK_STATUS_DATE_INVALID;
+	else if (certs_revoked_by_ca(st, c))
+		s = CK_STATUS_REVOKED; /* no CRL to fetch: the CA is in this store */
 	else if (*trust == PKI_TRUST_OK)
 		s = CK_STATUS_VALID;
 	else if (*trust == PKI_TRUST_INVALID)
@@ -58,11 +61,11 @@ static enum ck_status status_of(const struct store_cert *c, int64_t now, enum pk
 	return s;
 }
 
-enum ck_status ck_cert_status(const struct store_cert *c, int64_t now)
+enum ck_status ck_cert_status(struct store *st, const struct store_cert *c, int64_t now)
 {
 	enum pki_trust trust;
 
-	return status_of(c, now, &trust);
+	return status_of(st, c, now, &trust);
 }
 
 static json_t *time_json(int64_t t)
@@ -77,7 +80,7 @@ json_t *ck_cert_json(struct store *st, const struct store_cert *c, int64_t now)
 {
 	char compact[8], longform[48], key_path[4096];
 	enum pki_trust trust;
-	enum ck_status s = status_of(c, now, &trust);
+	enum ck_status s = status_of(st, c, now, &trust);
 	json_t *o;
 
 	ck_services_compact(c->services, compact, sizeof(compact));

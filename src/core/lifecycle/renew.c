@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/array.h"
 #include "core/ca/ca.h"
 #include "core/certs/certs.h"
 #include "base/clock.h"
@@ -52,6 +53,7 @@ bool ck_autorenew_get(struct store *st, int *days)
 struct due {
 	char thumbprint[41];
 	bool self_signed;
+	bool revoked; /* by the store's CA: due now, whatever its age */
 	int64_t not_before, not_after;
 };
 
@@ -152,7 +154,7 @@ static enum ck_err renew_due(struct store *st, const struct due *d, int64_t now,
 	/* Never in the first half of a life: a --renew-days longer than a
 	 * certificate's validity would otherwise renew its renewal at every
 	 * pass (and a renewal made earlier in this pass is seen again here). */
-	if (now < d->not_before + (d->not_after - d->not_before) / 2)
+	if (!d->revoked && now < d->not_before + (d->not_after - d->not_before) / 2)
 		return CK_OK;
 	if (!renewable(st, d)) {
 		json_array_append_new(entries, json_pack("{s:s, s:s}", "Thumbprint", d->thumbprint,
@@ -188,6 +190,71 @@ static enum ck_err renew_due(struct store *st, const struct due *d, int64_t now,
 	}
 }
 
+/* Certificates of the host store the store's CA revoked, still current and
+ * with their key: due now (a revoked certificate is never selected). */
+struct revoked {
+	struct store *st;
+	struct due *d;
+	size_t n;
+	enum ck_err rc;
+};
+
+static int gather_revoked(const char *serial, int64_t when, int reason, void *arg)
+{
+	struct revoked *l = arg;
+	struct store_ca_request r;
+	struct store_cert c;
+	struct due *grown;
+
+	(void)when;
+	(void)reason;
+	if (store_ca_get_by_serial(l->st, serial, &r) != CK_OK) {
+		ck_errmsg_clear();
+		return 0;
+	}
+	memset(&c, 0, sizeof(c));
+	if (store_cert_find(l->st, r.sha1, &c) == CK_OK && c.has_key && !c.replaced_by[0]) {
+		grown = ck_array_grow(l->d, l->n, sizeof(*grown));
+		if (grown == NULL) {
+			l->rc = ck_fail(CK_ENOMEM, "out of memory");
+		} else {
+			l->d = grown;
+			memset(&l->d[l->n], 0, sizeof(l->d[0]));
+			snprintf(l->d[l->n].thumbprint, sizeof(l->d[0].thumbprint), "%s",
+				 c.thumbprint);
+			l->d[l->n].not_before = c.not_before;
+			l->d[l->n].not_after = c.not_after;
+			l->d[l->n].revoked = true;
+			l->n++;
+		}
+	}
+	ck_errmsg_clear();
+	store_cert_clear(&c);
+	store_ca_request_clear(&r);
+	return l->rc == CK_OK ? 0 : l->rc;
+}
+
+static enum ck_err renew_revoked(struct store *st, int64_t now, bool record, int max,
+				 int *renewed, json_t *entries, const struct ck_report *out)
+{
+	struct revoked l = { st, NULL, 0, CK_OK };
+	enum ck_err rc = store_ca_each_revoked(st, gather_revoked, &l);
+	size_t i;
+
+	if (rc == CK_ENOTFOUND) /* no CA */
+		rc = CK_OK;
+	if (l.rc != CK_OK)
+		rc = l.rc;
+	for (i = 0; rc == CK_OK && i < l.n; i++) {
+		rc = renew_due(st, &l.d[i], now, record, max, renewed, entries);
+		if (rc == CK_OK)
+			rc = ck_report_flush(out, entries);
+	}
+	free(l.d);
+	ck_errmsg_clear();
+	return rc;
+}
+
 enum ck_err ck_renew_pass(struct store *st, int64_t now, bool record,
 			  const struct ck_report *out)
 {
@@ -219,6 +286,8 @@ enum ck_err ck_renew_pass(struct store *st, int64_t now, bool record,
 				rc = ck_report_flush(out, entries);
 		}
 	} while (rc == CK_OK && page.n == page.limit);
+	if (rc == CK_OK)
+		rc = renew_revoked(st, now, record, max, &renewed, entries, out);
 	json_decref(entries);
 	return rc;
 }

@@ -26,6 +26,7 @@ static const char *const reason_names[] = {
 	[CK_SEL_SERVICE_OFF] = "service-not-enabled",
 	[CK_SEL_KEY_UNREADABLE] = "key-unreadable",
 	[CK_SEL_NOT_YET_VALID] = "not-yet-valid",
+	[CK_SEL_REVOKED] = "revoked",
 	[CK_SEL_OUTRANKED_BY_CA] = "self-signed-outranked",
 	[CK_SEL_NOT_VALID_CA] = "ca-issued-not-valid",
 	[CK_SEL_OLDER] = "older",
@@ -95,6 +96,12 @@ static void judge(struct collect *col, const struct store_cert *c, struct ck_can
 		k->reason = CK_SEL_NOT_YET_VALID;
 		snprintf(k->detail, sizeof(k->detail), "not valid before %s", when);
 	}
+	if (k->reason == CK_SEL_CHOSEN && k->status == CK_STATUS_REVOKED) {
+		k->reason = CK_SEL_REVOKED;
+		snprintf(k->detail, sizeof(k->detail),
+			 "revoked by this store's CA (certkeep ca list --status revoked); with "
+			 "autorenew on, the next monitor pass replaces it");
+	}
 }
 
 static int collect_one(const struct store_cert *c, void *arg)
@@ -123,7 +130,7 @@ static int collect_one(const struct store_cert *c, void *arg)
 	k->self_signed = c->self_signed;
 	k->has_key = c->has_key;
 	k->services = c->services;
-	k->status = ck_cert_status(c, col->now);
+	k->status = ck_cert_status(col->st, c, col->now);
 	judge(col, c, k);
 	return 0;
 }

@@ -7,7 +7,8 @@
  *     (exact, or a wildcard as the whole left-most label covering exactly
  *     one label), checked with pki_cert_check_host;
  *  2. eligible: has a private key, enabled for the service, key readable
- *     by the service account (when one is given), already valid;
+ *     by the service account (when one is given), already valid, not
+ *     revoked by the store's own CA;
  *  3. eligible ones by NotBefore, newest first: the first Valid CA-issued
  *     certificate; else the first self-signed one; else the first
  *     CA-issued one that is not Valid (an expired certificate is still
@@ -34,6 +35,7 @@ enum ck_sel_reason {
 	CK_SEL_SERVICE_OFF,
 	CK_SEL_KEY_UNREADABLE,
 	CK_SEL_NOT_YET_VALID,
+	CK_SEL_REVOKED,         /* revoked by the store's own CA */
 	CK_SEL_OUTRANKED_BY_CA, /* self-signed, and a Valid CA-issued one exists */
 	CK_SEL_NOT_VALID_CA,    /* CA-issued but not Valid, a better one exists */
 	CK_SEL_OLDER,           /* an equally ranked one has a newer NotBefore */
