@@ -14,6 +14,7 @@
 
 #include "cli/cli.h"
 #include "core/ca/ca.h"
+#include "pki/pki.h"
 #include "daemon/ca_service.h"
 #include "base/buf.h"
 #include "base/clock.h"
@@ -526,4 +527,34 @@ bool cmd_ca_submit_to_service(struct cli *c, const char *store_dir, enum ck_err 
 	*rc = ca_submit(c, fd);
 	close(fd);
 	return true;
+}
+
+/* ca cert: the CA's certificate, PEM or --der, to stdout or --out. */
+enum ck_err cmd_ca_cert(struct cli *c)
+{
+	const char *file = cli_value(c, "--out");
+	bool der_out = cli_flag(c, "--der");
+	struct pki_cert *cert = NULL;
+	const uint8_t *der;
+	char *pem = NULL;
+	size_t len = 0;
+	enum ck_err rc = ck_ca_cert_get(c->st, &cert);
+
+	if (rc != CK_OK)
+		return rc;
+	/* --chain: ca install records the CA certificate alone, so there is
+	 * no parent chain to add yet; the option is accepted for scripts. */
+	if (der_out)
+		pki_cert_der(cert, &der, &len);
+	else
+		rc = pki_cert_to_pem(cert, &pem, &len);
+	if (rc == CK_OK && der_out && !file && isatty(STDOUT_FILENO))
+		rc = ck_fail(CK_EUSAGE, "--der writes binary: give --out FILE or redirect stdout");
+	if (rc == CK_OK && file)
+		rc = ck_write_output(file, der_out ? (const void *)der : pem, len, 0644);
+	else if (rc == CK_OK && fwrite(der_out ? (const void *)der : pem, 1, len, stdout) != len)
+		rc = ck_fail_errno(CK_EIO, "cannot write output");
+	free(pem);
+	pki_cert_free(cert);
+	return rc;
 }

@@ -9,7 +9,9 @@
 #include "cli/cli.h"
 #include "base/clock.h"
 #include "base/fileio.h"
+#include "core/certs/certs.h"
 #include "core/tls/trust.h"
+#include "base/text.h"
 
 enum ck_err cmd_trust_names(struct cli *c)
 {
@@ -119,5 +121,58 @@ enum ck_err cmd_trust_publish(struct cli *c)
 	if (c->json)
 		return cli_print_json_new(json_pack("{s:s}", "Thumbprint", published));
 	printf("Published %s\n", published);
+	return CK_OK;
+}
+
+enum ck_err cmd_trust_anchor_add(struct cli *c)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0, i;
+	json_t *out = NULL;
+	enum ck_err rc = ck_read_file(c->args[0], CK_INPUT_MAX, &buf, &len);
+
+	if (rc == CK_OK)
+		rc = ck_anchor_add(c->st, buf, len, &out);
+	free(buf);
+	if (rc != CK_OK)
+		return rc;
+	if (c->json)
+		return cli_print_json_new(out);
+	for (i = 0; i < json_array_size(out); i++) {
+		json_t *a = json_array_get(out, i);
+
+		printf("trust anchor added: %s %s\n",
+		       json_string_value(json_object_get(a, "Thumbprint")),
+		       ck_text_safe(json_string_value(json_object_get(a, "Subject"))));
+	}
+	json_decref(out);
+	return CK_OK;
+}
+
+enum ck_err cmd_trust_anchor_remove(struct cli *c)
+{
+	enum ck_err rc = ck_anchor_remove(c->st, c->args[0]);
+
+	if (rc == CK_OK && !c->json)
+		printf("trust anchor removed: %s\n", ck_text_safe(c->args[0]));
+	return rc;
+}
+
+enum ck_err cmd_trust_anchor_list(struct cli *c)
+{
+	json_t *out = NULL;
+	enum ck_err rc = ck_anchor_list(c->st, &out);
+	size_t i;
+
+	if (rc != CK_OK || c->json)
+		return rc == CK_OK ? cli_print_json_new(out) : rc;
+	for (i = 0; i < json_array_size(out); i++) {
+		json_t *a = json_array_get(out, i);
+
+		printf("%s  %s  %s\n", json_string_value(json_object_get(a, "Thumbprint")),
+		       json_string_value(json_object_get(a, "NotAfter")),
+		       ck_text_safe(json_string_value(json_object_get(a, "Subject"))));
+	}
+	json_decref(out);
 	return CK_OK;
 }

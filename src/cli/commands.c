@@ -231,6 +231,13 @@ static const struct opt_spec ca_get_opts[] = {
 	{ 0 },
 };
 
+static const struct opt_spec ca_cert_opts[] = {
+	{ "--out", OPT_VALUE, "FILE", "write the certificate to FILE (atomically; a device or FIFO in place) instead of stdout" },
+	{ "--der", OPT_FLAG, NULL, "DER instead of PEM" },
+	{ "--chain", OPT_FLAG, NULL, "add the CA's parent chain (none is recorded by ca install yet)" },
+	{ 0 },
+};
+
 static const struct opt_spec ca_revoke_opts[] = {
 	{ "--reason", OPT_VALUE, "R", "unspecified (default), keyCompromise, cACompromise, affiliationChanged, superseded, cessationOfOperation, certificateHold, privilegeWithdrawn, aACompromise" },
 	{ 0 },
@@ -376,6 +383,24 @@ static const struct cmd_spec cli_commands[] = {
 	  .summary = "whether a peer's certificate is trusted",
 	  .details = "Accepts a peer's certificate exactly when it is the one published for that "
 		     "server, self-signed or not (exit status 3 otherwise)." },
+	{ .name = "trust anchor", .summary = "CA certificates trusted besides the system's",
+	  .details = "Trust anchors of the store: the system's trust store, the store's own CA "
+		     "certificate and the CA certificates added here. Status, HasChain and "
+		     "selection verify against all of them." },
+	{ .name = "trust anchor add", .run = cmd_trust_anchor_add, .min_args = 1, .max_args = 1,
+	  .flags = CMD_CREATE, .args = "FILE", .opts = no_opts,
+	  .summary = "trust one or more CA certificates",
+	  .details = "Adds the CA certificates of FILE (PEM, one or more; or DER) as trust "
+		     "anchors. Each must be a CA certificate (basicConstraints CA:TRUE): one that "
+		     "is not refuses the whole file and nothing is added." },
+	{ .name = "trust anchor remove", .run = cmd_trust_anchor_remove, .min_args = 1,
+	  .max_args = 1, .flags = CMD_STORE, .args = "THUMBPRINT", .opts = no_opts,
+	  .summary = "stop trusting an added anchor",
+	  .details = "Removes the added anchor with that thumbprint (40 hex digits)." },
+	{ .name = "trust anchor list", .run = cmd_trust_anchor_list, .flags = CMD_STORE,
+	  .opts = no_opts,
+	  .summary = "list the added anchors",
+	  .details = "Shows each added anchor: thumbprint, NotAfter and subject." },
 	{ .name = "trust check", .run = cmd_trust_check, .flags = CMD_STORE,
 	  .opts = trust_check_opts,
 	  .summary = "find what breaks direct trust; events 1037, 2019",
@@ -569,6 +594,11 @@ static const struct cmd_spec cli_commands[] = {
 	  .summary = "print an issued certificate",
 	  .details = "Prints a certificate by request id or serial, as PEM (or writes it to "
 		     "--out)." },
+	{ .name = "ca cert", .run = cmd_ca_cert, .flags = CMD_STORE, .opts = ca_cert_opts,
+	  .summary = "print the CA's certificate",
+	  .details = "Prints the CA's own certificate as PEM, or DER with --der, or writes it "
+		     "atomically to --out: the file to give clients and servers that must trust "
+		     "what the CA issues." },
 	{ .name = "ca revoke", .run = cmd_ca_revoke, .min_args = 1, .max_args = 1,
 	  .flags = CMD_CREATE, .args = "SERIAL", .opts = ca_revoke_opts,
 	  .summary = "revoke a certificate",
