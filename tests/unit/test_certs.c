@@ -1258,14 +1258,14 @@ static void test_status(void **state)
 
 	new_cert(fx, "status.example.com", 0, 30, thumb);
 	find_cert(fx, thumb, &c);
-	assert_int_equal(ck_cert_status(&c, ck_now()), CK_STATUS_UNTRUSTED);
+	assert_int_equal(ck_cert_status(fx->st, &c, ck_now()), CK_STATUS_UNTRUSTED);
 	assert_string_equal(ck_status_name(CK_STATUS_UNTRUSTED), "Untrusted");
 	ck_clock_set(c.not_after + 1);
-	assert_int_equal(ck_cert_status(&c, ck_now()), CK_STATUS_DATE_INVALID);
+	assert_int_equal(ck_cert_status(fx->st, &c, ck_now()), CK_STATUS_DATE_INVALID);
 	ck_clock_set(c.not_before - 1);
-	assert_int_equal(ck_cert_status(&c, ck_now()), CK_STATUS_DATE_INVALID);
+	assert_int_equal(ck_cert_status(fx->st, &c, ck_now()), CK_STATUS_DATE_INVALID);
 	ck_clock_set(c.not_after);
-	assert_int_equal(ck_cert_status(&c, ck_now()), CK_STATUS_UNTRUSTED);
+	assert_int_equal(ck_cert_status(fx->st, &c, ck_now()), CK_STATUS_UNTRUSTED);
 	assert_string_equal(ck_status_name(CK_STATUS_DATE_INVALID), "DateInvalid");
 	store_cert_clear(&c);
 }
