@@ -71,6 +71,7 @@ static int gather(const struct store_cert *c, void *arg)
 		return 0;
 	snprintf(l->d[l->n].thumbprint, sizeof(l->d[0].thumbprint), "%s", c->thumbprint);
 	l->d[l->n].self_signed = c->self_signed;
+	l->d[l->n].revoked = false;
 	l->d[l->n].not_before = c->not_before;
 	l->d[l->n].not_after = c->not_after;
 	l->n++;
