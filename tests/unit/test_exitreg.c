@@ -505,16 +505,18 @@ static void test_unmakeable_mail_is_a_failed_row(void **state)
 	set_ok(fx->st, "exit\\smtp\\SMTPServer", "relay.test.example");
 	set_ok(fx->st, "exit\\smtp\\EventFilter", "CertDenied");
 	/* No To, and the requester's address is hostile: refused, and the
-	 * event still succeeds. */
+	 * event still succeeds. No To and no requester address at all: no
+	 * mail, and no failed row either (AD CS mails no one then). */
 	hostile = request_fields("alice@test.example\r\nRCPT TO:<all@corp.example>");
 	emit(fx->st, CK_EV_CA_CERT_DENIED, hostile);
 	emit(fx->st, CK_EV_CA_CERT_DENIED, json_pack("{s:i}", "RequestID", 5));
-	assert_int_equal(store_mail_each(fx->st, true, 0, grab, &r), CK_OK);
-	assert_int_equal(r.n, 2);
-	assert_string_equal(r.m[1].status, "failed");
-	assert_contains(r.m[1].last_error, "RequesterEmail is not a valid address");
+	emit(fx->st, CK_EV_CA_CERT_DENIED, request_fields(""));
+	assert_int_equal(store_mail_each(fx->st, false, 0, grab, &r), CK_OK);
+	assert_int_equal(r.n, 1);
+	assert_string_equal(r.m[0].status, "failed");
+	assert_contains(r.m[0].last_error, "RequesterEmail is not a valid address");
 	assert_contains(r.m[0].last_error, "no recipient");
-	assert_string_equal(r.m[1].rcpt, "");
+	assert_string_equal(r.m[0].rcpt, "");
 	rows_free(&r);
 	/* Subject with a non-ASCII name is RFC 2047 encoded on the wire. */
 	{
@@ -549,7 +551,13 @@ static void test_event_46_for_unmakeable(void **state)
 
 	set_ok(fx->st, "exit\\smtp\\SMTPServer", "relay.test.example");
 	set_ok(fx->st, "exit\\smtp\\EventFilter", "CertIssued");
+	/* No recipient configured: no mail, no 46 (every issuance would
+	 * otherwise log an error). */
 	emit(fx->st, CK_EV_CA_CERT_ISSUED, json_pack("{s:i}", "RequestID", 9));
+	assert_int_equal(store_event_each(fx->st, &f, count_cb, &n), CK_OK);
+	assert_int_equal(n, 0);
+	/* A requester address that is not one: a mail that cannot be made. */
+	emit(fx->st, CK_EV_CA_CERT_ISSUED, request_fields("bob@test.example\nBcc: x@evil.test"));
 	assert_int_equal(store_event_each(fx->st, &f, count_cb, &n), CK_OK);
 	assert_int_equal(n, 1);
 }
@@ -579,7 +587,8 @@ static void test_enqueue_reports_unmade(void **state)
 	struct store_event_filter f = { .id = 46 };
 	struct ck_exit_unmade u = { 0 };
 	struct last_event l = { 0 };
-	json_t *fields = json_pack("{s:i}", "RequestID", 9), *got;
+	json_t *fields = json_pack("{s:i, s:s}", "RequestID", 9, "RequesterEmail", "bad address"),
+	       *got;
 	char want[512];
 
 	set_ok(fx->st, "exit\\smtp\\SMTPServer", "relay.test.example");
@@ -601,7 +610,8 @@ static void test_enqueue_reports_unmade(void **state)
 	assert_null(u.error);
 
 	/* Through the event step: one 46, fields and message as always. */
-	emit(fx->st, CK_EV_CA_CERT_ISSUED, json_pack("{s:i}", "RequestID", 10));
+	emit(fx->st, CK_EV_CA_CERT_ISSUED,
+	     json_pack("{s:i, s:s}", "RequestID", 10, "RequesterEmail", "bad address"));
 	assert_int_equal(store_event_each(fx->st, &f, last_cb, &l), CK_OK);
 	assert_int_equal(l.n, 1);
 	got = json_loads(l.fields, 0, NULL);
@@ -619,6 +629,18 @@ static void test_enqueue_reports_unmade(void **state)
 	assert_string_equal(l.message, want);
 	json_decref(got);
 	free(l.fields);
+
+	/* A group with no recipient: nothing made, nothing to report. */
+	fields = json_pack("{s:i}", "RequestID", 11);
+	assert_int_equal(store_begin(fx->st), CK_OK);
+	assert_int_equal(ck_exit_enqueue(fx->st, 79, CK_EV_CA_CERT_ISSUED, fields, "m", 1798761600,
+					 &u),
+			 CK_OK);
+	assert_int_equal(ck_commit(fx->st), CK_OK);
+	json_decref(fields);
+	assert_false(u.unmade);
+	assert_true(u.nobody);
+	ck_exit_unmade_clear(&u);
 
 	/* An event no group mails reports nothing. */
 	fields = json_object();
