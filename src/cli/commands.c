@@ -615,12 +615,15 @@ static const struct cmd_spec cli_commands[] = {
 	  .details = "Shows each mail with its status (queued, sent, failed), attempts, last "
 		     "error, recipients and subject, newest first." },
 	{ .name = "mail flush", .run = cmd_mail_flush, .flags = CMD_STORE, .opts = no_opts,
-	  .summary = "deliver the mails that are due",
-	  .details = "Delivers every mail that is due through one connection to SMTPServer "
+	  .summary = "deliver every queued mail now",
+	  .details = "Tries every queued mail now, as postqueue -f does, whatever its back-off "
+		     "(back-off only spaces the daemon's automatic attempts; a mail another sender "
+		     "is delivering right now is left to it), through one connection to SMTPServer "
 		     "(STARTTLS and AUTH as configured), each marked sent once the server accepted "
 		     "it; a failed attempt is retried later with back-off, and after SMTPRetryLimit "
-		     "attempts the mail is failed, event 46. Exit status 4 when mails remain to "
-		     "retry, 1 when some failed." },
+		     "attempts the mail is failed, event 46. The summary counts what was sent, "
+		     "deferred and failed, and the mails still queued. Exit status 4 when mails "
+		     "remain to retry, 1 when some failed." },
 	{ .name = "mail retry", .run = cmd_mail_retry, .max_args = 1, .flags = CMD_STORE,
 	  .args = "[ID]", .opts = mail_retry_opts,
 	  .summary = "queue a failed mail again",
