@@ -653,6 +653,58 @@ static void test_enqueue_reports_unmade(void **state)
 	assert_false(u.unmade);
 }
 
+static int claimed_cb(const struct store_mail *m, void *arg)
+{
+	(void)m;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int claim(struct store *st, int64_t now, bool all)
+{
+	int n = 0;
+
+	assert_int_equal(store_mail_claim(st, now, now + 900, 0, 10, all, claimed_cb, &n), CK_OK);
+	return n;
+}
+
+/* Back-off holds the automatic passes back, not a manual flush (all); a
+ * mail claimed by a sender is held back from both until it is done. */
+static void test_claim_all_ignores_backoff_not_leases(void **state)
+{
+	struct fx *fx = *state;
+	const int64_t now = 1798761600;
+	struct rows r = { 0 };
+
+	set_ok(fx->st, "exit\\smtp\\SMTPServer", "relay.test.example");
+	set_ok(fx->st, "exit\\smtp\\EventFilter", "CertIssued");
+	emit(fx->st, CK_EV_CA_CERT_ISSUED, request_fields("alice@test.example"));
+	assert_int_equal(store_mail_each(fx->st, false, 0, grab, &r), CK_OK);
+	assert_int_equal(r.n, 1);
+	/* A failed attempt: due again only in an hour. */
+	assert_int_equal(store_begin(fx->st), CK_OK);
+	assert_int_equal(store_mail_mark_attempt(fx->st, r.m[0].id, now, "421 busy", false,
+						 now + 3600),
+			 CK_OK);
+	assert_int_equal(store_commit(fx->st), CK_OK);
+	assert_int_equal(claim(fx->st, now, false), 0);
+	assert_int_equal(claim(fx->st, now, true), 1);
+	/* Now leased by that sender: no one else takes it, not even all. */
+	assert_int_equal(claim(fx->st, now + 1, true), 0);
+	assert_int_equal(claim(fx->st, now + 1, false), 0);
+	/* Its attempt failed again (lease released): all takes it at once. */
+	assert_int_equal(store_begin(fx->st), CK_OK);
+	assert_int_equal(store_mail_mark_attempt(fx->st, r.m[0].id, now + 2, "421 busy", false,
+						 now + 7200),
+			 CK_OK);
+	assert_int_equal(store_commit(fx->st), CK_OK);
+	assert_int_equal(claim(fx->st, now + 3, false), 0);
+	assert_int_equal(claim(fx->st, now + 3, true), 1);
+	/* A sender killed mid-batch: its lease ends, and the mail is due. */
+	assert_int_equal(claim(fx->st, now + 3 + 901, false), 1);
+	rows_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -670,6 +722,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_event_46_for_unmakeable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enqueue_reports_unmade, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_claim_all_ignores_backoff_not_leases, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
