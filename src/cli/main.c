@@ -286,11 +286,11 @@ static enum ck_err run_reactions(struct cli *c, int64_t before, enum ck_err rc)
 	enum ck_err react;
 	char why[1024], said[1024];
 
+	snprintf(said, sizeof(said), "%s", ck_errmsg()); /* a check's finding, a refusal */
 	if (store_event_last_seq(c->st, &after) != CK_OK || after <= before) {
-		ck_errmsg_clear();
+		ck_fail(rc, "%s", said);
 		return rc;
 	}
-	snprintf(said, sizeof(said), "%s", ck_errmsg()); /* a check's finding */
 	react = ck_reactions_run(c->st);
 	if (react == CK_OK) {
 		ck_fail(rc, "%s", said);
