@@ -45,20 +45,23 @@ enum ck_err cmd_mail_list(struct cli *c)
 enum ck_err cmd_mail_flush(struct cli *c)
 {
 	struct ck_mail_flush_result r;
-	enum ck_err rc = ck_mail_flush(c->st, 0, &r);
+	/* Asked for by hand: every queued mail now, as postqueue -f. */
+	enum ck_err rc = ck_mail_flush(c->st, 0, true, &r);
 
 	if (rc != CK_OK)
 		return rc;
 	if (c->json)
-		rc = cli_print_json_new(json_pack("{s:b, s:I, s:I, s:I, s:s}", "Off", r.off, "Sent",
-						  (json_int_t)r.sent, "Deferred",
+		rc = cli_print_json_new(json_pack("{s:b, s:I, s:I, s:I, s:I, s:s}", "Off", r.off,
+						  "Sent", (json_int_t)r.sent, "Deferred",
 						  (json_int_t)r.deferred, "Failed",
-						  (json_int_t)r.failed, "LastError", r.last_error));
+						  (json_int_t)r.failed, "Waiting",
+						  (json_int_t)r.waiting, "LastError", r.last_error));
 	else if (r.off)
 		printf("mail is off (exit\\smtp\\SMTPServer is not set)\n");
 	else
-		printf("%lld sent, %lld to retry, %lld failed\n", (long long)r.sent,
-		       (long long)r.deferred, (long long)r.failed);
+		printf("%lld sent, %lld to retry, %lld failed; %lld still queued\n",
+		       (long long)r.sent, (long long)r.deferred, (long long)r.failed,
+		       (long long)r.waiting);
 	if (rc == CK_OK && (r.deferred || r.failed))
 		return ck_fail(r.failed ? CK_ERROR : CK_ETEMP, "%s", r.last_error);
 	return rc;

@@ -562,9 +562,13 @@ static const struct cmd_spec cli_commands[] = {
 	  .summary = "submit requests: issued, or left pending",
 	  .details = "Checks each request (PEM or DER): its signature (RSA PKCS#1 v1.5 or ECDSA "
 		     "over SHA-256, SHA-384 or SHA-512), its names (DNS names only, valid, A-labels "
-		     "valid IDNA2008, under an allowed suffix), its key; a request refused by the "
-		     "policy is reported (exit 1) and not recorded, and one refused request refuses "
-		     "the whole call. Otherwise it is issued (event 1101; the certificate to stdout "
+		     "valid IDNA2008, under an allowed suffix), its key. Input that is not a request (not a CSR, a bad signature) is refused with "
+		     "nothing recorded, and refuses the whole call. A request the policy refuses (a "
+		     "name outside the allowed suffixes, a key type not allowed, a weak key ...) is "
+		     "recorded as denied with the reason as its DispositionMessage (event 1103, "
+		     "mailed to its requester like the other request events), reported as 'Request "
+		     "N: Denied (reason)', and the call exits 1; the other requests of the call are "
+		     "still issued or left pending, as AD CS does. Otherwise a request is issued (event 1101; the certificate to stdout "
 		     "as PEM or to --out) or left pending (1102). Many files in one call are issued "
 		     "in transactions of 2500. While a daemon runs on the store, submit reads its "
 		     "files and hands them to the daemon's CA service, which does the same checks "
@@ -641,12 +645,15 @@ static const struct cmd_spec cli_commands[] = {
 	  .details = "Shows each mail with its status (queued, sent, failed), attempts, last "
 		     "error, recipients and subject, newest first." },
 	{ .name = "mail flush", .run = cmd_mail_flush, .flags = CMD_STORE, .opts = no_opts,
-	  .summary = "deliver the mails that are due",
-	  .details = "Delivers every mail that is due through one connection to SMTPServer "
+	  .summary = "deliver every queued mail now",
+	  .details = "Tries every queued mail now, as postqueue -f does, whatever its back-off "
+		     "(back-off only spaces the daemon's automatic attempts; a mail another sender "
+		     "is delivering right now is left to it), through one connection to SMTPServer "
 		     "(STARTTLS and AUTH as configured), each marked sent once the server accepted "
 		     "it; a failed attempt is retried later with back-off, and after SMTPRetryLimit "
-		     "attempts the mail is failed, event 46. Exit status 4 when mails remain to "
-		     "retry, 1 when some failed." },
+		     "attempts the mail is failed, event 46. The summary counts what was sent, "
+		     "deferred and failed, and the mails still queued. Exit status 4 when mails "
+		     "remain to retry, 1 when some failed." },
 	{ .name = "mail retry", .run = cmd_mail_retry, .max_args = 1, .flags = CMD_STORE,
 	  .args = "[ID]", .opts = mail_retry_opts,
 	  .summary = "queue a failed mail again",

@@ -274,7 +274,9 @@ static int note_event(const struct store_event *ev, void *arg)
  * leaves reactions still owed (after a crash) to the next writing command,
  * the monitor and the daemon, and never fails on them. The change is
  * committed whatever the reactions do: a failure says what was done and
- * what failed (exit 5); a check's status 3 stays and the failure is told.
+ * what failed (exit 5); the status of a command that failed after it
+ * wrote events (a check's 3, a submission with denials) stays, and the
+ * reactions' failure is told.
  */
 static enum ck_err run_reactions(struct cli *c, int64_t before, enum ck_err rc)
 {
@@ -284,11 +286,11 @@ static enum ck_err run_reactions(struct cli *c, int64_t before, enum ck_err rc)
 	enum ck_err react;
 	char why[1024], said[1024];
 
+	snprintf(said, sizeof(said), "%s", ck_errmsg()); /* a check's finding, a refusal */
 	if (store_event_last_seq(c->st, &after) != CK_OK || after <= before) {
-		ck_errmsg_clear();
+		ck_fail(rc, "%s", said);
 		return rc;
 	}
-	snprintf(said, sizeof(said), "%s", ck_errmsg()); /* a check's finding */
 	react = ck_reactions_run(c->st);
 	if (react == CK_OK) {
 		ck_fail(rc, "%s", said);
@@ -299,7 +301,7 @@ static enum ck_err run_reactions(struct cli *c, int64_t before, enum ck_err rc)
 	f.after_seq = after - 1;
 	store_event_each(c->st, &f, note_event, last);
 	ck_fail(CK_EREACTION, "done (%s), but automatic rebinding failed: %s", last, why);
-	if (rc == CK_EPROBLEM) {
+	if (rc != CK_OK) {
 		fprintf(stderr, "certkeep %s: %s\n", c->cmd->name, ck_text_safe(ck_errmsg()));
 		return ck_fail(rc, "%s", said);
 	}
@@ -357,7 +359,7 @@ static int run_command(struct cli *c, bool help)
 		rc = c->cmd->run(c);
 	/* Reactions to the events just written (autorebind, tasks); a failed
 	 * rebinding is an event, and the monitor moves what it left. */
-	if (c->st && (rc == CK_OK || rc == CK_EPROBLEM))
+	if (c->st)
 		rc = run_reactions(c, seq, rc);
 	store_close(c->st);
 	c->st = NULL;

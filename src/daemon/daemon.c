@@ -109,7 +109,7 @@ static enum ck_err one_pass(struct store *st)
 	if (rc == CK_OK) {
 		struct ck_mail_flush_result m;
 
-		rc = ck_mail_flush(st, 0, &m);
+		rc = ck_mail_flush(st, 0, false, &m);
 		if (rc == CK_OK && !m.off && (m.sent || m.deferred || m.failed))
 			fprintf(stderr,
 				"certkeep daemon: mail: %lld sent, %lld deferred, %lld failed%s%s\n",
@@ -321,7 +321,7 @@ enum ck_err ck_daemon_run(struct store *st, int interval)
 	if (rc == CK_OK) {
 		struct ck_mail_flush_result m;
 
-		rc = ck_mail_flush(st, 0, &m);
+		rc = ck_mail_flush(st, 0, false, &m);
 	}
 	fprintf(stderr, "certkeep daemon: stopped after %lu pass%s\n", passes,
 		passes == 1 ? "" : "es");

@@ -275,9 +275,15 @@ static const char schema_v12[] =
 	" added INTEGER NOT NULL"
 	") STRICT;";
 
+/* Version 13: a claimed mail's lease apart from its back-off, so that a
+ * manual flush tries every queued mail (back-off only spaces the automatic
+ * attempts) but never one another sender is delivering right now. */
+static const char schema_v13[] =
+	"ALTER TABLE mail_outbox ADD COLUMN leased_until INTEGER NOT NULL DEFAULT 0;";
+
 static const char *const migrations[] = { schema_v1, schema_v2, schema_v3, schema_v4, schema_v5,
 					  schema_v6, schema_v7, schema_v8, schema_v9,
-					  schema_v10, schema_v11, schema_v12 };
+					  schema_v10, schema_v11, schema_v12, schema_v13 };
 
 enum ck_err store_default_dir(const char *explicit_dir, char *out, size_t n)
 {

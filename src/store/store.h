@@ -32,7 +32,7 @@ struct store;
 #define STORE_STOP (-1)
 
 #define STORE_DB_NAME "certkeep.db"
-#define STORE_SCHEMA_VERSION 12
+#define STORE_SCHEMA_VERSION 13
 
 /* Resolves the store directory (DESIGN.md §2): explicit dir, else
  * $CERTKEEP_STORE, else /var/lib/certkeep for root, else

@@ -135,7 +135,8 @@ static int claim_row(sqlite3_stmt *stmt, void *ctx)
 }
 
 enum ck_err store_mail_claim(struct store *st, int64_t now, int64_t lease_until,
-			     int64_t after_id, int max, int (*fn)(const struct store_mail *m, void *arg), void *arg)
+			     int64_t after_id, int max, bool all,
+			     int (*fn)(const struct store_mail *m, void *arg), void *arg)
 {
 	sqlite3_stmt *stmt = NULL;
 	struct store_mail *rows = NULL;
@@ -155,15 +156,17 @@ enum ck_err store_mail_claim(struct store *st, int64_t now, int64_t lease_until,
 	if (rc != CK_OK)
 		goto out;
 	rc = store_prepare(st,
-			   "UPDATE mail_outbox SET next_attempt = ?3 WHERE id IN ("
+			   "UPDATE mail_outbox SET next_attempt = ?3, leased_until = ?3 WHERE id IN ("
 			   " SELECT id FROM mail_outbox WHERE status = 'queued' AND id > ?4"
-			   " AND next_attempt <= ?1 ORDER BY id LIMIT ?2) RETURNING " MAIL_COLS,
+			   " AND (next_attempt <= ?1 OR (?5 AND leased_until <= ?1))"
+			   " ORDER BY id LIMIT ?2) RETURNING " MAIL_COLS,
 			   &stmt);
 	if (rc == CK_OK) {
 		sqlite3_bind_int64(stmt, 1, now);
 		sqlite3_bind_int(stmt, 2, max);
 		sqlite3_bind_int64(stmt, 3, lease_until);
 		sqlite3_bind_int64(stmt, 4, after_id);
+		sqlite3_bind_int(stmt, 5, all ? 1 : 0);
 		rc = store_each_row(st, stmt, claim_row, &claimed, "cannot read the mail outbox");
 	}
 	if (rc == CK_OK)
@@ -200,7 +203,7 @@ enum ck_err store_mail_mark_sent(struct store *st, int64_t id, int64_t when)
 	enum ck_err rc = store_prepare(
 		st,
 		"UPDATE mail_outbox SET status = 'sent', sent = ?2, last_attempt = ?2,"
-		" attempts = attempts + 1, last_error = '' WHERE id = ?1",
+		" attempts = attempts + 1, last_error = '', leased_until = 0 WHERE id = ?1",
 		&stmt);
 
 	if (rc != CK_OK)
@@ -217,7 +220,7 @@ enum ck_err store_mail_mark_attempt(struct store *st, int64_t id, int64_t when,
 	enum ck_err rc = store_prepare(
 		st,
 		"UPDATE mail_outbox SET attempts = attempts + 1, last_attempt = ?2,"
-		" last_error = ?3, status = ?4, next_attempt = ?5 WHERE id = ?1",
+		" last_error = ?3, status = ?4, next_attempt = ?5, leased_until = 0 WHERE id = ?1",
 		&stmt);
 
 	if (rc != CK_OK)
@@ -315,5 +318,21 @@ enum ck_err store_mail_requeue(struct store *st, int64_t id, int64_t now, int64_
 	rc = store_step_done(st, stmt, "cannot requeue the mail");
 	if (rc == CK_OK)
 		*n = sqlite3_changes(st->db);
+	return rc;
+}
+
+enum ck_err store_mail_count_queued(struct store *st, int64_t *n)
+{
+	sqlite3_stmt *stmt;
+	enum ck_err rc = store_prepare(
+		st, "SELECT count(*) FROM mail_outbox WHERE status = 'queued'", &stmt);
+
+	if (rc != CK_OK)
+		return rc;
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		*n = sqlite3_column_int64(stmt, 0);
+	else
+		rc = store_fail_db(st, "cannot count the queued mails");
+	sqlite3_finalize(stmt);
 	return rc;
 }

@@ -47,15 +47,21 @@ void store_mail_clear(struct store_mail *m);
 enum ck_err store_mail_insert(struct store *st, struct store_mail *m, const char *random,
 			      const char *host);
 
-/* Claims up to max queued rows due at now with an id above after_id,
- * oldest first, for a sender (a pass moves after_id forward, so it tries
- * each row at most once):
- * their next_attempt moves to lease_until, so a second sender running at
- * the same time does not pick them too (and a sender killed mid-batch
- * gives them back when the lease ends). fn is called for each claimed row
- * after the claim committed. Opens and commits its own transaction. */
+/* Claims up to max queued rows due at now (with all, every queued row
+ * whatever its back-off, but none another sender holds) with an id above
+ * after_id, oldest first, for a sender (a pass moves after_id forward, so
+ * it tries each row at most once):
+ * their next_attempt and lease move to lease_until, so a second sender
+ * running at the same time does not pick them too (and a sender killed
+ * mid-batch gives them back when the lease ends). fn is called for each
+ * claimed row after the claim committed. Opens and commits its own
+ * transaction. */
 enum ck_err store_mail_claim(struct store *st, int64_t now, int64_t lease_until,
-			     int64_t after_id, int max, int (*fn)(const struct store_mail *m, void *arg), void *arg);
+			     int64_t after_id, int max, bool all,
+			     int (*fn)(const struct store_mail *m, void *arg), void *arg);
+
+/* How many rows are queued. */
+enum ck_err store_mail_count_queued(struct store *st, int64_t *n);
 
 /* The server accepted row id. */
 enum ck_err store_mail_mark_sent(struct store *st, int64_t id, int64_t when);

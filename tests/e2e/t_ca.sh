@@ -209,7 +209,7 @@ refusals() {
 	local f
 	printf 'garbage\n' > garbage.csr
 	: > empty.csr
-	for f in garbage.csr empty.csr missing.csr other.csr; do
+	for f in garbage.csr empty.csr missing.csr; do
 		ck ca submit "$f" > /dev/null 2>> "$1" && echo "$f: exit 0" >> "$1" ||
 			echo "$f: exit $?" >> "$1"
 	done
@@ -251,6 +251,14 @@ ca_service() {
 	n=$(ck ca list --json | jq length)
 	refusals "$T/refused.service"
 	assert_eq "$n" "$(ck ca list --json | jq length)" "requests after refusals"
+	# A policy denial: recorded by the service as in-process (1103).
+	expect_exit 1 ck -v ca submit other.csr --requester svc
+	assert_err_contains "submitted to the CA service"
+	grep -qx "Request $((n + 1)): Denied (denied by policy: www.example.com is not under an allowed suffix (ca.policy.allowed_suffixes))" "$T/err" ||
+		fail "no denial line"
+	assert_err_contains "certkeep ca submit: other.csr: denied by policy"
+	must ck --json events --id 1103
+	assert_jq 'length == 1 and .[0].Fields.RequesterName == "svc" and .[0].Fields.RequestID == '"$((n + 1))"
 	# Killed, the daemon leaves its socket: submissions run in-process.
 	kill -KILL "$pid"
 	wait "$pid" 2> /dev/null
@@ -597,12 +605,8 @@ done <<'ROWS'
 1 | not a PKCS#10          | ca submit trunc.csr
 1 | empty                  | ca submit $FIX/empty
 1 | not valid              | ca submit badsig.der
-1 | weak key               | ca submit rsa1024.csr
-1 | not under an allowed   | ca submit evil.csr
-1 | only DNS names         | ca submit ip.csr
-1 | CR or LF               | ca submit nl.csr
-1 | evil.csr               | ca submit w.csr evil.csr
 1 | cannot open 'none.csr' | ca submit w.csr none.csr
+1 | badsig.der             | ca submit w.csr evil.csr badsig.der
 1 | --email                | ca submit w.csr --email $'a@example.org\r\nBcc: x@evil.test'
 1 | --requester            | ca submit w.csr --requester $'bob\nsmith'
 1 | no request 99          | ca approve 99
@@ -622,6 +626,63 @@ done <<'ROWS'
 2 | --default takes        | ca policy --default maybe
 1 | suffix                 | ca policy --allow-suffix 'a..b'
 ROWS
+# A well-formed request the policy refuses: recorded as denied with the
+# reason (event 1103, as AD CS denies on receipt), reported as "Request N:
+# Denied (reason)" and exit 1; the other requests of the call are issued.
+ca_denied_row() {
+	local text=$1 file=$2 denied issued
+	ca_store
+	csr rsa1024 /CN=weak.example.org "" rsa:1024
+	csr evil /CN=www.evil.test
+	csr ip /CN=ip.example.org IP:127.0.0.1
+	printf '[req]\ndistinguished_name=dn\nprompt=no\n[dn]\nCN=a\\nb.example.org\n' > nl.cnf
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null \
+		-config nl.cnf -out nl.csr 2> /dev/null || fail "nl.csr"
+	issued=$(event_count 1101)
+	expect_exit 1 ck ca submit "$file"
+	assert_out_empty
+	grep -qx "Request 2: Denied (.*$text.*)" "$T/err" || fail "no 'Request 2: Denied' line"
+	assert_err_contains "certkeep ca submit: $file: "
+	assert_eq 2 "$(wc -l < "$T/err")" "stderr lines"
+	must ck --json ca list --denied
+	assert_jq 'length == 1 and .[0].RequestID == 2 and .[0].Disposition == "Denied"'
+	must ck --json events --id 1103
+	assert_jq 'length == 1 and (.[0].Fields | .Disposition == "Denied" and .RequestID == 2
+		and (.DispositionMessage | contains("'"$text"'")) and has("SerialNumber") == false
+		and (.ResolvedWhen | test("Z$")))'
+	# With a good one: the denial is recorded, the good one issued, exit 1.
+	expect_exit 1 ck --json ca submit w.csr "$file" --email "web@example.org"
+	assert_jq 'length == 2 and .[0].Disposition == "Issued" and .[1].Disposition == "Denied"
+		and .[1].RequesterEmail == "web@example.org"'
+	assert_eq $((issued + 1)) "$(event_count 1101)" "issued events"
+	denied=$(ck ca list --denied --json | jq length)
+	assert_eq 2 "$denied" "denied requests"
+	# The same through the daemon's CA service.
+	daemon_up
+	expect_exit 1 ck -v --json ca submit "$file" w.csr
+	assert_err_contains "submitted to the CA service"
+	assert_jq 'length == 2 and .[0].Disposition == "Denied" and .[1].Disposition == "Issued"'
+	kill -TERM "$DAEMON_PID"
+	wait "$DAEMON_PID" || fail "daemon exit $?"
+	assert_eq 3 "$(event_count 1103)" "denied events"
+	assert_eq $((issued + 2)) "$(event_count 1101)" "issued events"
+	must ck --json ca list --denied
+	assert_jq 'length == 3 and all(.[]; .Disposition == "Denied")
+		and (map(.DispositionMessage) | unique | length) == 1'
+}
+
+while IFS='|' read -r e_text e_file; do
+	case $e_text in '' | '#'*) continue ;; esac
+	e_text=$(printf '%s' "$e_text" | sed 's/^ *//; s/ *$//')
+	e_file=${e_file// /}
+	tcase "ca: denied by policy, recorded: $e_file" ca_denied_row "$e_text" "$e_file"
+done <<'ROWS'
+weak key                       | rsa1024.csr
+not under an allowed suffix    | evil.csr
+only DNS names                 | ip.csr
+CR or LF                       | nl.csr
+ROWS
+
 # weak_req NAME KEYFILE SUBJ [ARGS...]: a request NAME.csr for the key in
 # KEYFILE, openssl req's further ARGS (-sha1, -addext ...) added.
 weak_req() {
@@ -631,9 +692,11 @@ weak_req() {
 		fail "openssl req for $name failed"
 }
 
-# The CA refuses weak requests whatever its policy: exit 1, one line
-# naming the file and the weakness, nothing recorded (no request, no 1101
-# event, the store's files unchanged); the strong ones issue.
+# The CA refuses weak requests whatever its policy: exit 1, naming the
+# file and the weakness. A weak signature is no valid request: one line,
+# nothing recorded (no request, no event, the store's files unchanged); a
+# weak key or an invalid name in a well-signed request is denied and
+# recorded (1103, no 1101). The strong ones issue.
 ca_weak_requests() {
 	local row name text
 	ca_store
@@ -652,14 +715,10 @@ ca_weak_requests() {
 	weak_req trailing ec.key /CN=xn--abc-.example.org
 	snapshot before
 	for row in \
-		"e3|e3.csr: weak key: RSA public exponent 3 (only 65537 is accepted)" \
 		"sha1|sha1.csr: weak signature: the certificate request is signed with SHA1" \
 		"md5|md5.csr: weak signature: the certificate request is signed with MD5" \
 		"ecsha1|ecsha1.csr: weak signature: the certificate request is signed with SHA1" \
-		"pss|pss.csr: unsupported signature algorithm rsassaPss" \
-		"emoji|emoji.csr: a name in the request: invalid domain name 'xn--ls8h.example.org': 'xn--ls8h' is not a valid IDNA2008 A-label" \
-		"punycode|punycode.csr: the request's CN: invalid domain name 'xn--zz.example.org': 'xn--zz' is not a valid IDNA2008 A-label" \
-		"trailing|trailing.csr: the request's CN: invalid domain name 'xn--abc-.example.org': a label ends with '-'"; do
+		"pss|pss.csr: unsupported signature algorithm rsassaPss"; do
 		name=${row%%|*} text=${row#*|}
 		expect_exit 1 ck ca submit "$name.csr"
 		assert_err_one_line
@@ -667,10 +726,23 @@ ca_weak_requests() {
 		assert_out_empty
 	done
 	assert_unchanged before
+	for row in \
+		"e3|e3.csr: weak key: RSA public exponent 3 (only 65537 is accepted)" \
+		"emoji|emoji.csr: a name in the request: invalid domain name 'xn--ls8h.example.org': 'xn--ls8h' is not a valid IDNA2008 A-label" \
+		"punycode|punycode.csr: the request's CN: invalid domain name 'xn--zz.example.org': 'xn--zz' is not a valid IDNA2008 A-label" \
+		"trailing|trailing.csr: the request's CN: invalid domain name 'xn--abc-.example.org': a label ends with '-'"; do
+		name=${row%%|*} text=${row#*|}
+		expect_exit 1 ck ca submit "$name.csr"
+		assert_err_contains "$text"
+		assert_err_contains "Denied (${text#*.csr: }"
+		assert_out_empty
+	done
 	must ck --json ca list
-	assert_jq 'length == 1'
+	assert_jq 'length == 5 and ([.[] | select(.Disposition == "Denied")] | length) == 4'
 	must ck --json events --id 1101
 	assert_jq 'length == 1'
+	must ck --json events --id 1103
+	assert_jq 'length == 4'
 	# new --domain refuses the same names with the same words.
 	expect_exit 1 ck new --domain xn--ls8h.example.org
 	assert_err_contains "'xn--ls8h' is not a valid IDNA2008 A-label"
@@ -692,7 +764,7 @@ ca_weak_requests() {
 	assert_jq 'length == 4'
 }
 
-tcase "ca: weak requests (RSA exponent, MD5, SHA-1, RSA-PSS, invalid A-labels) are refused" \
+tcase "ca: weak requests: MD5, SHA-1, RSA-PSS refused; RSA exponent, invalid A-labels denied" \
 	ca_weak_requests
 tcase "ca: submissions through the daemon's CA service, and without it" ca_service
 tcase "ca: the CA service of a store whose path is too long for a socket address" \

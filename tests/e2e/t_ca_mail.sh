@@ -3,7 +3,9 @@
 # §8, §9) to a real aiosmtpd with STARTTLS and AUTH required: issued,
 # pending, denied, revoked, CRL issued, CA startup and shutdown, each to
 # its recipients with its properties; filtered-out events send nothing; an
-# outage of 500 CA operations loses no mail and sends none twice.
+# outage of 500 CA operations loses no mail and sends none twice; a policy
+# denial is recorded and mailed; mail flush ignores back-off; no recipient
+# means no mail and no event 46.
 
 # shellcheck source=tests/e2e/smtpd.sh
 source "$E2E_DIR/smtpd.sh"
@@ -156,3 +158,102 @@ ca_mail_outage() {
 }
 tcase "ca mail: 500 issued during an outage all succeed; later all 500 arrive, none twice" \
 	ca_mail_outage
+
+# A request the policy refuses is denied on receipt, as AD CS does: a
+# Denied row, event 1103 and the Denied mail to its requester, with the
+# reason; the good request of the same call is issued.
+ca_mail_policy_denial() {
+	local f id
+	smtpd_start
+	ca_mail_setup
+	must ck ca setreg 'exit\smtp\EventFilter' '+CertDenied'
+	must ck ca policy --allow-suffix test.example
+	csr good
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$T/evil.key" -out "$T/evil.csr" -subj "/CN=www.evil.invalid" 2> /dev/null ||
+		fail "openssl req evil"
+	expect_exit 1 ck ca submit "$T/good.csr" "$T/evil.csr" --requester mallory \
+		--email mallory@test.example --out "$T/good.pem"
+	grep -qx "Request 2: Denied (denied by policy: www.evil.invalid is not under an allowed suffix (ca.policy.allowed_suffixes))" "$T/out" ||
+		fail "no denial line (with --out, status lines are on stdout)"
+	assert_err_contains "evil.csr: denied by policy"
+	[ -s "$T/good.pem" ] || fail "the good request was not issued"
+	must ck ca list --json
+	assert_jq 'length == 2 and .[0].Disposition == "Issued" and .[1].Disposition == "Denied"
+		and (.[1].DispositionMessage | contains("not under an allowed suffix"))'
+	id=$(json_get '.[1].RequestID')
+	must ck events --id 1103 --json
+	assert_jq 'length == 1 and .[0].Fields.RequestID == '"$id"' and
+		.[0].Fields.RequesterEmail == "mallory@test.example"'
+	must ck mail flush --json
+	assert_json .Sent 1
+	assert_json .Waiting 0
+	f=$(mail_with "denied")
+	assert_to "$f" mallory@test.example
+	grep -q "not under an allowed suffix" "$f" || fail "denied mail without the reason"
+	grep -q "www.evil.invalid" "$f" || fail "denied mail without the name"
+	assert_eq 1 "$(smtpd_count)" "mails received (Issued is not in the filter)"
+	assert_eq 0 "$(event_count 46)" "events 46"
+	smtpd_stop
+}
+tcase "ca mail: a request the policy refuses is recorded as Denied, 1103, mailed with the reason" \
+	ca_mail_policy_denial
+
+# mail flush tries a mail in back-off at once, as postqueue -f: the
+# retry delay only spaces the automatic attempts.
+ca_mail_flush_backoff() {
+	local port
+	smtpd_certs
+	port=$(smtpd_pick_port) || fail "no free port"
+	ca_mail_setup "$port"
+	must ck ca setreg 'exit\smtp\SMTPRetryDelay' 3600
+	must ck ca setreg 'exit\smtp\EventFilter' '+CertIssued'
+	csr a
+	must ck ca submit "$T/a.csr" --email a@test.example --out "$T/a.pem"
+	# No server: the attempt fails, the next one is an hour away.
+	expect_exit 4 ck mail flush --json
+	assert_json .Deferred 1
+	assert_json .Waiting 1
+	must ck mail list --json
+	assert_jq 'length == 1 and .[0].Status == "queued" and .[0].Attempts == 1'
+	json_get '.[0].NextAttempt' > "$T/next"
+	[ "$(date -u -d "$(cat "$T/next")" +%s)" -gt "$(($(date +%s) + 3000))" ] ||
+		fail "not in back-off: next attempt $(cat "$T/next")"
+	SMTPD_PORT=$port
+	smtpd_start
+	must ck mail flush
+	grep -qx "1 sent, 0 to retry, 0 failed; 0 still queued" "$T/out" || fail "summary"
+	assert_eq 1 "$(smtpd_count)" "mails received"
+	must ck mail list --json
+	assert_jq '.[0].Status == "sent" and .[0].Attempts == 2'
+	smtpd_stop
+}
+tcase "ca mail: mail flush tries a mail in back-off at once; the summary counts what waits" \
+	ca_mail_flush_backoff
+
+# No address, no mail, no error: an issuance whose group has no To and no
+# requester address writes no event 46 and queues nothing.
+ca_mail_no_recipient() {
+	local f
+	smtpd_start
+	ca_mail_setup
+	must ck ca setreg 'exit\smtp\EventFilter' '+CertIssued'
+	csr a
+	csr b
+	must ck ca submit "$T/a.csr" --out "$T/a.pem"
+	must ck ca submit "$T/b.csr" --out "$T/b.pem"
+	assert_eq 2 "$(event_count 1101)" "issued events"
+	assert_eq 0 "$(event_count 46)" "events 46"
+	must ck mail list --json
+	assert_json length 0
+	# The requester's address is enough.
+	csr c
+	must ck ca submit "$T/c.csr" --email c@test.example --out "$T/c.pem"
+	must ck mail flush --json
+	assert_json .Sent 1
+	f=$(mail_with "issued")
+	assert_to "$f" c@test.example
+	assert_eq 0 "$(event_count 46)" "events 46"
+	smtpd_stop
+}
+tcase "ca mail: no recipient, no mail, no event 46" ca_mail_no_recipient

@@ -332,9 +332,19 @@ static void test_policy_decisions(void **state)
 		reqs = count_requests(f, NULL);
 		r = submit(f, der, len, rows[i].days, rows[i].want);
 		if (rows[i].want != CK_OK) {
-			assert_null(r);
-			assert_int_equal(count_events(f->st, 0), events);
-			assert_int_equal(count_requests(f, NULL), reqs);
+			/* Refused by the policy: recorded as denied, with 1103 and
+			 * the reason (AD CS's denial on receipt). */
+			assert_non_null(r);
+			assert_string_equal(json_string_value(json_object_get(r, "Disposition")),
+					    "Denied");
+			assert_non_null(strstr(ck_errmsg(), json_string_value(json_object_get(
+								    r, "DispositionMessage"))));
+			assert_null(json_object_get(r, "SerialNumber"));
+			assert_int_equal(count_events(f->st, CK_EV_CA_CERT_DENIED),
+					 count_requests(f, "denied"));
+			assert_int_equal(count_events(f->st, 0), events + 1);
+			assert_int_equal(count_requests(f, NULL), reqs + 1);
+			json_decref(r);
 		} else {
 			assert_non_null(r);
 			assert_string_equal(json_string_value(json_object_get(r, "Disposition")),
@@ -402,32 +412,33 @@ static void test_weak_requests_refused(void **state)
 		const EVP_MD *md;
 		bool pss;
 		const char *why; /* NULL: issued */
+		bool denied;     /* well-formed, refused by the policy: recorded */
 	} rows[] = {
 		{ "a.example.org", NULL, e3, EVP_sha256(), false,
-		  "weak key: RSA public exponent 3 (only 65537 is accepted)" },
-		{ "a.example.org", NULL, e17, EVP_sha256(), false, "RSA public exponent 17 " },
+		  "weak key: RSA public exponent 3 (only 65537 is accepted)", true },
+		{ "a.example.org", NULL, e17, EVP_sha256(), false, "RSA public exponent 17 ", true },
 		{ "a.example.org", NULL, ebig, EVP_sha256(), false,
-		  "RSA public exponent of 64 bits or more" },
+		  "RSA public exponent of 64 bits or more", true },
 		{ "a.example.org", NULL, rsa, EVP_sha1(), false,
-		  "signed with SHA1 (sha1WithRSAEncryption)" },
+		  "signed with SHA1 (sha1WithRSAEncryption)", false },
 		{ "a.example.org", NULL, rsa, EVP_md5(), false,
-		  "signed with MD5 (md5WithRSAEncryption)" },
-		{ "a.example.org", NULL, rsa, EVP_sha224(), false, "signed with SHA224" },
+		  "signed with MD5 (md5WithRSAEncryption)", false },
+		{ "a.example.org", NULL, rsa, EVP_sha224(), false, "signed with SHA224", false },
 		{ "a.example.org", NULL, ec, EVP_sha1(), false,
-		  "signed with SHA1 (ecdsa-with-SHA1)" },
+		  "signed with SHA1 (ecdsa-with-SHA1)", false },
 		{ "a.example.org", NULL, rsa, EVP_sha256(), true,
-		  "unsupported signature algorithm rsassaPss" },
+		  "unsupported signature algorithm rsassaPss", false },
 		{ "xn--zz.example.org", NULL, ec, EVP_sha256(), false,
 		  "the request's CN: invalid domain name 'xn--zz.example.org': 'xn--zz' is not "
-		  "a valid IDNA2008 A-label" },
+		  "a valid IDNA2008 A-label", true },
 		{ "a.example.org", "DNS:a.example.org,DNS:xn--ls8h.example.org", ec, EVP_sha256(),
-		  false, "'xn--ls8h' is not a valid IDNA2008 A-label" },
-		{ "a.example.org", NULL, rsa, EVP_sha256(), false, NULL },
-		{ "a.example.org", NULL, rsa, EVP_sha512(), false, NULL },
-		{ "a.example.org", NULL, ec, EVP_sha384(), false, NULL },
-		{ "a.example.org", NULL, p384, EVP_sha512(), false, NULL },
+		  false, "'xn--ls8h' is not a valid IDNA2008 A-label", true },
+		{ "a.example.org", NULL, rsa, EVP_sha256(), false, NULL, false },
+		{ "a.example.org", NULL, rsa, EVP_sha512(), false, NULL, false },
+		{ "a.example.org", NULL, ec, EVP_sha384(), false, NULL, false },
+		{ "a.example.org", NULL, p384, EVP_sha512(), false, NULL, false },
 		{ "xn--mnchen-3ya.example.org", "DNS:XN--Bcher-KVA.example.org", ec, EVP_sha256(),
-		  false, NULL },
+		  false, NULL, false },
 	};
 	struct ck_ca_submit_opts o = { .requester = "alice" };
 	size_t i;
@@ -449,8 +460,11 @@ static void test_weak_requests_refused(void **state)
 			    strstr(ck_errmsg(), rows[i].why) == NULL)
 				fail_msg("row %zu: expected \"weak.csr: ...%s\" in \"%s\"", i,
 					 rows[i].why, ck_errmsg());
-			assert_int_equal(count_events(f->st, 0), events);
-			assert_int_equal(count_requests(f, NULL), reqs);
+			/* A weak signature is no valid request: nothing recorded. */
+			assert_int_equal(count_events(f->st, 0), events + rows[i].denied);
+			assert_int_equal(count_requests(f, NULL), reqs + rows[i].denied);
+			assert_int_equal(count_requests(f, "denied"),
+					 count_events(f->st, CK_EV_CA_CERT_DENIED));
 		}
 		free(der);
 	}
@@ -458,6 +472,7 @@ static void test_weak_requests_refused(void **state)
 	{
 		struct store_ca_request r;
 
+		assert_int_equal(count_requests(f, "denied"), 5);
 		assert_int_equal(store_ca_get_by_id(f->st, count_requests(f, NULL), &r), CK_OK);
 		assert_string_equal(r.subject, "CN=xn--mnchen-3ya.example.org");
 		store_ca_request_clear(&r);
@@ -559,9 +574,11 @@ static void test_bulk_one_bad_refuses_all(void **state)
 	struct ck_ca_submit_opts o = { .requester = "bulk" };
 	size_t len, bad_len, i;
 	uint8_t *der = make_csr("ok.example.org", NULL, "ec", &len);
-	uint8_t *bad = make_csr("bad..example.org", NULL, "ec", &bad_len);
+	uint8_t *bad = make_csr("bad.example.org", NULL, "ec", &bad_len);
 	char names[N][16];
 
+	/* Not a request: its signature (the DER's last bytes) fails. */
+	bad[bad_len - 6] ^= 0x01;
 	for (i = 0; i < N; i++) {
 		snprintf(names[i], sizeof(names[i]), "r%zu.csr", i);
 		in[i] = i == BAD ? (struct ck_ca_input){ names[i], bad, bad_len }
@@ -572,6 +589,51 @@ static void test_bulk_one_bad_refuses_all(void **state)
 	assert_non_null(strstr(ck_errmsg(), "r437.csr"));
 	assert_int_equal(count_requests(f, NULL), 0);
 	assert_int_equal(count_events(f->st, CK_EV_CA_CERT_ISSUED), 0);
+	free(in);
+	free(der);
+	free(bad);
+}
+
+/* A request the policy refuses, among many: it is recorded as denied with
+ * 1103, every other one is issued, and the call still fails naming it. */
+static void test_bulk_policy_denial_recorded(void **state)
+{
+	struct fx *f = *state;
+	enum { N = 600, BAD = 437 };
+	struct ck_ca_input *in = calloc(N, sizeof(*in));
+	struct ck_ca_submit_opts o = { .requester = "bulk", .email = "bulk@example.org" };
+	struct results r = { json_array() };
+	struct store_ca_request req;
+	size_t len, bad_len, i;
+	uint8_t *der = make_csr("ok.example.org", NULL, "ec", &len);
+	uint8_t *bad = make_csr("www.evil.test", NULL, "ec", &bad_len);
+	char names[N][16];
+
+	set_policy(f, "example.org", NULL, NULL, 0);
+	for (i = 0; i < N; i++) {
+		snprintf(names[i], sizeof(names[i]), "r%zu.csr", i);
+		in[i] = i == BAD ? (struct ck_ca_input){ names[i], bad, bad_len }
+				 : (struct ck_ca_input){ names[i], der, len };
+	}
+	assert_int_equal(ck_ca_submit(f->st, in, N, &o, collect, &r), CK_EINVAL);
+	assert_non_null(strstr(ck_errmsg(), "r437.csr: denied by policy: www.evil.test"));
+	assert_int_equal(count_requests(f, "issued"), N - 1);
+	assert_int_equal(count_requests(f, "denied"), 1);
+	assert_int_equal(count_events(f->st, CK_EV_CA_CERT_ISSUED), N - 1);
+	assert_int_equal(count_events(f->st, CK_EV_CA_CERT_DENIED), 1);
+	assert_int_equal(json_array_size(r.items), N);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(r.items, BAD),
+							       "Disposition")),
+			    "Denied");
+	/* In input order: the denied one has its place among the ids. */
+	assert_int_equal(store_ca_get_by_id(f->st, BAD + 1, &req), CK_OK);
+	assert_string_equal(req.status, "denied");
+	assert_string_equal(req.subject, "CN=www.evil.test");
+	assert_string_equal(req.email, "bulk@example.org");
+	assert_non_null(strstr(req.message, "not under an allowed suffix"));
+	assert_true(req.resolved > 0);
+	store_ca_request_clear(&req);
+	json_decref(r.items);
 	free(in);
 	free(der);
 	free(bad);
@@ -1266,6 +1328,7 @@ int main(void)
 		T(test_weak_requests_refused),
 		T(test_requests_verified_in_turn),
 		T(test_bulk_one_bad_refuses_all),
+		T(test_bulk_policy_denial_recorded),
 		T(test_submitter_checked),
 		T(test_approve_deny),
 		T(test_revocation_reasons_in_crl),

@@ -505,16 +505,18 @@ static void test_unmakeable_mail_is_a_failed_row(void **state)
 	set_ok(fx->st, "exit\\smtp\\SMTPServer", "relay.test.example");
 	set_ok(fx->st, "exit\\smtp\\EventFilter", "CertDenied");
 	/* No To, and the requester's address is hostile: refused, and the
-	 * event still succeeds. */
+	 * event still succeeds. No To and no requester address at all: no
+	 * mail, and no failed row either (AD CS mails no one then). */
 	hostile = request_fields("alice@test.example\r\nRCPT TO:<all@corp.example>");
 	emit(fx->st, CK_EV_CA_CERT_DENIED, hostile);
 	emit(fx->st, CK_EV_CA_CERT_DENIED, json_pack("{s:i}", "RequestID", 5));
-	assert_int_equal(store_mail_each(fx->st, true, 0, grab, &r), CK_OK);
-	assert_int_equal(r.n, 2);
-	assert_string_equal(r.m[1].status, "failed");
-	assert_contains(r.m[1].last_error, "RequesterEmail is not a valid address");
+	emit(fx->st, CK_EV_CA_CERT_DENIED, request_fields(""));
+	assert_int_equal(store_mail_each(fx->st, false, 0, grab, &r), CK_OK);
+	assert_int_equal(r.n, 1);
+	assert_string_equal(r.m[0].status, "failed");
+	assert_contains(r.m[0].last_error, "RequesterEmail is not a valid address");
 	assert_contains(r.m[0].last_error, "no recipient");
-	assert_string_equal(r.m[1].rcpt, "");
+	assert_string_equal(r.m[0].rcpt, "");
 	rows_free(&r);
 	/* Subject with a non-ASCII name is RFC 2047 encoded on the wire. */
 	{
@@ -549,7 +551,13 @@ static void test_event_46_for_unmakeable(void **state)
 
 	set_ok(fx->st, "exit\\smtp\\SMTPServer", "relay.test.example");
 	set_ok(fx->st, "exit\\smtp\\EventFilter", "CertIssued");
+	/* No recipient configured: no mail, no 46 (every issuance would
+	 * otherwise log an error). */
 	emit(fx->st, CK_EV_CA_CERT_ISSUED, json_pack("{s:i}", "RequestID", 9));
+	assert_int_equal(store_event_each(fx->st, &f, count_cb, &n), CK_OK);
+	assert_int_equal(n, 0);
+	/* A requester address that is not one: a mail that cannot be made. */
+	emit(fx->st, CK_EV_CA_CERT_ISSUED, request_fields("bob@test.example\nBcc: x@evil.test"));
 	assert_int_equal(store_event_each(fx->st, &f, count_cb, &n), CK_OK);
 	assert_int_equal(n, 1);
 }
@@ -579,7 +587,8 @@ static void test_enqueue_reports_unmade(void **state)
 	struct store_event_filter f = { .id = 46 };
 	struct ck_exit_unmade u = { 0 };
 	struct last_event l = { 0 };
-	json_t *fields = json_pack("{s:i}", "RequestID", 9), *got;
+	json_t *fields = json_pack("{s:i, s:s}", "RequestID", 9, "RequesterEmail", "bad address"),
+	       *got;
 	char want[512];
 
 	set_ok(fx->st, "exit\\smtp\\SMTPServer", "relay.test.example");
@@ -601,7 +610,8 @@ static void test_enqueue_reports_unmade(void **state)
 	assert_null(u.error);
 
 	/* Through the event step: one 46, fields and message as always. */
-	emit(fx->st, CK_EV_CA_CERT_ISSUED, json_pack("{s:i}", "RequestID", 10));
+	emit(fx->st, CK_EV_CA_CERT_ISSUED,
+	     json_pack("{s:i, s:s}", "RequestID", 10, "RequesterEmail", "bad address"));
 	assert_int_equal(store_event_each(fx->st, &f, last_cb, &l), CK_OK);
 	assert_int_equal(l.n, 1);
 	got = json_loads(l.fields, 0, NULL);
@@ -620,6 +630,18 @@ static void test_enqueue_reports_unmade(void **state)
 	json_decref(got);
 	free(l.fields);
 
+	/* A group with no recipient: nothing made, nothing to report. */
+	fields = json_pack("{s:i}", "RequestID", 11);
+	assert_int_equal(store_begin(fx->st), CK_OK);
+	assert_int_equal(ck_exit_enqueue(fx->st, 79, CK_EV_CA_CERT_ISSUED, fields, "m", 1798761600,
+					 &u),
+			 CK_OK);
+	assert_int_equal(ck_commit(fx->st), CK_OK);
+	json_decref(fields);
+	assert_false(u.unmade);
+	assert_true(u.nobody);
+	ck_exit_unmade_clear(&u);
+
 	/* An event no group mails reports nothing. */
 	fields = json_object();
 	assert_int_equal(store_begin(fx->st), CK_OK);
@@ -629,6 +651,58 @@ static void test_enqueue_reports_unmade(void **state)
 	assert_int_equal(ck_commit(fx->st), CK_OK);
 	json_decref(fields);
 	assert_false(u.unmade);
+}
+
+static int claimed_cb(const struct store_mail *m, void *arg)
+{
+	(void)m;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int claim(struct store *st, int64_t now, bool all)
+{
+	int n = 0;
+
+	assert_int_equal(store_mail_claim(st, now, now + 900, 0, 10, all, claimed_cb, &n), CK_OK);
+	return n;
+}
+
+/* Back-off holds the automatic passes back, not a manual flush (all); a
+ * mail claimed by a sender is held back from both until it is done. */
+static void test_claim_all_ignores_backoff_not_leases(void **state)
+{
+	struct fx *fx = *state;
+	const int64_t now = 1798761600;
+	struct rows r = { 0 };
+
+	set_ok(fx->st, "exit\\smtp\\SMTPServer", "relay.test.example");
+	set_ok(fx->st, "exit\\smtp\\EventFilter", "CertIssued");
+	emit(fx->st, CK_EV_CA_CERT_ISSUED, request_fields("alice@test.example"));
+	assert_int_equal(store_mail_each(fx->st, false, 0, grab, &r), CK_OK);
+	assert_int_equal(r.n, 1);
+	/* A failed attempt: due again only in an hour. */
+	assert_int_equal(store_begin(fx->st), CK_OK);
+	assert_int_equal(store_mail_mark_attempt(fx->st, r.m[0].id, now, "421 busy", false,
+						 now + 3600),
+			 CK_OK);
+	assert_int_equal(store_commit(fx->st), CK_OK);
+	assert_int_equal(claim(fx->st, now, false), 0);
+	assert_int_equal(claim(fx->st, now, true), 1);
+	/* Now leased by that sender: no one else takes it, not even all. */
+	assert_int_equal(claim(fx->st, now + 1, true), 0);
+	assert_int_equal(claim(fx->st, now + 1, false), 0);
+	/* Its attempt failed again (lease released): all takes it at once. */
+	assert_int_equal(store_begin(fx->st), CK_OK);
+	assert_int_equal(store_mail_mark_attempt(fx->st, r.m[0].id, now + 2, "421 busy", false,
+						 now + 7200),
+			 CK_OK);
+	assert_int_equal(store_commit(fx->st), CK_OK);
+	assert_int_equal(claim(fx->st, now + 3, false), 0);
+	assert_int_equal(claim(fx->st, now + 3, true), 1);
+	/* A sender killed mid-batch: its lease ends, and the mail is due. */
+	assert_int_equal(claim(fx->st, now + 3 + 901, false), 1);
+	rows_free(&r);
 }
 
 int main(void)
@@ -648,6 +722,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_event_46_for_unmakeable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enqueue_reports_unmade, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_claim_all_ignores_backoff_not_leases, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -121,8 +121,11 @@ struct ck_ca_submit_opts {
 	int days;              /* 0: default */
 };
 /* Submits n requests. Every one is parsed, verified and checked against
- * the policy first: one refused refuses all, and nothing is recorded. Then
- * they are issued or left pending in transactions of CK_CA_BATCH; fn
+ * the policy first: input that is not a valid request refuses all, and
+ * nothing is recorded. Then they are issued, left pending or (refused by
+ * the policy) recorded as denied with event 1103, in transactions of
+ * CK_CA_BATCH; a denial makes the result CK_EINVAL once all are written;
+ * fn
  * receives each result (the event's properties, RawCertificate when
  * issued) only after its transaction is durable, then NULL once the
  * batch's results are all given. All requests share one submission time. */

@@ -2,11 +2,15 @@
  * ca_issue.c - requests to the CA: submit (one or many), approve, deny,
  * and renewal of host certificates the CA issued (DESIGN.md §8, §3).
  *
- * Invariants: a request is checked in full (parse, signature, names, key,
- * policy) before anything is written, so a refused request leaves no
- * trace; each request is written with its event in one transaction, and a
- * certificate is handed to the caller only after that transaction has
- * committed (bulk submission groups CK_CA_BATCH requests per commit).
+ * Invariants: every request is checked in full (parse, signature, names,
+ * key, policy) before anything is written. Input that is not a request
+ * (not a CSR, a bad signature) refuses the whole submission and leaves no
+ * trace; a request the policy refuses is recorded as denied, with its
+ * event, as AD CS does (its requester learns why), and the others are
+ * still issued. Each request is written with its event in one
+ * transaction, and a certificate is handed to the caller only after that
+ * transaction has committed (bulk submission groups CK_CA_BATCH requests
+ * per commit).
  */
 #include "core/ca/ca-int.h"
 
@@ -19,6 +23,7 @@
 #include "base/clock.h"
 #include "core/events/events.h"
 #include "base/fileio.h"
+#include "base/text.h"
 #include "mail/addr.h"
 
 #define SERIAL_TRIES 8
@@ -167,6 +172,7 @@ struct item {
 	char *message;    /* the failure's message when rc != CK_OK */
 	struct made made; /* signed ahead (bulk) */
 	bool ready;       /* made (or failed) by a signing thread */
+	bool denied;      /* refused by the policy: d.message says why */
 };
 
 static void items_free(struct item *items, size_t n)
@@ -180,6 +186,35 @@ static void items_free(struct item *items, size_t n)
 		made_clear(&items[i].made);
 	}
 	free(items);
+}
+
+/* Copies UTF-8 text src into dst[n], cut at a character's end. */
+static void copy_text(char *dst, size_t n, const char *src)
+{
+	size_t i = 0, len = strlen(src), l;
+	uint32_t cp;
+
+	while (i < len && (l = ck_utf8_next((const unsigned char *)src + i, len - i, &cp)) > 0 &&
+	       i + l < n)
+		i += l;
+	memcpy(dst, src, i);
+	dst[i] = '\0';
+}
+
+/* A well-formed request the policy refused (the reason is the message of
+ * the refusal): it is recorded as denied under the name it asked for.
+ * Both come from the request, and end up in mail and logs: control
+ * characters are escaped, and they are cut to their columns' sizes. */
+static enum ck_err deny(const struct pki_csr_info *info, struct item *it)
+{
+	const char *cn = info->cn && !info->bad_string ? info->cn : "";
+
+	memset(&it->d, 0, sizeof(it->d));
+	it->denied = true;
+	copy_text(it->d.message, sizeof(it->d.message), ck_text_safe(ck_errmsg()));
+	copy_text(it->d.cn, 65, ck_text_safe(cn));
+	ck_errmsg_clear();
+	return CK_OK;
 }
 
 static enum ck_err check_one(const struct ck_ca_input *in, const struct ck_ca_policy *p,
@@ -199,8 +234,11 @@ static enum ck_err check_one(const struct ck_ca_input *in, const struct ck_ca_po
 	free(read);
 	if (rc == CK_OK) {
 		rc = pki_csr_info_get(it->csr, &info);
-		if (rc == CK_OK)
+		if (rc == CK_OK) {
 			rc = ck_ca_policy_decide(p, &info, days, &it->d);
+			if (rc == CK_EINVAL)
+				rc = deny(&info, it);
+		}
 		pki_csr_info_clear(&info);
 	}
 	if (rc != CK_OK)
@@ -236,8 +274,9 @@ static void *check_range(void *arg)
 	return NULL;
 }
 
-/* Checks every request; the first refused one (in input order) decides
- * the result and its message. */
+/* Checks every request; the first one refused as input (in input order)
+ * decides the result and its message. Policy denials are not refusals
+ * here: they are recorded. */
 static enum ck_err check_all(const struct ck_ca_input *in, size_t n, const struct ck_ca_policy *p,
 			     int days, struct item *items)
 {
@@ -294,7 +333,7 @@ struct signer {
 /* Makes item it's certificate (outside the lock), then marks it ready. */
 static void sign_item(struct signer *s, struct item *it)
 {
-	if (!it->d.pending) {
+	if (!it->d.pending && !it->denied) {
 		it->rc = cert_make(s->ca, it->csr, &it->d, s->now, &it->made);
 		if (it->rc != CK_OK)
 			it->message = strdup(ck_errmsg());
@@ -431,7 +470,8 @@ static enum ck_err submit_one(struct store *st, struct pki_ca *ca, struct signer
 	memset(&r, 0, sizeof(r));
 	pki_csr_der(it->csr, &der, &r.csr_len);
 	r.csr = (uint8_t *)der;
-	snprintf(r.status, sizeof(r.status), "%s", it->d.pending ? "pending" : "issued");
+	snprintf(r.status, sizeof(r.status), "%s",
+		 it->denied ? "denied" : it->d.pending ? "pending" : "issued");
 	r.requester = (char *)(o->requester ? o->requester : "");
 	r.email = (char *)(o->email ? o->email : "");
 	r.submitted = now;
@@ -444,7 +484,7 @@ static enum ck_err submit_one(struct store *st, struct pki_ca *ca, struct signer
 	if (it->rc != CK_OK)
 		return ck_fail(it->rc, "%s", it->message ? it->message : "cannot sign");
 	rc = store_ca_request_insert(st, &r);
-	if (rc == CK_OK && !it->d.pending)
+	if (rc == CK_OK && !it->d.pending && !it->denied)
 		rc = cert_store(st, ca, it->csr, &it->d, now, &it->made, &r);
 	if (rc == CK_OK)
 		rc = emit(st, &r, it->made.pem, result);
@@ -461,7 +501,7 @@ enum ck_err ck_ca_submit(struct store *st, const struct ck_ca_input *in, size_t 
 	struct pki_ca *ca = NULL;
 	struct signer sg = { 0 };
 	json_t **results = NULL;
-	size_t i, start, done;
+	size_t i, start, done, denied = 0, first_denied = 0;
 	int64_t now;
 	enum ck_err rc;
 
@@ -487,6 +527,11 @@ enum ck_err ck_ca_submit(struct store *st, const struct ck_ca_input *in, size_t 
 	rc = check_all(in, n, &policy, o->days, items);
 	if (rc != CK_OK)
 		goto out;
+	for (i = n; i-- > 0;)
+		if (items[i].denied) {
+			denied++;
+			first_denied = i;
+		}
 	if (!policy.pending) {
 		rc = ca_load(st, &ca);
 		if (rc != CK_OK)
@@ -535,6 +580,11 @@ enum ck_err ck_ca_submit(struct store *st, const struct ck_ca_input *in, size_t 
 		done = end;
 	}
 	signer_stop(&sg);
+	/* The denials are recorded, and the call still failed for them. */
+	if (rc == CK_OK && denied > 0)
+		rc = ck_fail(CK_EINVAL, "%s: %s%s", in[first_denied].name,
+			     items[first_denied].d.message,
+			     denied > 1 ? " (and more denied: 'certkeep ca list --denied')" : "");
 out:
 	free(results);
 	items_free(items, n);

@@ -110,6 +110,11 @@ enum ck_err ck_event_emit(struct store *st, int id, json_t *fields, const char *
 				   "It stays in the outbox as mail %lld (certkeep mail list "
 				   "--failed).",
 				   id, kind->name, unmade.error, (long long)unmade.mail_id);
+	/* No address, no mail: not an error, only a note for whoever looks. */
+	if (rc == CK_OK && unmade.nobody)
+		syslog(LOG_DAEMON | LOG_DEBUG,
+		       "event %d %s: no mail, its exit module group has no recipient", id,
+		       kind->name);
 	ck_exit_unmade_clear(&unmade);
 	if (rc == CK_OK) {
 		int level = strcmp(kind->level, "error") == 0	  ? LOG_ERR

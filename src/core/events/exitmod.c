@@ -286,10 +286,12 @@ static enum ck_err read_parts(struct store *st, const char *g, struct mail_parts
 }
 
 /* Fills the rendered parts of m, or returns CK_EINVAL with the reason a
- * mail cannot be made; other codes are real failures. */
+ * mail cannot be made; other codes are real failures. *nobody is set (and
+ * nothing rendered) when no recipient is configured at all: no To, no Cc,
+ * no RequesterEmail. */
 static enum ck_err render_mail(const struct ck_exit_group *g, const struct mail_parts *p,
 			       const json_t *fields, const struct ck_exit_sys *sys,
-			       struct store_mail *m)
+			       struct store_mail *m, bool *nobody)
 {
 	char **to = NULL, **cc = NULL, **rcpt = NULL, from[CK_ADDR_MAX + 1];
 	size_t nto = 0, ncc = 0, nrcpt = 0, i;
@@ -328,8 +330,14 @@ static enum ck_err render_mail(const struct ck_exit_group *g, const struct mail_
 		if (!dup)
 			rc = ck_strlist_push(&rcpt, &nrcpt, cc[i]);
 	}
-	if (rc == CK_OK && nrcpt == 0)
+	/* No address means no mail, as in AD CS; a RequesterEmail that is
+	 * not an address is a mail that cannot be made. */
+	if (rc == CK_OK && nrcpt == 0 && skipped[0] == '\0')
+		*nobody = true;
+	else if (rc == CK_OK && nrcpt == 0)
 		rc = ck_fail(CK_EINVAL, "no recipient%s: set exit\\smtp\\%s\\To", skipped, g->name);
+	if (*nobody)
+		goto out;
 	if (rc == CK_OK)
 		rc = ck_exit_render(p->title, p->title_args, fields, sys, true, &m->subject);
 	if (rc == CK_OK)
@@ -349,6 +357,7 @@ static enum ck_err render_mail(const struct ck_exit_group *g, const struct mail_
 		if (m->rcpt == NULL || m->to_hdr == NULL || m->cc_hdr == NULL)
 			rc = ck_fail(CK_ENOMEM, "out of memory");
 	}
+out:
 	ck_strlist_free(to, nto);
 	ck_strlist_free(cc, ncc);
 	ck_strlist_free(rcpt, nrcpt);
@@ -372,6 +381,7 @@ enum ck_err ck_exit_enqueue(struct store *st, int64_t seq, int id, const json_t 
 	struct store_mail m;
 	struct ck_exit_sys sys;
 	char fqdn[256], rnd[17], *ca_name = NULL;
+	bool nobody = false;
 	enum ck_err rc;
 
 	memset(unmade, 0, sizeof(*unmade));
@@ -416,7 +426,11 @@ enum ck_err ck_exit_enqueue(struct store *st, int64_t seq, int id, const json_t 
 	m.created = when;
 	m.next_attempt = when;
 	snprintf(m.status, sizeof(m.status), "%s", STORE_MAIL_QUEUED);
-	rc = render_mail(g, &p, fields, &sys, &m);
+	rc = render_mail(g, &p, fields, &sys, &m, &nobody);
+	if (rc == CK_OK && nobody) {
+		unmade->nobody = true;
+		goto out;
+	}
 	if (rc == CK_EINVAL) {
 		/* Not a failure of the event: the row keeps the reason. */
 		m.last_error = strdup(ck_errmsg());

@@ -52,6 +52,7 @@ enum ck_err ck_exit_render(const char *fmt, const char *args, const json_t *fiel
  * malloc'ed; ck_exit_unmade_clear frees them. */
 struct ck_exit_unmade {
 	bool unmade;           /* false: every mail was queued (or none was due) */
+	bool nobody;           /* none was due: its group names no recipient */
 	int64_t mail_id;       /* the failed row */
 	char *message_id;
 	char *error;           /* why it could not be made */
@@ -61,8 +62,9 @@ void ck_exit_unmade_clear(struct ck_exit_unmade *u);
 /*
  * Queues the mail for event seq (id, fields, message), when mail is on
  * (SMTPServer set) and EventFilter names its group: recipients are the
- * requester's RequesterEmail (request events) and To, plus Cc. A mail that
- * cannot be made (no recipient, a bad address) becomes a failed row with
+ * requester's RequesterEmail (request events) and To, plus Cc. With none
+ * of them there is no mail, as in AD CS, and no error (unmade->nobody
+ * says so). A mail that cannot be made (a bad address) becomes a failed row with
  * the reason, described in *unmade (zeroed first) so the caller records
  * event 46: the event itself still succeeds. Writes no event itself. Only
  * a database failure is returned. Call inside the event's transaction.

@@ -340,7 +340,8 @@ static enum ck_err read_conf(struct store *st, struct smtp_conf *c, char **strin
 	return rcv;
 }
 
-enum ck_err ck_mail_flush(struct store *st, int64_t max, struct ck_mail_flush_result *res)
+enum ck_err ck_mail_flush(struct store *st, int64_t max, bool all,
+			  struct ck_mail_flush_result *res)
 {
 	struct flush f;
 	char *strings[3] = { NULL, NULL, NULL }, *password = NULL, fqdn[256];
@@ -371,7 +372,8 @@ enum ck_err ck_mail_flush(struct store *st, int64_t max, struct ck_mail_flush_re
 		if (batch <= 0)
 			break;
 		f.claimed = 0;
-		rc = store_mail_claim(st, now, now + CK_MAIL_LEASE, after, batch, on_claimed, &f);
+		rc = store_mail_claim(st, now, now + CK_MAIL_LEASE, after, batch, all, on_claimed,
+				      &f);
 		/* After a batch-wide failure the pass goes on, recording it
 		 * on every due mail without connecting again. */
 		if (rc != CK_OK || f.db != CK_OK || f.claimed == 0)
@@ -380,6 +382,8 @@ enum ck_err ck_mail_flush(struct store *st, int64_t max, struct ck_mail_flush_re
 	}
 	if (rc == CK_OK)
 		rc = f.db;
+	if (rc == CK_OK)
+		rc = store_mail_count_queued(st, &res->waiting);
 out:
 	smtp_session_free(f.session);
 	free(f.stop);

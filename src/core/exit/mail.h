@@ -35,17 +35,21 @@ struct ck_mail_flush_result {
 	int64_t sent;       /* accepted by the server */
 	int64_t deferred;   /* failed this time, queued again with back-off */
 	int64_t failed;     /* reached the retry limit (event 46 each) */
+	int64_t waiting;    /* still queued after the pass (deferred ones included) */
 	char last_error[512];
 };
 
 /*
  * One pass of the sender: delivers up to max queued mails that are due
  * (max <= 0: all), each at most once, through one connection reused for
- * the whole batch. Errors of single mails are recorded on their rows, not
- * returned; the result counts them. Returns an error only when the store
- * fails.
+ * the whole batch. With all (a manual flush, as postqueue -f), every
+ * queued mail is tried whatever its back-off: back-off only spaces the
+ * automatic passes; a mail another sender is delivering is left to it.
+ * Errors of single mails are recorded on their rows, not returned; the
+ * result counts them. Returns an error only when the store fails.
  */
-enum ck_err ck_mail_flush(struct store *st, int64_t max, struct ck_mail_flush_result *res);
+enum ck_err ck_mail_flush(struct store *st, int64_t max, bool all,
+			  struct ck_mail_flush_result *res);
 
 /* The rows, newest first (only failed ones with only_failed): Id, Status,
  * Attempts, LastError, Recipients, Subject, EventId, EventSeq, MessageId,
