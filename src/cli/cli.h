@@ -60,6 +60,14 @@ enum ck_err cli_int(const struct cli *c, const char *name, long min, long max, i
  * field goes into events, JSON and mail headers. */
 enum ck_err cli_text(const struct cli *c, const char *name, bool one_line, const char **out);
 
+/* What a parser of an option's value returned: CK_EINVAL (the value does
+ * not parse) becomes CK_EUSAGE with the option named, as a malformed value
+ * is a usage error (exit 2); any other code passes through unchanged. */
+enum ck_err cli_value_error(enum ck_err rc, const char *name);
+/* A key type option (--key TYPE) the key generator would refuse: CK_EUSAGE
+ * naming it; CK_OK when absent. */
+enum ck_err cli_key_type(const struct cli *c, const char *name);
+
 
 /* Prints a JSON value to stdout (sorted keys, indented) and a newline. */
 enum ck_err cli_print_json(const json_t *v);

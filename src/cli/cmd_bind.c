@@ -37,7 +37,7 @@ enum ck_err cmd_bind_add(struct cli *c)
 	copy_opt(c, "--group", b.group, sizeof(b.group));
 	copy_opt(c, "--reload", b.reload, sizeof(b.reload));
 	copy_opt(c, "--check", b.check, sizeof(b.check));
-	rc = ck_services_parse(svc, &b.service);
+	rc = cli_value_error(ck_services_parse(svc, &b.service), "--service");
 	if (rc != CK_OK)
 		return rc;
 	b.mode = 0600;
@@ -49,7 +49,7 @@ enum ck_err cmd_bind_add(struct cli *c)
 			return ck_fail(CK_EUSAGE, "--mode takes octal permissions, e.g. 0640");
 		b.mode = (unsigned)m;
 	}
-	rc = ck_bind_add(c->st, &b);
+	rc = ck_bind_add(c->st, &b, cli_flag(c, "--force"));
 	if (rc != CK_OK)
 		return rc;
 	if (c->json)
@@ -103,7 +103,7 @@ enum ck_err cmd_rebind(struct cli *c)
 
 	if (old_t == NULL || new_t == NULL)
 		return ck_fail(CK_EUSAGE, "give --old T1 --new T2");
-	rc = ck_rebind(c->st, old_t, new_t, &report);
+	rc = ck_rebind(c->st, old_t, new_t, cli_flag(c, "--force"), &report);
 	if (report && c->json) {
 		enum ck_err prc = cli_print_json_new(report);
 
@@ -123,9 +123,17 @@ enum ck_err cmd_rebind(struct cli *c)
 
 enum ck_err cmd_autorebind(struct cli *c)
 {
-	const char *v = c->args[0];
+	const char *v = c->nargs > 0 ? c->args[0] : NULL;
 	enum ck_err rc;
 
+	if (v == NULL) {
+		bool on = ck_autorebind_get(c->st);
+
+		if (c->json)
+			return cli_print_json_new(json_pack("{s:b}", "Autorebind", on));
+		printf("autorebind: %s\n", on ? "on" : "off");
+		return CK_OK;
+	}
 	if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0)
 		return ck_fail(CK_EUSAGE, "autorebind on|off");
 	rc = ck_autorebind_set(c->st, v[1] == 'n');

@@ -62,7 +62,9 @@ enum ck_err cmd_ca_init(struct cli *c)
 		return rc;
 	if (o.name == NULL)
 		return ck_fail(CK_EUSAGE, "ca init --name CN");
-	rc = cli_int(c, "--days", 1, 36500, &o.days);
+	rc = cli_key_type(c, "--key");
+	if (rc == CK_OK)
+		rc = cli_int(c, "--days", 1, 36500, &o.days);
 	if (rc == CK_OK)
 		rc = ck_ca_init(c->st, &o, &out);
 	if (rc != CK_OK)

@@ -16,21 +16,18 @@
 #include "base/fileio.h"
 #include "base/names.h"
 #include "base/strlist.h"
+#include "core/lifecycle/inuse.h"
 
 static enum ck_err services_opt(const struct cli *c, const char *name, unsigned *out,
 				bool *set)
 {
 	const char *v = cli_value(c, name);
-	enum ck_err rc;
 
 	if (set)
 		*set = v != NULL;
 	if (v == NULL)
 		return CK_OK;
-	rc = ck_services_parse(v, out);
-	if (rc != CK_OK)
-		ck_errmsg_prefix("%s", name);
-	return rc;
+	return cli_value_error(ck_services_parse(v, out), name);
 }
 
 /* Prints one object as "Name : value" lines, like PowerShell's Format-List. */
@@ -101,6 +98,8 @@ enum ck_err cmd_init(struct cli *c)
 	enum ck_err rc;
 
 	rc = cli_int(c, "--days", 1, CK_MAX_DAYS, &o.days);
+	if (rc == CK_OK)
+		rc = cli_key_type(c, "--key");
 	if (rc == CK_OK)
 		rc = services_opt(c, "--services", &o.services, &o.services_set);
 	if (rc == CK_OK)
@@ -186,6 +185,8 @@ enum ck_err cmd_new(struct cli *c)
 	enum ck_err rc;
 
 	rc = cli_text(c, "--friendly-name", true, &o.friendly_name);
+	if (rc == CK_OK)
+		rc = cli_key_type(c, "--key");
 	if (rc == CK_OK)
 		rc = cli_int(c, "--days", 1, CK_MAX_DAYS, &o.days);
 	if (rc == CK_OK)
@@ -409,11 +410,17 @@ enum ck_err cmd_clone(struct cli *c)
 
 enum ck_err cmd_remove(struct cli *c)
 {
-	char removed[41];
-	enum ck_err rc = ck_remove(c->st, c->args[0], removed);
+	struct ck_cert_users left;
+	char removed[41], text[512];
+	enum ck_err rc = ck_remove_unused(c->st, c->args[0], cli_flag(c, "--force"), removed,
+					  &left);
 
 	if (rc != CK_OK)
 		return rc;
+	ck_cert_users_text(&left, text, sizeof(text));
+	ck_cert_users_clear(&left);
+	if (text[0])
+		fprintf(stderr, "certkeep remove: %s left without certificate %s\n", text, removed);
 	if (c->json)
 		return cli_print_json_new(json_pack("{s:s, s:b}", "Thumbprint", removed, "Removed", 1));
 	printf("Removed %s\n", removed);

@@ -64,10 +64,11 @@ enum ck_err cmd_events(struct cli *c)
 	if (rc == CK_OK)
 		rc = cli_int(c, "--limit", 1, 1000000000, &limit);
 	if (rc == CK_OK && since)
-		rc = ck_time_parse(since, &f.since);
+		rc = cli_value_error(ck_time_parse(since, &f.since), "--since");
 	if (rc != CK_OK)
 		return rc;
 	f.limit = limit;
+	f.newest = true; /* like journalctl -n: the last N */
 	if (c->json)
 		printf("[");
 	rc = ck_event_each(c->st, &f, print_event, &out);

@@ -72,7 +72,7 @@ enum ck_err cmd_monitor(struct cli *c)
 	if (apply && at == NULL)
 		return ck_fail(CK_EUSAGE, "--apply goes with --at TIME");
 	if (at)
-		rc = ck_time_parse(at, &t);
+		rc = cli_value_error(ck_time_parse(at, &t), "--at");
 	if (rc != CK_OK)
 		return rc;
 	if (c->json)
@@ -87,12 +87,34 @@ enum ck_err cmd_monitor(struct cli *c)
 	return rc;
 }
 
+/* autorenew with no argument: its state. */
+static enum ck_err autorenew_show(struct cli *c)
+{
+	int window = 0;
+	bool on = ck_autorenew_get(c->st, &window);
+
+	if (c->json)
+		return cli_print_json_new(json_pack("{s:b, s:i}", "Autorenew", on, "RenewDays",
+						    window));
+	if (window > 0)
+		printf("autorenew: %s (renew-days %d)\n", on ? "on" : "off", window);
+	else
+		printf("autorenew: %s (renew-days 0: in the last third of each certificate's "
+		       "life)\n", on ? "on" : "off");
+	return CK_OK;
+}
+
 enum ck_err cmd_autorenew(struct cli *c)
 {
-	const char *v = c->args[0];
+	const char *v = c->nargs > 0 ? c->args[0] : NULL;
 	int days = -1;
 	enum ck_err rc;
 
+	if (v == NULL) {
+		if (cli_value(c, "--renew-days"))
+			return ck_fail(CK_EUSAGE, "--renew-days goes with on|off");
+		return autorenew_show(c);
+	}
 	if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0)
 		return ck_fail(CK_EUSAGE, "autorenew on|off");
 	rc = cli_int(c, "--renew-days", 0, 3650, &days);

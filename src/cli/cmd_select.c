@@ -20,11 +20,9 @@ static enum ck_err apply_at(const struct cli *c)
 
 	if (at == NULL)
 		return CK_OK;
-	rc = ck_time_parse(at, &t);
+	rc = cli_value_error(ck_time_parse(at, &t), "--at");
 	if (rc == CK_OK)
 		ck_clock_set(t);
-	else
-		ck_errmsg_prefix("--at");
 	return rc;
 }
 
@@ -141,7 +139,7 @@ enum ck_err cmd_select(struct cli *c)
 
 	if (fqdn == NULL || service == NULL)
 		return ck_fail(CK_EUSAGE, "give --fqdn NAME and --service S");
-	rc = ck_services_parse(service, &svc);
+	rc = cli_value_error(ck_services_parse(service, &svc), "--service");
 	if (rc != CK_OK)
 		return rc;
 	if (ck_service_name(svc) == NULL)

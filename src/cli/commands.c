@@ -15,6 +15,11 @@
 
 static const struct opt_spec no_opts[] = { { 0 } };
 
+static const struct opt_spec remove_opts[] = {
+	{ "--force", OPT_FLAG, NULL, "remove it even if a binding or a connector uses it" },
+	{ 0 },
+};
+
 /* ---- certificates ---- */
 
 static const struct opt_spec init_opts[] = {
@@ -76,7 +81,7 @@ static const struct opt_spec clone_opts[] = {
 static const struct opt_spec events_opts[] = {
 	{ "--id", OPT_VALUE, "N", "only events with this id" },
 	{ "--since", OPT_VALUE, "TIME", "only events at or after TIME (RFC 3339 or YYYY-MM-DD)" },
-	{ "--limit", OPT_VALUE, "N", "at most N events" },
+	{ "--limit", OPT_VALUE, "N", "only the newest N events (still printed oldest first)" },
 	{ 0 },
 };
 
@@ -136,6 +141,7 @@ static const struct opt_spec bind_add_opts[] = {
 	{ "--endpoint", OPT_VALUE, "HOST:PORT", "where the site listens" },
 	{ "--service", OPT_VALUE, "S", "the service: IIS (HTTPS), SMTP, IMAP, POP, UM" },
 	{ "--thumbprint", OPT_VALUE, "T", "the certificate" },
+	{ "--force", OPT_FLAG, NULL, "bind it even if T is not enabled for the service" },
 	{ "--cert-file", OPT_VALUE, "PATH", "certificate (and chain, without --chain-file)" },
 	{ "--chain-file", OPT_VALUE, "PATH", "intermediate certificates" },
 	{ "--key-file", OPT_VALUE, "PATH", "private key" },
@@ -151,6 +157,7 @@ static const struct opt_spec bind_add_opts[] = {
 static const struct opt_spec rebind_opts[] = {
 	{ "--old", OPT_VALUE, "T1", "the certificate the bindings are on" },
 	{ "--new", OPT_VALUE, "T2", "the certificate to move them to" },
+	{ "--force", OPT_FLAG, NULL, "move them even if T2 is not enabled for a binding's service" },
 	{ 0 },
 };
 
@@ -319,14 +326,20 @@ static const struct cmd_spec cli_commands[] = {
 		     "same names and services, the old validity length capped by the CA's policy "
 		     "(event 1101 too)." },
 	{ .name = "remove", .run = cmd_remove, .min_args = 1, .max_args = 1, .flags = CMD_STORE,
-	  .args = "THUMBPRINT", .opts = no_opts,
+	  .args = "THUMBPRINT", .opts = remove_opts,
 	  .summary = "remove a certificate or pending request",
 	  .details = "Removes the certificate and its private key (unless another certificate "
-		     "uses the same key). Event 1004." },
+		     "uses the same key). Event 1004. A certificate in use is refused (exit 1, "
+		     "naming what uses it, nothing changed): one a binding is on (bind list), or the "
+		     "one a connector with TLS on selects now (select --service SMTP for its FQDN). "
+		     "With --force it is removed anyway, and standard error names the bindings and "
+		     "connectors it left without it." },
 	{ .name = "events", .run = cmd_events, .flags = CMD_STORE, .opts = events_opts,
 	  .summary = "list events",
 	  .details = "Lists the event log, oldest first: sequence number, time, id, level and "
-		     "message; --json adds every field." },
+		     "message; --json adds every field. --limit N keeps the newest N of the events "
+		     "the other options let through (as journalctl -n does), still printed oldest "
+		     "first." },
 
 	{ .name = "connector", .summary = "manage the TLS endpoints (connectors) to check",
 	  .details = "A connector is a TLS endpoint of the mail server. Its FQDN (the host's when "
@@ -425,7 +438,9 @@ static const struct cmd_spec cli_commands[] = {
 	  .flags = CMD_STORE, .args = "SITE", .opts = bind_add_opts,
 	  .summary = "bind a site and deploy its files",
 	  .details = "Ties a site's endpoint to a certificate and to the files its server reads, "
-		     "deploys them at once and runs the reload command; event 1050. The key is "
+		     "deploys them at once and runs the reload command; event 1050. The certificate "
+		     "must be enabled for --service (IIS and HTTPS are one), or bind add is refused "
+		     "(exit 1, with the certkeep enable command that fixes it) unless --force. The key is "
 		     "checked against the certificate first. The files are written, with their "
 		     "owner, group and mode from the start, into a new directory "
 		     ".certkeep+SITE+<id> beside the certificate file; each path given becomes a "
@@ -454,15 +469,18 @@ static const struct cmd_spec cli_commands[] = {
 		     "A's and B's), to T2: deploys, records event 1052 per binding, then runs each "
 		     "distinct reload command once. A failed deployment or reload is event 1053 and "
 		     "exit status 1; a retry that fails the same way (same binding, certificate and "
-		     "error) is exit status 1 again but no new 1053." },
-	{ .name = "autorebind", .run = cmd_autorebind, .min_args = 1, .max_args = 1,
-	  .flags = CMD_STORE, .args = "on|off", .opts = no_opts,
+		     "error) is exit status 1 again but no new 1053. If T2 is not enabled for the "
+		     "service of a binding to move, nothing moves (exit 1, with the certkeep enable "
+		     "command that fixes it) unless --force." },
+	{ .name = "autorebind", .run = cmd_autorebind, .min_args = 0, .max_args = 1,
+	  .flags = CMD_STORE, .args = "[on|off]", .opts = no_opts,
 	  .summary = "rebind automatically on renewal (event 1001)",
 	  .details = "With autorebind on, every certificate replacement (event 1001: clone, "
 		     "renewal) moves the bindings of the old certificate to the new one, as IIS's "
 		     "automatic rebind of renewed certificates does. The reaction reads the event "
 		     "log from its own cursor, so a crash delays it but never loses it; it runs "
-		     "after each certkeep command." },
+		     "after each certkeep command. With no argument, shows whether it is on "
+		     "(\"autorebind: on\"; --json: {\"Autorebind\": true})." },
 	{ .name = "monitor", .run = cmd_monitor, .flags = CMD_STORE, .opts = monitor_opts,
 	  .summary = "renew what is due, raise expiry notices (events 1003, 1002, 12015)",
 	  .details = "One lifecycle pass. With autorenew on, each certificate inside its renewal "
@@ -478,8 +496,8 @@ static const struct cmd_spec cli_commands[] = {
 		     "their notices committed 256 at a time, so memory stays flat however many are "
 		     "due. --at TIME reports what would be done then and records nothing; with "
 		     "--apply it does it now." },
-	{ .name = "autorenew", .run = cmd_autorenew, .min_args = 1, .max_args = 1,
-	  .flags = CMD_STORE, .args = "on|off", .opts = autorenew_opts,
+	{ .name = "autorenew", .run = cmd_autorenew, .min_args = 0, .max_args = 1,
+	  .flags = CMD_STORE, .args = "[on|off]", .opts = autorenew_opts,
 	  .summary = "renew certificates automatically in their renewal window",
 	  .details = "With autorenew on, each monitor pass renews every certificate with a private "
 		     "key that no newer one replaced, once it is inside its renewal window: the last "
@@ -489,7 +507,9 @@ static const struct cmd_spec cli_commands[] = {
 		     "services and validity length; event 1001, which autorebind follows). A "
 		     "certificate issued by an outside authority is reported as 'manual'. A failed "
 		     "renewal is event 1070 and waits 1 h, 2 h, 4 h, ... up to a day before the next "
-		     "attempt; at most renew.max_per_pass (default 50) renewals per pass." },
+		     "attempt; at most renew.max_per_pass (default 50) renewals per pass. With no "
+		     "argument, shows the setting (\"autorenew: on (renew-days 30)\"; --json: "
+		     "Autorenew and RenewDays)." },
 	{ .name = "daemon", .run = cmd_daemon, .flags = CMD_STORE, .opts = daemon_opts,
 	  .summary = "run the monitor pass and the reactions every interval",
 	  .details = "Runs the monitor pass, then the reactions (autorebind, tasks), the CA's CRL "

@@ -14,6 +14,7 @@
 #include "base/fileio.h"
 #include "base/strlist.h"
 #include "base/text.h"
+#include "pki/pki.h"
 
 bool cli_flag(const struct cli *c, const char *name)
 {
@@ -107,6 +108,26 @@ enum ck_err cli_text(const struct cli *c, const char *name, bool one_line, const
 	}
 	*out = v;
 	return CK_OK;
+}
+
+enum ck_err cli_value_error(enum ck_err rc, const char *name)
+{
+	char msg[512];
+	size_t n = strlen(name);
+
+	if (rc != CK_EINVAL)
+		return rc;
+	snprintf(msg, sizeof(msg), "%s", ck_errmsg());
+	if (strncmp(msg, name, n) == 0 && (msg[n] == ':' || msg[n] == ' '))
+		return ck_fail(CK_EUSAGE, "%s", msg);
+	return ck_fail(CK_EUSAGE, "%s: %s", name, msg);
+}
+
+enum ck_err cli_key_type(const struct cli *c, const char *name)
+{
+	const char *v = cli_value(c, name);
+
+	return v ? cli_value_error(pki_key_type_check(v), name) : CK_OK;
 }
 
 enum ck_err cli_print_json(const json_t *v)

@@ -36,6 +36,9 @@ void pki_init(void);
 /* Generates a key. type: "ec:P-256" (also "ec", "ecdsa", "p256"),
  * "ec:P-384", "rsa:2048", "rsa:3072", "rsa:4096". */
 enum ck_err pki_key_generate(const char *type, struct pki_key **out);
+/* CK_OK if pki_key_generate takes type, else CK_EINVAL with the types it
+ * takes. */
+enum ck_err pki_key_type_check(const char *type);
 
 /* Reads an unencrypted private key (PKCS#8 or traditional PEM, or DER). */
 enum ck_err pki_key_parse(const uint8_t *buf, size_t len, struct pki_key **out);

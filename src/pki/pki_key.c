@@ -27,29 +27,52 @@ static size_t rsa_bits(const char *s)
 	return bits >= 2048 && bits <= 16384 && bits % 8 == 0 ? (size_t)bits : 0;
 }
 
+/* The curve (EC) or the bits (RSA) a key type names; false if none. */
+static bool key_kind(const char *type, const char **curve, size_t *bits)
+{
+	*curve = NULL;
+	*bits = 0;
+	if (strcasecmp(type, "ec") == 0 || strcasecmp(type, "ecdsa") == 0 ||
+	    strcasecmp(type, "ec:P-256") == 0 || strcasecmp(type, "p256") == 0 ||
+	    strcasecmp(type, "ec:prime256v1") == 0)
+		*curve = "P-256";
+	else if (strcasecmp(type, "ec:P-384") == 0 || strcasecmp(type, "p384") == 0)
+		*curve = "P-384";
+	else if (strcasecmp(type, "ec:P-521") == 0 || strcasecmp(type, "ec:secp521r1") == 0)
+		*curve = "P-521";
+	else if (strcasecmp(type, "rsa") == 0)
+		*bits = 2048;
+	else if (strncasecmp(type, "rsa:", 4) == 0)
+		*bits = rsa_bits(type + 4);
+	return *curve != NULL || *bits != 0;
+}
+
+enum ck_err pki_key_type_check(const char *type)
+{
+	const char *curve;
+	size_t bits;
+
+	if (key_kind(type, &curve, &bits))
+		return CK_OK;
+	return ck_fail(CK_EINVAL,
+		       "unknown key type '%.40s': use ec:P-256, ec:P-384, ec:P-521 or rsa:BITS "
+		       "(2048 to 16384: rsa:2048, rsa:3072, rsa:4096 ...)",
+		       type);
+}
+
 enum ck_err pki_key_generate(const char *type, struct pki_key **out)
 {
 	EVP_PKEY *pkey = NULL;
 	struct pki_key *k;
+	const char *curve;
+	size_t bits;
 
-	if (strcasecmp(type, "ec") == 0 || strcasecmp(type, "ecdsa") == 0 ||
-	    strcasecmp(type, "ec:P-256") == 0 || strcasecmp(type, "p256") == 0 ||
-	    strcasecmp(type, "ec:prime256v1") == 0) {
-		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-	} else if (strcasecmp(type, "ec:P-384") == 0 || strcasecmp(type, "p384") == 0) {
-		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
-	} else if (strcasecmp(type, "ec:P-521") == 0 || strcasecmp(type, "ec:secp521r1") == 0) {
-		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-521");
-	} else if (strcasecmp(type, "rsa") == 0) {
-		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
-	} else if (strncasecmp(type, "rsa:", 4) == 0 && rsa_bits(type + 4) != 0) {
-		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", rsa_bits(type + 4));
-	} else {
-		return ck_fail(CK_EINVAL,
-			       "unknown key type '%.40s': use ec:P-256, ec:P-384, ec:P-521 or rsa:BITS "
-			       "(2048 to 16384: rsa:2048, rsa:3072, rsa:4096 ...)",
-			       type);
-	}
+	if (!key_kind(type, &curve, &bits))
+		return pki_key_type_check(type);
+	if (curve)
+		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", curve);
+	else
+		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", bits);
 	if (pkey == NULL)
 		return pki_fail_ssl(CK_ECRYPTO, "key generation failed");
 	k = calloc(1, sizeof(*k));

@@ -204,6 +204,7 @@ struct store_event_filter {
 	int64_t since;    /* only events at or after this time; 0: any */
 	int64_t after_seq;/* only events with seq > this */
 	int64_t limit;    /* 0: no limit */
+	bool newest;      /* with limit: the newest limit events (still oldest first) */
 };
 enum ck_err store_event_each(struct store *st, const struct store_event_filter *f,
 			     int (*fn)(const struct store_event *ev, void *arg), void *arg);

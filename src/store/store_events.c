@@ -79,10 +79,21 @@ enum ck_err store_event_each(struct store *st, const struct store_event_filter *
 	" e.cert_serial, c.der FROM events e"                                             \
 	" LEFT JOIN ca_certs c ON c.serial = e.cert_serial WHERE "
 #define EVENTS_RANGE " e.time >= ?2 AND e.seq > ?3 ORDER BY e.seq LIMIT ?4"
-	rc = store_prepare(st,
-			   f->id != 0 ? EVENTS_SELECT "e.id = ?1 AND" EVENTS_RANGE
-				      : EVENTS_SELECT EVENTS_RANGE,
-			   &stmt);
+#define EVENTS_NEWEST " e.time >= ?2 AND e.seq > ?3 ORDER BY e.seq DESC LIMIT ?4"
+	/* The newest N, read newest first by the index, then put back in order. */
+#define NEWEST(q) "SELECT * FROM (" q ") ORDER BY 1"
+	if (f->newest && f->limit > 0)
+		rc = store_prepare(st,
+				   f->id != 0 ? NEWEST(EVENTS_SELECT "e.id = ?1 AND" EVENTS_NEWEST)
+					      : NEWEST(EVENTS_SELECT EVENTS_NEWEST),
+				   &stmt);
+	else
+		rc = store_prepare(st,
+				   f->id != 0 ? EVENTS_SELECT "e.id = ?1 AND" EVENTS_RANGE
+					      : EVENTS_SELECT EVENTS_RANGE,
+				   &stmt);
+#undef NEWEST
+#undef EVENTS_NEWEST
 #undef EVENTS_SELECT
 #undef EVENTS_RANGE
 	if (rc != CK_OK)

@@ -77,18 +77,26 @@ done <<'ROWS'
 1 | not allowed         | -    | new --domain 'a b.example'
 1 | a..b                | -    | init --force --fqdn a..b
 1 | mx1.contoso.test    | -    | init --force --hostname mx1.contoso.test
-# Unknown services, key types.
-1 | FAX                 | -    | new --domain x.example.com --services FAX
-1 | FAX                 | -    | new --domain x.example.com --services SMTP,FAX --request-out $T/r.csr
-1 | FAX                 | -    | import --cert $FIX/ss2.pem --key $FIX/ss.key --services SMTP,FAX
-1 | FAX                 | -    | init --force --services FAX
-1 | unknown service     | -    | new --domain x.example.com --services IMAP,,POP
-1 | FAX                 | -    | list --service FAX
-1 | rsa:1024            | -    | new --domain x.example.com --key rsa:1024
-1 | rsa:2049            | -    | new --domain x.example.com --key rsa:2049
-1 | rsa:20480           | -    | new --domain x.example.com --key rsa:20480
-1 | rsa:2048x           | -    | new --domain x.example.com --key rsa:2048x
-1 | dsa:2048            | -    | init --force --key dsa:2048
+# Unknown services, key types, times: a malformed option value is a usage error.
+2 | FAX                 | -    | new --domain x.example.com --services FAX
+2 | FAX                 | -    | new --domain x.example.com --services SMTP,FAX --request-out $T/r.csr
+2 | FAX                 | -    | import --cert $FIX/ss2.pem --key $FIX/ss.key --services SMTP,FAX
+2 | FAX                 | -    | init --force --services FAX
+2 | unknown service     | -    | new --domain x.example.com --services IMAP,,POP
+2 | FAX                 | -    | list --service FAX
+2 | rsa:1024            | -    | new --domain x.example.com --key rsa:1024
+2 | rsa:2049            | -    | new --domain x.example.com --key rsa:2049
+2 | rsa:20480           | -    | new --domain x.example.com --key rsa:20480
+2 | rsa:2048x           | -    | new --domain x.example.com --key rsa:2048x
+2 | dsa:2048            | -    | init --force --key dsa:2048
+2 | --services: unknown service 'FOO' | - | enable DEADBEEFDEADBEEF --services FOO
+2 | --service: unknown service 'FOO' | - | bind add web --endpoint 127.0.0.1:8443 --service FOO --thumbprint DEADBEEFDEADBEEF --cert-file $T/c.pem
+2 | --service: unknown service 'FOO' | - | select --fqdn a.example.org --service FOO
+2 | --key: unknown key type 'foo' | - | ca init --name 'Test CA' --key foo
+2 | --at: invalid time 'tomorrow' | - | monitor --at tomorrow
+2 | --at: invalid time 'tomorrow' | - | select --fqdn a.example.org --service SMTP --at tomorrow
+2 | --since: invalid time 'yesterday' | - | events --since yesterday
+2 | --renew-days goes with on | - | autorenew --renew-days 30
 # Usage: unknown command or option, missing value, bad numbers, wrong arguments.
 2 | frob                | -    | frob
 2 | --frob              | -    | list --frob
@@ -109,7 +117,7 @@ done <<'ROWS'
 2 | --services          | -    | enable DEADBEEFDEADBEEF
 2 | no value            | -    | export DEADBEEFDEADBEEF --with-key=yes
 2 | abc                 | -    | events --id abc
-1 | garbage             | -    | events --since garbage
+2 | --since: invalid time 'garbage' | - | events --since garbage
 # A store path under a regular file.
 1 | /etc/hostname/x     | -    | --store /etc/hostname/x list
 1 | /etc/hostname/x     | -    | --store /etc/hostname/x init

@@ -199,3 +199,39 @@ bind_check_timeout_kills_group() {
 }
 tcase "bind: a check command that times out is killed with its whole process group" \
 	bind_check_timeout_kills_group
+
+# A binding's certificate must be enabled for its service (IIS = HTTPS):
+# refused with the fix, unless --force; rebind's target the same.
+bind_service_enabled() {
+	local t1 t2 d="$T/tls"
+	mkdir -p "$d"
+	must ck new --domain www.test.example --services IMAP --json
+	t1=$(json_get .Thumbprint)
+	expect_exit 1 ck bind add web --endpoint 127.0.0.1:8443 --service HTTPS --thumbprint "$t1" \
+		--cert-file "$d/c.pem" --key-file "$d/k.pem"
+	assert_err_one_line
+	assert_err_contains "certkeep enable $t1 --services IIS"
+	assert_no_file "$d/c.pem"
+	must ck bind list --json
+	assert_jq 'length == 0'
+	expect_exit 1 ck bind add mail --endpoint 127.0.0.1:25 --service SMTP --thumbprint "$t1" \
+		--cert-file "$d/m.pem"
+	assert_err_contains "certkeep enable $t1 --services SMTP"
+	must ck enable "$t1" --services HTTPS
+	must ck bind add web --endpoint 127.0.0.1:8443 --service HTTPS --thumbprint "$t1" \
+		--cert-file "$d/c.pem" --key-file "$d/k.pem"
+	must ck bind add mail --endpoint 127.0.0.1:25 --service SMTP --thumbprint "$t1" \
+		--cert-file "$d/m.pem" --force
+	must ck new --domain www.test.example --services IIS --json
+	t2=$(json_get .Thumbprint)
+	# mail's SMTP is not on t2: nothing moves, web neither.
+	expect_exit 1 ck rebind --old "$t1" --new "$t2"
+	assert_err_contains "certkeep enable $t2 --services SMTP"
+	must ck bind list --json
+	assert_jq "map(.Thumbprint) == [\"$t1\", \"$t1\"]"
+	must ck rebind --old "$t1" --new "$t2" --force
+	must ck bind list --json
+	assert_jq "map(.Thumbprint) == [\"$t2\", \"$t2\"]"
+}
+tcase "bind: add and rebind refuse a certificate not enabled for the service unless --force" \
+	bind_service_enabled

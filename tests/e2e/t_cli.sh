@@ -270,3 +270,45 @@ man_lists_every_sub_command() {
 	done
 }
 tcase "cli: the man page lists every command and sub-command with its options" man_lists_every_sub_command
+
+# autorenew and autorebind with no argument show their state.
+auto_state_shown() {
+	use_store host
+	must ck autorenew
+	assert_eq "autorenew: off (renew-days 0: in the last third of each certificate's life)" \
+		"$(cat "$T/out")" "autorenew"
+	must ck autorenew on --renew-days 30
+	must ck autorenew
+	assert_eq "autorenew: on (renew-days 30)" "$(cat "$T/out")" "autorenew on"
+	must ck autorenew --json
+	assert_jq '.Autorenew == true and .RenewDays == 30'
+	must ck autorebind
+	assert_eq "autorebind: off" "$(cat "$T/out")" "autorebind"
+	must ck autorebind on
+	must ck autorebind --json
+	assert_jq '.Autorebind == true'
+	expect_exit 2 ck autorebind maybe
+	expect_exit 2 ck autorenew on off
+}
+tcase "cli: autorenew and autorebind without an argument show their state" auto_state_shown
+
+# events --limit N: the newest N, printed oldest first.
+events_limit_newest() {
+	local last
+	use_store populated
+	must ck events --json
+	last=$(json_get 'length')
+	[ "$last" -gt 3 ] || fail "the populated store has only $last events"
+	must ck events --json
+	local want
+	want=$(jq -c '.[-3:] | map(.Seq)' "$T/out")
+	must ck events --json --limit 3
+	assert_eq "$want" "$(jq -c 'map(.Seq)' "$T/out")" "newest 3, oldest first"
+	must ck events --limit 1
+	assert_eq 1 "$(wc -l < "$T/out")" "one line"
+	must ck events --id 1006 --json
+	want=$(jq -c '.[-2:] | map(.Seq)' "$T/out")
+	must ck events --id 1006 --limit 2 --json
+	assert_eq "$want" "$(jq -c 'map(.Seq)' "$T/out")" "newest two 1006"
+}
+tcase "cli: events --limit N shows the newest N, oldest first" events_limit_newest

@@ -93,9 +93,11 @@ clone_it() {
 export_it() {
 	ck export "$THUMB" --with-key --out "$MNT/exported.pem"
 }
+# (--force: the setup's certificate is not enabled for IIS; the disk is
+# what is tested here.)
 bind_it() {
 	ck bind add site --endpoint 127.0.0.1:8443 --service IIS --thumbprint "$THUMB" \
-		--cert-file "$MNT/site/cert.pem" --key-file "$MNT/site/key.pem"
+		--cert-file "$MNT/site/cert.pem" --key-file "$MNT/site/key.pem" --force
 }
 
 # thumb_case LEFT_KB FUNCTION: full_case for a command that needs $THUMB.

@@ -82,3 +82,47 @@ remove_replacement() {
 }
 tcase "remove: removing the replacement leaves no dangling ReplacedBy on the old one" \
 	remove_replacement
+
+# A certificate a binding is on, or that a connector's selection chooses,
+# is not removed without --force; with it, stderr names what it left.
+remove_in_use() {
+	local t d="$T/tls"
+	use_store host
+	mkdir -p "$d"
+	must ck new --domain mail.contoso.test --services IIS,SMTP --json
+	t=$(json_get .Thumbprint)
+	must ck bind add web --endpoint 127.0.0.1:8443 --service HTTPS --thumbprint "$t" \
+		--cert-file "$d/c.pem" --key-file "$d/k.pem"
+	must ck connector add Internet --type receive --fqdn mail.contoso.test
+	snapshot before
+	expect_exit 1 ck remove "$t"
+	assert_err_one_line
+	assert_err_contains "in use by binding 'web' and connector 'Internet'; use --force"
+	assert_out_empty
+	assert_unchanged before
+	must ck show "$t"
+	must ck bind list --json
+	assert_jq "map(.Thumbprint) == [\"$t\"]"
+	must ck remove "$t" --force
+	assert_err_contains "binding 'web' and connector 'Internet' left without certificate $t"
+	expect_exit 1 ck show "$t"
+}
+tcase "remove: a certificate a binding or connector uses is refused (exit 1, unchanged); --force removes it" \
+	remove_in_use
+
+remove_connector_only() {
+	local t
+	use_store host
+	must ck new --domain mx.contoso.test --services SMTP --json
+	t=$(json_get .Thumbprint)
+	must ck connector add Internet --type receive --fqdn mx.contoso.test
+	expect_exit 1 ck remove "$t"
+	assert_err_contains "in use by connector 'Internet'"
+	must ck show "$t"
+	# Not enabled for SMTP: the connector no longer selects it.
+	must ck disable "$t" --services SMTP
+	must ck remove "$t"
+	[ ! -s "$T/err" ] || fail "a certificate no one uses is removed without a warning"
+}
+tcase "remove: the one a connector selects is refused; once it selects none, removed quietly" \
+	remove_connector_only

@@ -130,8 +130,9 @@ sel_at_boundary() {
 	assert_json .Selected null
 	assert_json .Event 12014
 	assert_json '.Candidates[0].Verdict' not-yet-valid
-	expect_exit 1 ck select --fqdn mail.contoso.test --service SMTP --at yesterday
+	expect_exit 2 ck select --fqdn mail.contoso.test --service SMTP --at yesterday
 	assert_err_one_line
+	assert_err_contains "--at: invalid time 'yesterday'"
 }
 tcase "select: --at at NotAfter is not expired, after it is; before NotBefore not-yet-valid" \
 	sel_at_boundary

@@ -80,9 +80,9 @@ enable_usage() {
 	snapshot before
 	expect_exit 2 ck enable "$t"
 	assert_err_contains "--services"
-	expect_exit 1 ck enable "$t" --services SMTP,FAX
+	expect_exit 2 ck enable "$t" --services SMTP,FAX
 	assert_err_one_line
 	assert_err_contains "FAX"
 	assert_unchanged before
 }
-tcase "enable: without --services exit 2; an unknown service exit 1; nothing changes" enable_usage
+tcase "enable: without --services exit 2; an unknown service exit 2; nothing changes" enable_usage

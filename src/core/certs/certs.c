@@ -247,6 +247,13 @@ static enum ck_err remove_request(struct store *st, const char *thumb, char remo
 
 enum ck_err ck_remove(struct store *st, const char *thumb, char removed[41])
 {
+	return ck_remove_if(st, thumb, NULL, NULL, removed);
+}
+
+enum ck_err ck_remove_if(struct store *st, const char *thumb,
+			 enum ck_err (*allow)(struct store *st, const char *thumbprint, void *arg),
+			 void *arg, char removed[41])
+{
 	struct store_cert c;
 	enum ck_err rc;
 
@@ -266,7 +273,9 @@ enum ck_err ck_remove(struct store *st, const char *thumb, char removed[41])
 	if (rc != CK_OK)
 		goto done;
 	snprintf(removed, 41, "%s", c.thumbprint);
-	rc = store_cert_delete(st, c.id);
+	rc = allow ? allow(st, c.thumbprint, arg) : CK_OK;
+	if (rc == CK_OK)
+		rc = store_cert_delete(st, c.id);
 	if (rc == CK_OK)
 		rc = store_cert_repoint_replaced(st, c.thumbprint, c.replaced_by);
 	if (rc == CK_OK)

@@ -123,6 +123,13 @@ enum ck_err ck_clone(struct store *st, const char *thumb, int days, char new_thu
 /* Removes a certificate (or a pending request) and its key if no one else
  * uses it. Event 1004. */
 enum ck_err ck_remove(struct store *st, const char *thumb, char removed[41]);
+/* The same, asking allow first, inside the removal's transaction, with the
+ * certificate's full thumbprint: anything but CK_OK from it is returned
+ * and nothing is removed. allow is not asked about a pending request. For
+ * a caller above this layer that knows what uses a certificate. */
+enum ck_err ck_remove_if(struct store *st, const char *thumb,
+			 enum ck_err (*allow)(struct store *st, const char *thumbprint, void *arg),
+			 void *arg, char removed[41]);
 
 struct ck_list_opts {
 	const char *domain;   /* validated here */

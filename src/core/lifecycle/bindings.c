@@ -165,6 +165,20 @@ static enum ck_err deploy_checked(struct store *st, const struct store_binding *
 	return rc;
 }
 
+/* A certificate not enabled for a binding's service: what a server of that
+ * service would not be offered by select. */
+static enum ck_err service_enabled(const struct store_cert *c, const struct store_binding *b)
+{
+	const char *svc = ck_service_name(b->service);
+
+	if (c->services & b->service)
+		return CK_OK;
+	return ck_fail(CK_EINVAL,
+		       "certificate %s is not enabled for %s (site %s): run certkeep enable %s "
+		       "--services %s, or give --force",
+		       c->thumbprint, svc, b->site, c->thumbprint, svc);
+}
+
 /* Runs a reload command and records that it is no longer owed. */
 static enum ck_err reload(struct store *st, const char *cmd, const char *site, const char *thumb)
 {
@@ -181,7 +195,7 @@ static enum ck_err reload(struct store *st, const char *cmd, const char *site, c
 	return rc;
 }
 
-static enum ck_err bind_add_locked(struct store *st, struct store_binding *b)
+static enum ck_err bind_add_locked(struct store *st, struct store_binding *b, bool force)
 {
 	struct ck_deployment d;
 	struct store_cert c;
@@ -223,7 +237,10 @@ static enum ck_err bind_add_locked(struct store *st, struct store_binding *b)
 	if (rc != CK_OK)
 		return rc;
 	snprintf(b->thumbprint, sizeof(b->thumbprint), "%s", c.thumbprint);
+	rc = force ? CK_OK : service_enabled(&c, b);
 	store_cert_clear(&c);
+	if (rc != CK_OK)
+		return rc;
 	rc = store_binding_exists(st, b->site);
 	if (rc != CK_OK)
 		return rc;
@@ -261,13 +278,13 @@ static enum ck_err bind_add_locked(struct store *st, struct store_binding *b)
 	return rc;
 }
 
-enum ck_err ck_bind_add(struct store *st, struct store_binding *b)
+enum ck_err ck_bind_add(struct store *st, struct store_binding *b, bool force)
 {
 	enum ck_err rc = ck_deploy_lock(st);
 
 	if (rc != CK_OK)
 		return rc;
-	rc = bind_add_locked(st, b);
+	rc = bind_add_locked(st, b, force);
 	ck_deploy_unlock();
 	return rc;
 }
@@ -520,7 +537,7 @@ static enum ck_err reload_each(struct store *st, struct blist *l, json_t *out)
 }
 
 static enum ck_err rebind_locked(struct store *st, const char *old_thumb,
-				 const char *new_thumb, json_t **report)
+				 const char *new_thumb, bool force, json_t **report)
 {
 	struct store_cert oldc, newc;
 	struct blist l = { NULL, 0 };
@@ -544,6 +561,9 @@ static enum ck_err rebind_locked(struct store *st, const char *old_thumb,
 		rc = store_binding_each(st, oldc.thumbprint, gather_binding, &l);
 	if (rc == CK_OK)
 		rc = store_cert_each_predecessor(st, oldc.thumbprint, gather_pred, &pc);
+	/* Every binding checked before any moves: a refusal changes nothing. */
+	for (i = 0; rc == CK_OK && !force && i < l.n; i++)
+		rc = service_enabled(&newc, &l.b[i]);
 	for (i = 0; rc == CK_OK && i < l.n; i++) {
 		struct store_binding *b = &l.b[i];
 		enum ck_err r = move_binding(st, b, newc.thumbprint);
@@ -589,13 +609,13 @@ static enum ck_err rebind_locked(struct store *st, const char *old_thumb,
 }
 
 enum ck_err ck_rebind(struct store *st, const char *old_thumb, const char *new_thumb,
-		      json_t **report)
+		      bool force, json_t **report)
 {
 	enum ck_err rc = ck_deploy_lock(st);
 
 	if (rc != CK_OK)
 		return rc;
-	rc = rebind_locked(st, old_thumb, new_thumb, report);
+	rc = rebind_locked(st, old_thumb, new_thumb, force, report);
 	ck_deploy_unlock();
 	return rc;
 }
@@ -701,7 +721,9 @@ static enum ck_err autorebind_locked(struct store *st)
 		if (rc != CK_OK || p.seq == 0)
 			break;
 		if (p.old_t[0] && p.new_t[0]) {
-			enum ck_err r = ck_rebind(st, p.old_t, p.new_t, &report);
+			/* A renewal keeps the services: the reaction moves
+			 * what a rebind by hand would move with --force. */
+			enum ck_err r = ck_rebind(st, p.old_t, p.new_t, true, &report);
 
 			json_decref(report);
 			/* A failure is event 1053, and the monitor's next pass
@@ -782,7 +804,7 @@ static enum ck_err catch_up_locked(struct store *st, json_t *report)
 		rc = chain_end(st, l.b[i].thumbprint, end);
 		if (rc != CK_OK || end[0] == '\0')
 			continue;
-		r = ck_rebind(st, l.b[i].thumbprint, end, &moved);
+		r = ck_rebind(st, l.b[i].thumbprint, end, true, &moved);
 		if (moved)
 			json_array_extend(report, moved);
 		json_decref(moved);

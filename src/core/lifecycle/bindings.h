@@ -15,8 +15,10 @@
 
 /* Checks the binding, deploys its files (the key checked against the
  * certificate first), runs its reload command, and records it (event
- * 1050). Nothing is recorded if the files cannot be written. */
-enum ck_err ck_bind_add(struct store *st, struct store_binding *b);
+ * 1050). Nothing is recorded if the files cannot be written. Unless force,
+ * a certificate not enabled for the binding's service is refused
+ * (CK_EINVAL, with the enable command that fixes it). */
+enum ck_err ck_bind_add(struct store *st, struct store_binding *b, bool force);
 
 /* Forgets a binding (event 1051); its files stay where they are. */
 enum ck_err ck_bind_remove(struct store *st, const char *site);
@@ -30,10 +32,12 @@ enum ck_err ck_bind_list(struct store *st, json_t **out);
  * replaced before it (A->B->C: A's and B's), to new_thumb: deploys each,
  * records event 1052 per binding, then runs each distinct reload command
  * once. A failed deployment or reload is event 1053 and an error; the
- * bindings that did move stay moved. *report lists what happened.
+ * bindings that did move stay moved. *report lists what happened. Unless
+ * force, nothing moves if new_thumb is not enabled for the service of a
+ * binding to move (CK_EINVAL, with the enable command that fixes it).
  */
 enum ck_err ck_rebind(struct store *st, const char *old_thumb, const char *new_thumb,
-		      json_t **report);
+		      bool force, json_t **report);
 
 /* Runs the reload commands still owed after a failure or a crash (each
  * distinct command once); appends what happened to report if not NULL. */
