@@ -344,7 +344,6 @@ static void test_policy_decisions(void **state)
 					 count_requests(f, "denied"));
 			assert_int_equal(count_events(f->st, 0), events + 1);
 			assert_int_equal(count_requests(f, NULL), reqs + 1);
-			json_decref(r);
 		} else {
 			assert_non_null(r);
 			assert_string_equal(json_string_value(json_object_get(r, "Disposition")),
