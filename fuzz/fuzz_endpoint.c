@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(b.endpoint, data, len);
 	snprintf(b.cert_file, sizeof(b.cert_file), "/nonexistent/fuzz.pem");
 	b.mode = 0600;
-	rc = ck_bind_add(fuzz_store(), &b);
+	rc = ck_bind_add(fuzz_store(), &b, false);
 	if (rc == CK_OK)
 		abort(); /* no service: never bound */
 	if (rc != CK_EUSAGE)
