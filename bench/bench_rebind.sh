@@ -24,7 +24,7 @@ mkdir "$dir/files"
 
 ms() { date +%s%N; }
 
-t1=$("$CK" new --domain rebind.bench.example --json | jq -r .Thumbprint)
+t1=$("$CK" new --domain rebind.bench.example --services IIS --json | jq -r .Thumbprint)
 {
 	echo "BEGIN;"
 	for i in $(seq 1 "$N"); do
